@@ -1,0 +1,1 @@
+//! logdesk-api (being written)

@@ -1,0 +1,1 @@
+//! logdesk-ingest (being written)

@@ -1,0 +1,1 @@
+//! logdesk-notify (being written)

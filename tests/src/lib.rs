@@ -1,0 +1,1 @@
+//! logdesk-e2e (being written)

@@ -1,1 +1,285 @@
-//! (being written)
+//! The kinds of source logdesk reads, and [`ObjectParser`], which turns the lines of one source
+//! object into records, keeping every line it cannot parse as a [`BadRecord`].
+//!
+//! Ingest, the `parse` CLI and the tests all go through this one place, so a line is read the
+//! same way wherever it comes from.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::nginx::LogFormat;
+use crate::nginx_error::ErrorLogAssembler;
+use crate::record::{BadRecord, Record, SCHEMA_VERSION};
+use crate::{alb, alb_connection, clb, input, nginx_error, nlb, ses};
+
+/// What a source object holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SourceKind {
+    /// ALB access log.
+    Alb,
+    /// ALB connection log.
+    AlbConnection,
+    /// NLB (TLS listener) access log.
+    Nlb,
+    /// Classic ELB access log.
+    Clb,
+    /// nginx access log (format given by a `log_format` directive).
+    Nginx,
+    /// nginx error log.
+    NginxError,
+    /// SES events (Firehose objects, newline-delimited or concatenated JSON).
+    Ses,
+}
+
+impl SourceKind {
+    /// Every kind, in the order the CLI lists them.
+    pub const ALL: [SourceKind; 7] = [
+        SourceKind::Alb,
+        SourceKind::Nlb,
+        SourceKind::Clb,
+        SourceKind::AlbConnection,
+        SourceKind::Nginx,
+        SourceKind::NginxError,
+        SourceKind::Ses,
+    ];
+
+    /// The name used on the command line and in bad records (`alb`, `alb-connection`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            SourceKind::Alb => "alb",
+            SourceKind::AlbConnection => "alb-connection",
+            SourceKind::Nlb => "nlb",
+            SourceKind::Clb => "clb",
+            SourceKind::Nginx => "nginx",
+            SourceKind::NginxError => "nginx-error",
+            SourceKind::Ses => "ses",
+        }
+    }
+}
+
+impl fmt::Display for SourceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A source kind name that is not one of [`SourceKind::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown source kind {0:?} (expected one of alb, nlb, clb, alb-connection, nginx, nginx-error, ses)")]
+pub struct UnknownKind(pub String);
+
+impl FromStr for SourceKind {
+    type Err = UnknownKind;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        SourceKind::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| UnknownKind(s.to_string()))
+    }
+}
+
+/// How to read sources whose lines do not say everything themselves.
+#[derive(Debug, Clone)]
+pub struct ParseOptions {
+    /// The nginx access `log_format` (default: the built-in `extended` format, with `combined`
+    /// tried for lines it does not match).
+    pub nginx_format: Option<LogFormat>,
+    /// The time zone of nginx error-log times, which carry none (default UTC).
+    pub tz: jiff::tz::TimeZone,
+}
+
+impl Default for ParseOptions {
+    fn default() -> Self {
+        ParseOptions {
+            nginx_format: None,
+            tz: jiff::tz::TimeZone::UTC,
+        }
+    }
+}
+
+/// What an [`ObjectParser`] saw.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Physical lines read (for SES, non-empty lines of the decoded object).
+    pub lines: u64,
+    /// Records produced, bad records included.
+    pub records: u64,
+    /// Lines or records that could not be parsed (kept as `bad` records).
+    pub bad: u64,
+}
+
+/// Turns the lines of one object into records, in order.
+///
+/// Feed it every line (with or without its line ending) through [`ObjectParser::push_line`],
+/// then call [`ObjectParser::finish`]. nginx error entries that continue over several lines
+/// are joined; SES objects are parsed whole at `finish` (a Firehose object is at most 128 MiB,
+/// and concatenated JSON records need not respect line ends).
+pub struct ObjectParser {
+    kind: SourceKind,
+    formats: Vec<LogFormat>,
+    tz: jiff::tz::TimeZone,
+    counts: Counts,
+    line_no: u32,
+    errors: ErrorLogAssembler,
+    error_start: u32,
+    ses: Vec<u8>,
+}
+
+impl ObjectParser {
+    /// A parser for one object of `kind`.
+    pub fn new(kind: SourceKind, options: ParseOptions) -> ObjectParser {
+        let formats = match options.nginx_format {
+            Some(f) => vec![f],
+            None => vec![LogFormat::extended(), LogFormat::combined()],
+        };
+        ObjectParser {
+            kind,
+            formats,
+            tz: options.tz,
+            counts: Counts::default(),
+            line_no: 0,
+            errors: ErrorLogAssembler::default(),
+            error_start: 1,
+            ses: Vec::new(),
+        }
+    }
+
+    /// The counts so far.
+    pub fn counts(&self) -> Counts {
+        self.counts
+    }
+
+    /// Reads one line, calling `emit` for each record it completes.
+    pub fn push_line(&mut self, line: &[u8], emit: &mut impl FnMut(Record)) {
+        self.line_no = self.line_no.saturating_add(1);
+        let line = input::trim_line_end(line);
+        if self.kind == SourceKind::Ses {
+            if !line.iter().all(u8::is_ascii_whitespace) {
+                self.counts.lines += 1;
+            }
+            self.ses.extend_from_slice(line);
+            self.ses.push(b'\n');
+            return;
+        }
+        if line.is_empty() {
+            return;
+        }
+        self.counts.lines += 1;
+        let text = String::from_utf8_lossy(line);
+        if self.kind == SourceKind::NginxError {
+            let start = self.line_no;
+            if let Some(entry) = self.errors.push(&text) {
+                let line_no = std::mem::replace(&mut self.error_start, start);
+                self.emit_error_entry(&entry, line_no, emit);
+            } else if self.counts.lines == 1 {
+                self.error_start = start;
+            }
+            return;
+        }
+        let result = match self.kind {
+            SourceKind::Alb if alb::is_control_line(&text) => return,
+            SourceKind::Alb => alb::parse_record(&text),
+            SourceKind::AlbConnection if alb::is_control_line(&text) => return,
+            SourceKind::AlbConnection => alb_connection::parse_record(&text),
+            SourceKind::Nlb => nlb::parse_record(&text),
+            SourceKind::Clb => clb::parse_record(&text),
+            SourceKind::Nginx => self.parse_nginx(&text),
+            SourceKind::NginxError | SourceKind::Ses => return,
+        };
+        let line_no = self.line_no;
+        self.emit_result(result, &text, line_no, emit);
+    }
+
+    /// Finishes the object: flushes a pending nginx error entry or parses the buffered SES
+    /// object. Returns the final counts.
+    pub fn finish(mut self, emit: &mut impl FnMut(Record)) -> Counts {
+        match self.kind {
+            SourceKind::NginxError => {
+                let errors = std::mem::take(&mut self.errors);
+                if let Some(entry) = errors.finish() {
+                    let line_no = self.error_start;
+                    self.emit_error_entry(&entry, line_no, emit);
+                }
+            }
+            SourceKind::Ses => {
+                let object = ses::parse_object(&self.ses);
+                for record in object.records {
+                    self.count(&record);
+                    emit(record);
+                }
+            }
+            _ => {}
+        }
+        self.counts
+    }
+
+    fn parse_nginx(&self, text: &str) -> Result<Record, crate::ParseError> {
+        let mut first_err = None;
+        for format in &self.formats {
+            match format.parse_record(text) {
+                Ok(r) => return Ok(r),
+                Err(e) => {
+                    first_err.get_or_insert(e);
+                }
+            }
+        }
+        Err(first_err.unwrap_or(crate::ParseError::Empty))
+    }
+
+    fn emit_error_entry(&mut self, entry: &str, line_no: u32, emit: &mut impl FnMut(Record)) {
+        let result = nginx_error::parse_record(entry, &self.tz);
+        self.emit_result(result, entry, line_no, emit);
+    }
+
+    fn emit_result(
+        &mut self,
+        result: Result<Record, crate::ParseError>,
+        raw: &str,
+        line_no: u32,
+        emit: &mut impl FnMut(Record),
+    ) {
+        let record = match result {
+            Ok(r) => r,
+            Err(e) => bad_record(self.kind, &e.to_string(), raw, line_no),
+        };
+        self.count(&record);
+        emit(record);
+    }
+
+    fn count(&mut self, record: &Record) {
+        self.counts.records += 1;
+        if matches!(record, Record::Bad(_)) {
+            self.counts.bad += 1;
+        }
+    }
+}
+
+/// A [`BadRecord`] for input of `kind` that failed with `error`.
+pub fn bad_record(kind: SourceKind, error: &str, raw: &str, line_no: u32) -> Record {
+    Record::Bad(BadRecord {
+        v: SCHEMA_VERSION,
+        source: kind.name().to_string(),
+        error: error.to_string(),
+        raw: raw.to_string(),
+        line: line_no,
+        ..Default::default()
+    })
+}
+
+/// Parses a whole object held in memory (gzip or plain) and returns its records and counts.
+pub fn parse_bytes(
+    kind: SourceKind,
+    options: ParseOptions,
+    data: &[u8],
+) -> std::io::Result<(Vec<Record>, Counts)> {
+    let plain = input::plain_bytes(data)?;
+    let mut parser = ObjectParser::new(kind, options);
+    let mut out = Vec::new();
+    let mut emit = |r| out.push(r);
+    for line in plain.split_inclusive(|b| *b == b'\n') {
+        parser.push_line(line, &mut emit);
+    }
+    let counts = parser.finish(&mut emit);
+    Ok((out, counts))
+}

@@ -1,1 +1,174 @@
-//! logdesk-e2e (being written)
+//! The harness for logdesk's end-to-end tests and local demo: a project-local Python virtualenv
+//! with moto's AWS emulator (installed on first use), and [`Emulator`], which runs it on
+//! 127.0.0.1 on a free port and stops it when dropped.
+//!
+//! Only the standard library is used, so the developer commands (`cargo xtask`) can depend on
+//! this crate without building the AWS SDK.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// The repository root (the directory holding the workspace `Cargo.toml`).
+pub fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// The project-local virtualenv's directory.
+pub fn venv_dir() -> PathBuf {
+    project_root().join(".venv")
+}
+
+/// The virtualenv's Python interpreter.
+pub fn venv_python() -> PathBuf {
+    venv_dir().join("bin").join("python")
+}
+
+/// Creates `.venv` and installs `tests/requirements.txt` into it, unless that exact
+/// requirements file was installed already. Safe to call from many test processes at once
+/// (a file lock serialises the install).
+pub fn ensure_venv() -> io::Result<PathBuf> {
+    let root = project_root();
+    let requirements = root.join("tests").join("requirements.txt");
+    let wanted = fs::read_to_string(&requirements)?;
+    let venv = venv_dir();
+    let stamp = venv.join("logdesk-requirements.txt");
+    if fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
+        return Ok(venv_python());
+    }
+    fs::create_dir_all(root.join("target"))?;
+    let lock = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(root.join("target").join(".venv.lock"))?;
+    lock.lock()?;
+    if fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
+        return Ok(venv_python());
+    }
+    eprintln!("logdesk: installing the local AWS emulator into {}", venv.display());
+    if !venv_python().exists() {
+        run(Command::new(python3()).args(["-m", "venv"]).arg(&venv))?;
+    }
+    run(Command::new(venv_python()).args([
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "-r",
+    ])
+    .arg(&requirements))?;
+    fs::write(&stamp, wanted)?;
+    Ok(venv_python())
+}
+
+fn python3() -> String {
+    std::env::var("LOGDESK_PYTHON").unwrap_or_else(|_| "python3".to_string())
+}
+
+fn run(cmd: &mut Command) -> io::Result<()> {
+    let status = cmd.status()?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(io::Error::other(format!("{cmd:?} failed: {status}")))
+    }
+}
+
+/// A running moto server on 127.0.0.1. Dropping it stops the server.
+pub struct Emulator {
+    child: Child,
+    // Held open: the server exits when this pipe closes.
+    _stdin: Option<ChildStdin>,
+    port: u16,
+}
+
+impl Emulator {
+    /// Installs the emulator if needed, starts it on a free port and waits until it answers
+    /// (at most 60 s).
+    pub fn start() -> io::Result<Emulator> {
+        Self::start_on(0)
+    }
+
+    /// Like [`Emulator::start`], on a given port (0 = any free port).
+    pub fn start_on(port: u16) -> io::Result<Emulator> {
+        let python = ensure_venv()?;
+        let script = project_root().join("tests").join("emulator.py");
+        let mut child = Command::new(python)
+            .arg(script)
+            .arg(port.to_string())
+            .env("MOTO_ALLOW_NONEXISTENT_REGION", "true")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let stdin = child.stdin.take();
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| io::Error::other("no stdout from emulator"))?;
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(line) => line,
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(io::Error::other("the emulator did not start within 60 s"));
+            }
+        };
+        let port = line
+            .trim()
+            .strip_prefix("ready ")
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(|| io::Error::other(format!("unexpected emulator output {line:?}")))?;
+        Ok(Emulator {
+            child,
+            _stdin: stdin,
+            port,
+        })
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The endpoint URL to give the AWS SDK (`AWS_ENDPOINT_URL`).
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Waits for the server to exit (it exits when this process's stdin pipe closes or at its
+    /// time limit). Used by the demo, which runs until Ctrl-C.
+    pub fn wait(mut self) -> io::Result<()> {
+        self.child.wait().map(|_| ())
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Appends a line to a log file under `target/` (used by long-running commands to leave a trace).
+pub fn append_log(name: &str, line: &str) -> io::Result<()> {
+    let mut f: File = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(project_root().join("target").join(name))?;
+    writeln!(f, "{line}")
+}

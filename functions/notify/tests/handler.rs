@@ -384,3 +384,17 @@ async fn webhook_url_never_appears_in_logs_or_errors() {
     assert!(logs.contains("Slack"), "logs were captured: {logs}");
     assert!(!logs.contains("S3CR3T"), "{logs}");
 }
+
+#[tokio::test]
+async fn the_same_event_delivered_twice_is_listed_once() {
+    let (sns, published) = recording_sns();
+    let deps = deps(config(&[]), sns, None);
+    let event = sqs_event(&[
+        ("m1", sns_envelope("sns-1", BOUNCE)),
+        ("m2", sns_envelope("sns-1", BOUNCE)),
+    ]);
+    let response = handler(&deps, event).await.unwrap();
+    assert!(failures(&response).is_empty());
+    let published = published.lock().unwrap().clone();
+    assert_eq!(published[0].0, "[logdesk] 1 bounce: recipient@example.com");
+}

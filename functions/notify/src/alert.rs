@@ -203,7 +203,7 @@ const EN: Words = Words {
     recipient: "To",
     subject: "Subject",
     from: "From",
-    time: "When",
+    time: "Event time",
     sent: "Sent",
     ses_type: "SES type",
     template: "Template",

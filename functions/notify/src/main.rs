@@ -18,7 +18,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         .without_time()
         .with_target(false)
         .init();
-    let config = Config::from_env()?;
+    let config = Config::from_env().inspect_err(|error| {
+        tracing::error!(%error, "the function's environment variables are wrong");
+    })?;
     let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
     let deps = Deps::new(config, aws_sdk_sns::Client::new(&aws))?;
     let deps = &deps;

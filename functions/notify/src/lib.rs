@@ -219,10 +219,11 @@ pub async fn notify(deps: &Deps, messages: &[SourceMessage]) -> Outcome {
     }
     if let Some(slack) = &deps.slack {
         let mut broken = false;
+        let deadline = tokio::time::Instant::now() + slack.policy().alert_budget;
         for message in alert.slack() {
             // Once Slack has failed after its retries, the rest would only wait and fail too.
             if !broken {
-                match slack.post(&message.payload).await {
+                match slack.post_until(&message.payload, deadline).await {
                     Ok(()) => {
                         outcome.slack_sent += 1;
                         continue;

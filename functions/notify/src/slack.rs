@@ -26,6 +26,10 @@ pub struct SlackPolicy {
     pub default_retry_after: Duration,
     /// Least time between two messages (Slack: about one per second per webhook).
     pub min_interval: Duration,
+    /// Time allowed for all the Slack messages of one alert, waits included, so that a slow
+    /// Slack cannot run the function into its Lambda timeout (which would redeliver the whole
+    /// batch, e-mail included). Keep the function's timeout above this plus the e-mail.
+    pub alert_budget: Duration,
 }
 
 impl Default for SlackPolicy {
@@ -37,6 +41,7 @@ impl Default for SlackPolicy {
             max_retry_after: Duration::from_secs(30),
             default_retry_after: Duration::from_secs(1),
             min_interval: Duration::from_secs(1),
+            alert_budget: Duration::from_secs(40),
         }
     }
 }
@@ -52,6 +57,9 @@ pub enum SlackError {
         /// The start of Slack's answer (`invalid_blocks`, `no_service`, …).
         body: String,
     },
+    /// The alert's time budget ran out before Slack accepted the message.
+    #[error("Slack: out of time for this alert (last problem: {0})")]
+    OutOfTime(String),
     /// Slack asked us to wait longer than we are willing to.
     #[error("Slack rate limit: Retry-After {0:?} is longer than the wait allowed")]
     RetryAfterTooLong(Duration),
@@ -95,8 +103,20 @@ impl SlackClient {
         })
     }
 
-    /// Posts one message, retrying as the policy says.
+    /// The policy in force.
+    pub fn policy(&self) -> &SlackPolicy {
+        &self.policy
+    }
+
+    /// Posts one message, retrying as the policy says, within the default budget.
     pub async fn post(&self, payload: &Value) -> Result<(), SlackError> {
+        self.post_until(payload, Instant::now() + self.policy.alert_budget)
+            .await
+    }
+
+    /// Posts one message, retrying as the policy says, giving up when a wait would end after
+    /// `deadline`.
+    pub async fn post_until(&self, payload: &Value, deadline: Instant) -> Result<(), SlackError> {
         let body = payload.to_string();
         let mut backoff = self.policy.backoff;
         let mut attempt = 0;
@@ -119,7 +139,7 @@ impl SlackClient {
                     if last {
                         return Err(SlackError::Transport(message));
                     }
-                    tokio::time::sleep(backoff).await;
+                    wait_until(deadline, backoff, &message).await?;
                     backoff *= 2;
                     continue;
                 }
@@ -149,12 +169,12 @@ impl SlackClient {
                 if last {
                     return Err(error);
                 }
-                tokio::time::sleep(wait).await;
+                wait_until(deadline, wait, &error.to_string()).await?;
             } else if status.is_server_error() {
                 if last {
                     return Err(error);
                 }
-                tokio::time::sleep(backoff).await;
+                wait_until(deadline, backoff, &error.to_string()).await?;
                 backoff *= 2;
             } else {
                 // 4xx: the message or the webhook is wrong; sending it again changes nothing.
@@ -171,4 +191,13 @@ impl SlackClient {
         }
         *last = Some(Instant::now());
     }
+}
+
+/// Sleeps for `wait`, unless that would end after `deadline`.
+async fn wait_until(deadline: Instant, wait: Duration, last: &str) -> Result<(), SlackError> {
+    if Instant::now() + wait > deadline {
+        return Err(SlackError::OutOfTime(last.to_owned()));
+    }
+    tokio::time::sleep(wait).await;
+    Ok(())
 }

@@ -105,6 +105,7 @@ fn fast_policy() -> SlackPolicy {
         max_retry_after: Duration::from_secs(5),
         default_retry_after: Duration::from_millis(10),
         min_interval: Duration::from_millis(20),
+        alert_budget: Duration::from_secs(20),
     }
 }
 
@@ -397,4 +398,31 @@ async fn the_same_event_delivered_twice_is_listed_once() {
     assert!(failures(&response).is_empty());
     let published = published.lock().unwrap().clone();
     assert_eq!(published[0].0, "[logdesk] 1 bounce: recipient@example.com");
+}
+
+#[tokio::test]
+async fn slack_waits_never_outlast_the_alert_budget() {
+    // Retry-After 3 s is allowed per wait (max 5 s) but not within a 1 s budget.
+    let slack = SlackStub::start(vec![Answer::rate_limited(3)], SECRET_PATH).await;
+    let (sns, _) = recording_sns();
+    let policy = SlackPolicy {
+        alert_budget: Duration::from_secs(1),
+        ..fast_policy()
+    };
+    let client = SlackClient::with_policy(WebhookUrl::new(slack.url.clone()), policy).unwrap();
+    let deps = Deps {
+        config: config(&[]),
+        sns,
+        slack: Some(client),
+    };
+    let started = Instant::now();
+    let event = sqs_event(&[("m1", sns_envelope("sns-1", BOUNCE))]);
+    let response = handler(&deps, event).await.unwrap();
+    assert_eq!(failures(&response), BTreeSet::from(["m1".into()]));
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(slack.received().len(), 1);
 }

@@ -1,8 +1,33 @@
-//! `logdesk-notify` (skeleton: the Lambda handler is not written yet).
+//! `logdesk-notify`: the Lambda binary. Reads its settings, builds the clients once and runs
+//! the handler from the library.
 
-use std::process::ExitCode;
+use aws_config::BehaviorVersion;
+use lambda_runtime::{LambdaEvent, service_fn};
+use logdesk_notify::{Config, Deps, handler};
+use serde_json::Value;
 
-fn main() -> ExitCode {
-    eprintln!("logdesk-notify: the alert handler is not implemented yet");
-    ExitCode::FAILURE
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_current_span(false)
+        .without_time()
+        .with_target(false)
+        .init();
+    let config = Config::from_env().inspect_err(|error| {
+        tracing::error!(%error, "the function's environment variables are wrong");
+    })?;
+    let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
+    let deps = Deps::new(config, aws_sdk_sns::Client::new(&aws))?;
+    let deps = &deps;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        handler(deps, event.payload)
+            .await
+            .map_err(lambda_runtime::Error::from)
+    }))
+    .await
 }

@@ -115,7 +115,7 @@ pub struct StatusCounts {
 pub struct Latency {
     /// Number of requests with a latency.
     pub count: u64,
-    /// Arithmetic mean.
+    /// Arithmetic mean (summed in whole nanoseconds, so independent of order).
     pub mean: f64,
     /// 50th percentile (the lower middle value for an even count).
     pub median: f64,

@@ -265,6 +265,9 @@ impl RequestRecord {
             return Some(h);
         }
         let url = self.url.as_deref()?;
+        if url.starts_with('/') {
+            return None;
+        }
         let rest = url.split_once("://")?.1;
         let authority = rest.split(['/', '?']).next().unwrap_or(rest);
         // Strip the port, taking care of bracketed IPv6 hosts.
@@ -278,14 +281,7 @@ impl RequestRecord {
 
     /// The path and query of the request: the URL without scheme and authority.
     pub fn path(&self) -> Option<&str> {
-        let url = self.url.as_deref()?;
-        match url.split_once("://") {
-            Some((_, rest)) => match rest.find(['/', '?']) {
-                Some(i) => Some(&rest[i..]),
-                None => Some("/"),
-            },
-            None => Some(url),
-        }
+        self.url.as_deref().map(crate::urlgroup::path_of)
     }
 }
 
@@ -601,9 +597,13 @@ mod tests {
         assert_eq!(r.host_name(), Some("2001:db8::1"));
         assert_eq!(r.path(), Some("/"));
         r.url = Some("/relative".into());
+        assert_eq!(r.host_name(), None);
         r.host = Some("h.example".into());
         assert_eq!(r.host_name(), Some("h.example"));
         assert_eq!(r.path(), Some("/relative"));
+        // Regression: a scheme inside the query of a relative URL is not an authority.
+        r.url = Some("/go?to=https://x.example/".into());
+        assert_eq!(r.path(), Some("/go?to=https://x.example/"));
     }
 
     #[test]

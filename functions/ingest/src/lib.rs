@@ -5,6 +5,13 @@
 //! `backfill`); the Lambda handler that writes records to CloudWatch Logs builds on the same
 //! [`parse_file`] path.
 
+pub mod batch;
+pub mod encode;
+pub mod pipeline;
+pub mod route;
+pub mod sample;
+pub mod trigger;
+
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::Path;

@@ -6,6 +6,7 @@ use std::time::Duration;
 use aws_sdk_cloudwatchlogs::Client;
 use aws_sdk_cloudwatchlogs::config::http::HttpResponse;
 use aws_sdk_cloudwatchlogs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_cloudwatchlogs::operation::put_log_events::PutLogEventsError;
 use aws_sdk_cloudwatchlogs::types::{InputLogEvent, RejectedLogEventsInfo};
 
 use crate::batch::Event;
@@ -196,7 +197,14 @@ impl<'a> LogWriter<'a> {
                 .await;
             match result {
                 Ok(out) => return Ok(rejected(out.rejected_log_events_info(), n)),
-                Err(e) if is_retryable(&e) && attempt < self.retry.attempts => {
+                Err(e)
+                    if (is_retryable(&e)
+                        || matches!(
+                            e.as_service_error(),
+                            Some(PutLogEventsError::ServiceUnavailableException(_))
+                        ))
+                        && attempt < self.retry.attempts =>
+                {
                     tracing::warn!(
                         group = %self.group,
                         stream = %self.stream,

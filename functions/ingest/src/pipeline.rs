@@ -537,4 +537,25 @@ mod tests {
             assert!(matches!(Record::from_json(&m).unwrap(), Record::Mail(_)), "{m}");
         }
     }
+
+    #[test]
+    fn firehose_error_object_records_are_kept() {
+        use base64::Engine;
+        let ses = include_str!("../../../events/samples/ses-firehose.json");
+        let first = ses.lines().next().unwrap();
+        let raw = base64::engine::general_purpose::STANDARD.encode(first);
+        let object = format!(
+            "{{\"attemptsMade\":4,\"arrivalTimestamp\":1795310100000,\"errorCode\":\"Lambda.FunctionError\",\"errorMessage\":\"boom\",\"rawData\":\"{raw}\"}}\n{{\"attemptsMade\":1,\"arrivalTimestamp\":1795310100000,\"errorCode\":\"X\",\"errorMessage\":\"y\",\"rawData\":\"bm90IGpzb24=\"}}\n"
+        );
+        let (batches, stats) =
+            run_in_memory(ObjectKind::FirehoseErrors, &gz(object.as_bytes()), 0).unwrap();
+        assert_eq!(stats.lines, 2);
+        let records: Vec<Record> = messages(&batches)
+            .iter()
+            .map(|m| Record::from_json(m).unwrap())
+            .collect();
+        assert!(records.iter().any(|r| matches!(r, Record::Mail(_))), "{records:?}");
+        assert!(records.iter().any(|r| matches!(r, Record::Bad(_))), "{records:?}");
+        assert_eq!(stats.bad, 1);
+    }
 }

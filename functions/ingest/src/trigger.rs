@@ -274,4 +274,20 @@ mod tests {
             Err(TriggerError::Unknown)
         ));
     }
+
+    #[test]
+    fn sample_events_parse() {
+        for (text, n) in [
+            (include_str!("../../../events/ingest/s3-alb-put.json"), 1),
+            (include_str!("../../../events/ingest/eventbridge-ses-object-created.json"), 1),
+            (include_str!("../../../events/ingest/s3-test-event.json"), 0),
+        ] {
+            let event: Value = serde_json::from_str(text).unwrap();
+            let got = match parse_trigger(&event).unwrap() {
+                Trigger::Objects(o) => o.len(),
+                Trigger::Test => 0,
+            };
+            assert_eq!(got, n);
+        }
+    }
 }

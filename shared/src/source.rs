@@ -65,7 +65,9 @@ impl fmt::Display for SourceKind {
 
 /// A source kind name that is not one of [`SourceKind::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown source kind {0:?} (expected one of alb, nlb, clb, alb-connection, nginx, nginx-error, ses)")]
+#[error(
+    "unknown source kind {0:?} (expected one of alb, nlb, clb, alb-connection, nginx, nginx-error, ses)"
+)]
 pub struct UnknownKind(pub String);
 
 impl FromStr for SourceKind {

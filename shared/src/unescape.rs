@@ -101,7 +101,10 @@ mod tests {
             ("plain", "plain"),
             ("quote \\x22 inside", "quote \" inside"),
             ("backslash \\x5c", "backslash \\"),
-            ("utf8 \\xC3\\x88 \\xD0\\x81 \\xf0\\x9f\\x98\\x80", "utf8 È Ё 😀"),
+            (
+                "utf8 \\xC3\\x88 \\xD0\\x81 \\xf0\\x9f\\x98\\x80",
+                "utf8 È Ё 😀",
+            ),
             ("cut utf8 \\xE3\\x81", "cut utf8 \u{fffd}"),
             ("latin1 caf\\xE9!", "latin1 caf\u{fffd}!"),
             ("not hex \\xZZ", "not hex \\xZZ"),

@@ -52,19 +52,23 @@ pub fn ensure_venv() -> io::Result<PathBuf> {
     if fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
         return Ok(venv_python());
     }
-    eprintln!("logdesk: installing the local AWS emulator into {}", venv.display());
+    eprintln!(
+        "logdesk: installing the local AWS emulator into {}",
+        venv.display()
+    );
     if !venv_python().exists() {
         run(Command::new(python3()).args(["-m", "venv"]).arg(&venv))?;
     }
-    run(Command::new(venv_python()).args([
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        "-r",
-    ])
-    .arg(&requirements))?;
+    run(Command::new(venv_python())
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+        ])
+        .arg(&requirements))?;
     fs::write(&stamp, wanted)?;
     Ok(venv_python())
 }

@@ -9,7 +9,11 @@ async fn logs_client(emulator: &Emulator) -> aws_sdk_cloudwatchlogs::Client {
         .endpoint_url(emulator.endpoint())
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_cloudwatchlogs::config::Credentials::new(
-            "test", "test", None, None, "logdesk-tests",
+            "test",
+            "test",
+            None,
+            None,
+            "logdesk-tests",
         ))
         .load()
         .await;
@@ -35,7 +39,10 @@ async fn put_and_read_back_log_events() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis() as i64;
-    let messages = [r#"{"k":"alb","v":1}"#, r#"{"k":"mail","v":1,"subj":"件名"}"#];
+    let messages = [
+        r#"{"k":"alb","v":1}"#,
+        r#"{"k":"mail","v":1,"subj":"件名"}"#,
+    ];
     let events: Vec<InputLogEvent> = messages
         .iter()
         .enumerate()
@@ -62,10 +69,6 @@ async fn put_and_read_back_log_events() {
         .send()
         .await
         .unwrap();
-    let read: Vec<&str> = got
-        .events()
-        .iter()
-        .filter_map(|e| e.message())
-        .collect();
+    let read: Vec<&str> = got.events().iter().filter_map(|e| e.message()).collect();
     assert_eq!(read, messages);
 }

@@ -14,7 +14,9 @@ use logdesk_ingest::route::stream_name;
 const LINES: usize = 6_000;
 
 async fn count(deps: &logdesk_ingest::handler::Deps, key: &str) -> usize {
-    stream_messages(deps, LB_GROUP, &stream_name(BUCKET, key)).await.len()
+    stream_messages(deps, LB_GROUP, &stream_name(BUCKET, key))
+        .await
+        .len()
 }
 
 #[tokio::test]

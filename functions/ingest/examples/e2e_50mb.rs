@@ -32,7 +32,11 @@ async fn main() {
             .build(),
     );
     let logs = aws_sdk_cloudwatchlogs::Client::new(&aws);
-    s3.create_bucket().bucket("bench").send().await.expect("bucket");
+    s3.create_bucket()
+        .bucket("bench")
+        .send()
+        .await
+        .expect("bucket");
     logs.create_log_group()
         .log_group_name("/logdesk/lb")
         .send()
@@ -44,7 +48,12 @@ async fn main() {
     let mut text = String::new();
     let mut seed = 0;
     while text.len() < size_mb * 1024 * 1024 {
-        logdesk_ingest::sample::alb_lines(&mut text, 10_000, now - 7_200_000 + seed * 300_000, seed as u64);
+        logdesk_ingest::sample::alb_lines(
+            &mut text,
+            10_000,
+            now - 7_200_000 + seed * 300_000,
+            seed as u64,
+        );
         seed += 1;
     }
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());

@@ -54,7 +54,12 @@ fn main() {
         let start = 1_795_310_100_000i64;
         while written < target {
             let mut text = String::with_capacity(8 << 20);
-            logdesk_ingest::sample::alb_lines(&mut text, 10_000, start + seed as i64 * 300_000, seed);
+            logdesk_ingest::sample::alb_lines(
+                &mut text,
+                10_000,
+                start + seed as i64 * 300_000,
+                seed,
+            );
             written += text.len() as u64;
             seed += 1;
             if gz.write_all(text.as_bytes()).is_err() {
@@ -65,7 +70,11 @@ fn main() {
         written
     });
     let started = Instant::now();
-    let mut p = ObjectPipeline::new(ObjectKind::Source(SourceKind::Alb), ParseOptions::default(), 0);
+    let mut p = ObjectPipeline::new(
+        ObjectKind::Source(SourceKind::Alb),
+        ParseOptions::default(),
+        0,
+    );
     let mut batches = 0u64;
     for chunk in rx {
         for step in chunk.chunks(logdesk_ingest::pipeline::STEP_BYTES) {

@@ -73,10 +73,10 @@ impl Batcher {
             }
             event.message.truncate(end);
         }
-        if let Some(last) = self.buffer.last() {
-            if last.timestamp > event.timestamp {
-                self.sorted = false;
-            }
+        if let Some(last) = self.buffer.last()
+            && last.timestamp > event.timestamp
+        {
+            self.sorted = false;
         }
         self.bytes += event.cost();
         self.buffer.push(event);
@@ -239,7 +239,10 @@ mod tests {
             .collect();
         let batches = run(events);
         let got: Vec<&str> = batches[0].iter().map(|e| e.message.as_str()).collect();
-        let mut want: Vec<String> = (0..100).filter(|i| i % 2 == 1).map(|i| i.to_string()).collect();
+        let mut want: Vec<String> = (0..100)
+            .filter(|i| i % 2 == 1)
+            .map(|i| i.to_string())
+            .collect();
         want.extend((0..100).filter(|i| i % 2 == 0).map(|i| i.to_string()));
         assert_eq!(got, want);
     }
@@ -247,11 +250,17 @@ mod tests {
     #[test]
     fn typical_alb_volume_is_well_filled() {
         // 10,000 lines of ~700 bytes: 7.2 MB → ceil = 7 calls, at most 1.1× that.
-        let events: Vec<Event> = (0..10_000).map(|i| event(i * 30, 700 + (i % 50) as usize)).collect();
+        let events: Vec<Event> = (0..10_000)
+            .map(|i| event(i * 30, 700 + (i % 50) as usize))
+            .collect();
         let total: usize = events.iter().map(Event::cost).sum();
         let batches = run(events);
         let ideal = total.div_ceil(MAX_BATCH_BYTES);
-        assert!(batches.len() as f64 <= 1.1 * ideal as f64, "{} vs {ideal}", batches.len());
+        assert!(
+            batches.len() as f64 <= 1.1 * ideal as f64,
+            "{} vs {ideal}",
+            batches.len()
+        );
     }
 
     proptest! {

@@ -272,7 +272,10 @@ mod tests {
         assert_eq!(back.user_agent.as_deref(), Some("ua".repeat(100).as_str()));
         // Escaped quotes take two bytes in JSON, so the raw URL kept is under 1 MB.
         assert!(back.url.unwrap().len() > 800_000);
-        assert!(e.event.message.len() > DEFAULT_MAX - 8, "filled to the limit");
+        assert!(
+            e.event.message.len() > DEFAULT_MAX - 8,
+            "filled to the limit"
+        );
     }
 
     #[test]

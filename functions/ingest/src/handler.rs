@@ -91,7 +91,7 @@ pub enum ObjectError {
         /// Key.
         key: String,
         /// The failed call.
-        source: WriteError,
+        source: Box<WriteError>,
     },
     /// The lock or done marker could not be handled.
     #[error(transparent)]
@@ -247,10 +247,10 @@ pub async fn ingest_object(deps: &Deps, object: &ObjectRef) -> Result<ObjectSumm
         }
         let lock = Lock::acquire(&deps.s3, bucket, key, &stream, deps.lock).await?;
         let written = write_locked(deps, object, kind, &log_group, &stream, &mut summary).await;
-        if written.is_ok() || !deps.hooks.keep_lock_on_failure {
-            if let Err(e) = lock.release(&deps.s3).await {
-                tracing::warn!(error = %e, "could not release the ingest lock; its lease will expire");
-            }
+        if (written.is_ok() || !deps.hooks.keep_lock_on_failure)
+            && let Err(e) = lock.release(&deps.s3).await
+        {
+            tracing::warn!(error = %e, "could not release the ingest lock; its lease will expire");
         }
         written
     }
@@ -303,13 +303,16 @@ async fn write_locked(
         .send()
         .await
         .map_err(|e| read_error("GetObject", DisplayErrorContext(&e).to_string()))?;
-    let fallback_ms = got.last_modified().and_then(|t| t.to_millis().ok()).unwrap_or(0);
+    let fallback_ms = got
+        .last_modified()
+        .and_then(|t| t.to_millis().ok())
+        .unwrap_or(0);
     let mut body = got.body;
     let writer = LogWriter::new(&deps.logs, log_group, stream, deps.retry);
     let write_error = |source| ObjectError::Write {
         bucket: bucket.to_string(),
         key: key.to_string(),
-        source,
+        source: Box::new(source),
     };
     writer.reset_stream().await.map_err(write_error)?;
     let decode_error = |source| ObjectError::Decode {
@@ -347,11 +350,14 @@ async fn put(
     object: &ObjectRef,
     summary: &mut ObjectSummary,
 ) -> Result<(), ObjectError> {
-    let rejected = writer.put(batch).await.map_err(|source| ObjectError::Write {
-        bucket: object.bucket.clone(),
-        key: object.key.clone(),
-        source,
-    })?;
+    let rejected = writer
+        .put(batch)
+        .await
+        .map_err(|source| ObjectError::Write {
+            bucket: object.bucket.clone(),
+            key: object.key.clone(),
+            source: Box::new(source),
+        })?;
     summary.rejected += rejected;
     summary.batches += 1;
     if deps.hooks.fail_after_batches == Some(summary.batches) {

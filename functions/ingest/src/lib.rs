@@ -63,13 +63,14 @@ pub fn parse_file(
         path: name.clone(),
         source,
     })?;
-    let mut reader = input::plain_reader(BufReader::with_capacity(256 * 1024, file)).map_err(
-        |source| ReadError::Read {
-            path: name.clone(),
-            offset: 0,
-            source,
-        },
-    )?;
+    let mut reader =
+        input::plain_reader(BufReader::with_capacity(256 * 1024, file)).map_err(|source| {
+            ReadError::Read {
+                path: name.clone(),
+                offset: 0,
+                source,
+            }
+        })?;
     let mut parser = ObjectParser::new(kind, options);
     let mut line = Vec::with_capacity(4096);
     let mut offset = 0u64;

@@ -48,7 +48,9 @@ impl RetryPolicy {
 
 /// A CloudWatch Logs call failed for good.
 #[derive(Debug, thiserror::Error)]
-#[error("CloudWatch Logs {operation} on {group}/{stream} failed after {attempts} attempt(s): {message}")]
+#[error(
+    "CloudWatch Logs {operation} on {group}/{stream} failed after {attempts} attempt(s): {message}"
+)]
 pub struct WriteError {
     /// The API operation.
     pub operation: &'static str,

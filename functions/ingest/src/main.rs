@@ -12,7 +12,11 @@ use logdesk_ingest::route::Config;
 use logdesk_ingest::{JsonLines, backfill, parse_file};
 
 #[derive(Parser)]
-#[command(name = "logdesk-ingest", version, about = "logdesk's ingest function and tools")]
+#[command(
+    name = "logdesk-ingest",
+    version,
+    about = "logdesk's ingest function and tools"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -76,7 +80,10 @@ fn main() -> ExitCode {
 }
 
 fn run_async(f: impl std::future::Future<Output = ExitCode>) -> ExitCode {
-    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt.block_on(f),
         Err(e) => {
             eprintln!("logdesk-ingest: cannot start the async runtime: {e}");

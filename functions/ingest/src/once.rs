@@ -48,7 +48,9 @@ impl Default for LockPolicy {
 #[derive(Debug, thiserror::Error)]
 pub enum OnceError {
     /// Another invocation holds the object's lock; retry later.
-    #[error("s3://{bucket}/{key} is being ingested by another invocation (lock {lock}); retry later")]
+    #[error(
+        "s3://{bucket}/{key} is being ingested by another invocation (lock {lock}); retry later"
+    )]
     Busy {
         /// Bucket.
         bucket: String,
@@ -86,7 +88,11 @@ fn s3_error<E: std::error::Error + 'static>(
 }
 
 /// The object's tags, if it has been ingested already: `(done, all tags)`.
-pub async fn read_tags(s3: &Client, bucket: &str, key: &str) -> Result<(bool, Vec<Tag>), OnceError> {
+pub async fn read_tags(
+    s3: &Client,
+    bucket: &str,
+    key: &str,
+) -> Result<(bool, Vec<Tag>), OnceError> {
     let out = s3
         .get_object_tagging()
         .bucket(bucket)
@@ -219,30 +225,30 @@ impl Lock {
                 .ok()
                 .and_then(|v| v.get("expires_ms").and_then(serde_json::Value::as_i64))
                 .unwrap_or(0);
-            if held_until < now_ms() {
-                if let Some(etag) = etag {
-                    let take = s3
-                        .put_object()
-                        .bucket(bucket)
-                        .key(&key)
-                        .if_match(&etag)
-                        .content_type("application/json")
-                        .body(ByteStream::from(body.into_bytes()))
-                        .send()
-                        .await;
-                    match take {
-                        Ok(out) => {
-                            tracing::warn!(bucket, key = object_key, lock = %key, "took over an expired ingest lock");
-                            return Ok(Lock {
-                                bucket: bucket.to_string(),
-                                key,
-                                etag: out.e_tag().map(str::to_string),
-                            });
-                        }
-                        Err(e) if is_precondition_failed(&e) => continue,
-                        Err(e) if e.code() == Some("NoSuchKey") => continue,
-                        Err(e) => return Err(s3_error("PutObject (lock)", bucket, &key, &e)),
+            if held_until < now_ms()
+                && let Some(etag) = etag
+            {
+                let take = s3
+                    .put_object()
+                    .bucket(bucket)
+                    .key(&key)
+                    .if_match(&etag)
+                    .content_type("application/json")
+                    .body(ByteStream::from(body.into_bytes()))
+                    .send()
+                    .await;
+                match take {
+                    Ok(out) => {
+                        tracing::warn!(bucket, key = object_key, lock = %key, "took over an expired ingest lock");
+                        return Ok(Lock {
+                            bucket: bucket.to_string(),
+                            key,
+                            etag: out.e_tag().map(str::to_string),
+                        });
                     }
+                    Err(e) if is_precondition_failed(&e) => continue,
+                    Err(e) if e.code() == Some("NoSuchKey") => continue,
+                    Err(e) => return Err(s3_error("PutObject (lock)", bucket, &key, &e)),
                 }
             }
             if started.elapsed() >= policy.wait {

@@ -11,8 +11,8 @@ use std::io::{self, Write};
 use flate2::write::MultiGzDecoder;
 use logdesk_core::Record;
 use logdesk_core::input::{GZIP_MAGIC, is_gzip};
-use logdesk_core::source::{ObjectParser, ParseOptions, SourceKind};
 use logdesk_core::ses;
+use logdesk_core::source::{ObjectParser, ParseOptions, SourceKind};
 
 use crate::batch::{Batcher, Event};
 use crate::encode::{self, DEFAULT_MAX};
@@ -428,7 +428,11 @@ mod tests {
     }
 
     fn messages(batches: &[Vec<Event>]) -> Vec<String> {
-        batches.iter().flatten().map(|e| e.message.clone()).collect()
+        batches
+            .iter()
+            .flatten()
+            .map(|e| e.message.clone())
+            .collect()
     }
 
     fn alb() -> ObjectKind {
@@ -534,7 +538,10 @@ mod tests {
         assert_eq!(n as u64, stats.records);
         assert!(stats.records >= stats.lines);
         for m in messages(&batches) {
-            assert!(matches!(Record::from_json(&m).unwrap(), Record::Mail(_)), "{m}");
+            assert!(
+                matches!(Record::from_json(&m).unwrap(), Record::Mail(_)),
+                "{m}"
+            );
         }
     }
 
@@ -554,8 +561,14 @@ mod tests {
             .iter()
             .map(|m| Record::from_json(m).unwrap())
             .collect();
-        assert!(records.iter().any(|r| matches!(r, Record::Mail(_))), "{records:?}");
-        assert!(records.iter().any(|r| matches!(r, Record::Bad(_))), "{records:?}");
+        assert!(
+            records.iter().any(|r| matches!(r, Record::Mail(_))),
+            "{records:?}"
+        );
+        assert!(
+            records.iter().any(|r| matches!(r, Record::Bad(_))),
+            "{records:?}"
+        );
         assert_eq!(stats.bad, 1);
     }
 }

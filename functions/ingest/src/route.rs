@@ -172,7 +172,11 @@ pub const MAX_STREAM_NAME: usize = 512;
 /// Names over 512 characters keep a hash of the whole name and the readable tail of the key.
 pub fn stream_name(bucket: &str, key: &str) -> String {
     let mut name = String::with_capacity(bucket.len() + key.len() + 1);
-    for c in bucket.chars().chain(std::iter::once('/')).chain(key.chars()) {
+    for c in bucket
+        .chars()
+        .chain(std::iter::once('/'))
+        .chain(key.chars())
+    {
         match c {
             '%' => name.push_str("%25"),
             ':' => name.push_str("%3A"),
@@ -225,23 +229,33 @@ mod tests {
         let base = "AWSLogs/123456789012/elasticloadbalancing/us-east-2/2022/05/01/";
         for (key, want) in [
             (
-                format!("{base}123456789012_elasticloadbalancing_us-east-2_app.my-loadbalancer.1234567890abcdef_20220215T2340Z_172.160.001.192_20sg8hgm.log.gz"),
+                format!(
+                    "{base}123456789012_elasticloadbalancing_us-east-2_app.my-loadbalancer.1234567890abcdef_20220215T2340Z_172.160.001.192_20sg8hgm.log.gz"
+                ),
                 lb(SourceKind::Alb),
             ),
             (
-                format!("{base}123456789012_elasticloadbalancing_us-east-2_net.my-nlb.1234567890abcdef_20220215T2340Z_20sg8hgm.log.gz"),
+                format!(
+                    "{base}123456789012_elasticloadbalancing_us-east-2_net.my-nlb.1234567890abcdef_20220215T2340Z_20sg8hgm.log.gz"
+                ),
                 lb(SourceKind::Nlb),
             ),
             (
-                format!("{base}conn_log_123456789012_elasticloadbalancing_us-east-2_app.my-loadbalancer.1234567890abcdef_20220215T2340Z_172.160.001.192_20sg8hgm.log.gz"),
+                format!(
+                    "{base}conn_log_123456789012_elasticloadbalancing_us-east-2_app.my-loadbalancer.1234567890abcdef_20220215T2340Z_172.160.001.192_20sg8hgm.log.gz"
+                ),
                 lb(SourceKind::AlbConnection),
             ),
             (
-                format!("{base}123456789012_elasticloadbalancing_us-east-2_my-classic_20140215T2340Z_172.160.001.192_20sg8hgm.log"),
+                format!(
+                    "{base}123456789012_elasticloadbalancing_us-east-2_my-classic_20140215T2340Z_172.160.001.192_20sg8hgm.log"
+                ),
                 lb(SourceKind::Clb),
             ),
             (
-                format!("{base}health_check_log_123456789012_elasticloadbalancing_us-east-2_app.x.1_20220215T2340Z_1.2.3.4_a.log.gz"),
+                format!(
+                    "{base}health_check_log_123456789012_elasticloadbalancing_us-east-2_app.x.1_20220215T2340Z_1.2.3.4_a.log.gz"
+                ),
                 Route::Skip("not a load balancer access or connection log"),
             ),
             (
@@ -267,7 +281,9 @@ mod tests {
                 Route::Skip("key outside the configured prefixes"),
             ),
             (
-                format!("{LOCK_PREFIX}{base}123456789012_elasticloadbalancing_us-east-2_app.x.1_t_ip_r.log.gz"),
+                format!(
+                    "{LOCK_PREFIX}{base}123456789012_elasticloadbalancing_us-east-2_app.x.1_t_ip_r.log.gz"
+                ),
                 Route::Skip("ingest lock object"),
             ),
         ] {

@@ -44,13 +44,7 @@ pub fn alb_lines(out: &mut String, n: usize, start_ms: i64, seed: u64) {
         } else {
             ("https", "https", 443)
         };
-        let ip = format!(
-            "{}.{}.{}.{}",
-            203,
-            0,
-            (r >> 32) as u8 % 8,
-            (r >> 40) as u8
-        );
+        let ip = format!("{}.{}.{}.{}", 203, 0, (r >> 32) as u8 % 8, (r >> 40) as u8);
         let _ = writeln!(
             out,
             "{ty} {end} app/my-loadbalancer/50dc6c495c0c9188 {ip}:{cport} 10.0.0.{t}:8080 0.001 {tt:.3} 0.000 {status} {status} {rb} {sb} \"GET {scheme}://www.example.jp:{port}{path} HTTP/2.0\" \"{agent}\" TLS_AES_128_GCM_SHA256 TLSv1.3 arn:aws:elasticloadbalancing:ap-northeast-1:123456789012:targetgroup/web/73e2d6bc24d8a067 \"Root=1-{root:08x}-{trace:024x}\" \"www.example.jp\" \"arn:aws:acm:ap-northeast-1:123456789012:certificate/12345678-1234-1234-1234-123456789012\" 10 {created} \"forward\" \"-\" \"-\" \"10.0.0.{t}:8080\" \"{status}\" \"-\" \"-\" TID_{tid:032x} \"-\" \"-\" \"-\"",
@@ -86,7 +80,14 @@ mod tests {
         alb_lines(&mut s, 500, 1_795_310_100_000, 7);
         let (records, counts) =
             parse_bytes(SourceKind::Alb, ParseOptions::default(), s.as_bytes()).unwrap();
-        assert_eq!(counts.bad, 0, "{:?}", records.iter().find(|r| matches!(r, logdesk_core::Record::Bad(_))));
+        assert_eq!(
+            counts.bad,
+            0,
+            "{:?}",
+            records
+                .iter()
+                .find(|r| matches!(r, logdesk_core::Record::Bad(_)))
+        );
         assert_eq!(records.len(), 500);
         assert_eq!(records[0].time_us(), Some(1_795_310_100_000_000));
     }

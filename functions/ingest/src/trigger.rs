@@ -34,7 +34,9 @@ pub enum TriggerError {
     #[error("malformed EventBridge S3 event: {0}")]
     EventBridge(serde_json::Error),
     /// Neither an S3 notification, an EventBridge S3 event nor the S3 test event.
-    #[error("unrecognised event (not S3 ObjectCreated, EventBridge Object Created or s3:TestEvent)")]
+    #[error(
+        "unrecognised event (not S3 ObjectCreated, EventBridge Object Created or s3:TestEvent)"
+    )]
     Unknown,
 }
 
@@ -279,7 +281,10 @@ mod tests {
     fn sample_events_parse() {
         for (text, n) in [
             (include_str!("../../../events/ingest/s3-alb-put.json"), 1),
-            (include_str!("../../../events/ingest/eventbridge-ses-object-created.json"), 1),
+            (
+                include_str!("../../../events/ingest/eventbridge-ses-object-created.json"),
+                1,
+            ),
             (include_str!("../../../events/ingest/s3-test-event.json"), 0),
         ] {
             let event: Value = serde_json::from_str(text).unwrap();

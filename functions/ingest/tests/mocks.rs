@@ -33,7 +33,10 @@ fn batch(n: usize) -> Vec<Event> {
 async fn throttled_then_success_is_retried() {
     let rule = mock!(Client::put_log_events)
         .sequence()
-        .http_status(400, Some(r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.into()))
+        .http_status(
+            400,
+            Some(r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.into()),
+        )
         .http_status(503, None)
         .output(|| PutLogEventsOutput::builder().build())
         .build();
@@ -83,7 +86,10 @@ async fn modeled_service_unavailable_is_retried() {
 async fn client_errors_are_not_retried() {
     let rule = mock!(Client::put_log_events)
         .sequence()
-        .http_status(400, Some(r#"{"__type":"InvalidParameterException","message":"bad"}"#.into()))
+        .http_status(
+            400,
+            Some(r#"{"__type":"InvalidParameterException","message":"bad"}"#.into()),
+        )
         .repeatedly()
         .build();
     let client = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::Sequential, [&rule], |c| c

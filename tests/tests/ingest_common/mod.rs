@@ -29,7 +29,11 @@ pub async fn env() -> Env {
         .endpoint_url(emulator.endpoint())
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_s3::config::Credentials::new(
-            "test", "test", None, None, "logdesk-tests",
+            "test",
+            "test",
+            None,
+            None,
+            "logdesk-tests",
         ))
         .load()
         .await;
@@ -41,7 +45,11 @@ pub async fn env() -> Env {
     let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
     s3.create_bucket().bucket(BUCKET).send().await.unwrap();
     for g in [LB_GROUP, MAIL_GROUP] {
-        logs.create_log_group().log_group_name(g).send().await.unwrap();
+        logs.create_log_group()
+            .log_group_name(g)
+            .send()
+            .await
+            .unwrap();
     }
     let cfg = Config::from_lookup(|n| match n {
         "LB_LOG_GROUP" => Some(LB_GROUP.into()),
@@ -138,7 +146,11 @@ pub async fn stream_messages(deps: &Deps, group: &str, stream: &str) -> Vec<Stri
             Err(e) => panic!("{e:?}"),
         };
         let n = page.events().len();
-        out.extend(page.events().iter().filter_map(|e| e.message().map(str::to_string)));
+        out.extend(
+            page.events()
+                .iter()
+                .filter_map(|e| e.message().map(str::to_string)),
+        );
         let next = page.next_forward_token().map(str::to_string);
         if n == 0 || next == token {
             break;
@@ -159,7 +171,9 @@ pub async fn group_event_count(deps: &Deps, group: &str) -> usize {
         .unwrap();
     let mut n = 0;
     for s in streams.log_streams() {
-        n += stream_messages(deps, group, s.log_stream_name().unwrap()).await.len();
+        n += stream_messages(deps, group, s.log_stream_name().unwrap())
+            .await
+            .len();
     }
     n
 }

@@ -264,6 +264,8 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
         #[test]
         fn every_batch_within_limits_nothing_lost(
             spec in prop::collection::vec((0i64..3 * MAX_SPAN_MS, 0usize..200_000), 0..300)

@@ -6,6 +6,11 @@
 //!
 //! [`handler::handler`] is the Lambda handler; [`backfill`] runs the same per-object code over
 //! existing objects; [`parse_file`] and [`JsonLines`] back the `parse` CLI.
+//!
+//! Environment (see [`route::Config`]): `LB_LOG_GROUP`, `MAIL_LOG_GROUP` (required),
+//! `SES_PREFIX` (default `ses/`; `ses/errors/` holds Firehose error objects), `LB_PREFIX`
+//! (default `AWSLogs/`), `INGEST_CONCURRENCY` (default 4). The binary runs the Lambda runtime
+//! when `AWS_LAMBDA_RUNTIME_API` is set and no command is given.
 
 pub mod backfill;
 pub mod batch;

@@ -1,9 +1,27 @@
 //! # logdesk-ingest
 //!
-//! Reads source objects (load-balancer logs, nginx logs, SES Firehose objects) and turns them
-//! into logdesk records. This crate holds the command-line tools (`parse`, and in time
-//! `backfill`); the Lambda handler that writes records to CloudWatch Logs builds on the same
-//! [`parse_file`] path.
+//! The ingest function: S3 objects (ALB / NLB / Classic ELB logs and SES Firehose objects) into
+//! CloudWatch Logs, streamed (S3 body → gunzip → lines → records → batches, memory flat) and
+//! exactly once (one log stream per object, a lock and a done marker; see [`once`]).
+//!
+//! [`handler::handler`] is the Lambda handler; [`backfill`] runs the same per-object code over
+//! existing objects; [`parse_file`] and [`JsonLines`] back the `parse` CLI.
+//!
+//! Environment (see [`route::Config`]): `LB_LOG_GROUP`, `MAIL_LOG_GROUP` (required),
+//! `SES_PREFIX` (default `ses/`; `ses/errors/` holds Firehose error objects), `LB_PREFIX`
+//! (default `AWSLogs/`), `INGEST_CONCURRENCY` (default 4). The binary runs the Lambda runtime
+//! when `AWS_LAMBDA_RUNTIME_API` is set and no command is given.
+
+pub mod backfill;
+pub mod batch;
+pub mod encode;
+pub mod handler;
+pub mod log_writer;
+pub mod once;
+pub mod pipeline;
+pub mod route;
+pub mod sample;
+pub mod trigger;
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};

@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use logdesk_core::nginx::LogFormat;
 use logdesk_core::source::{Counts, ParseOptions, SourceKind};
-use logdesk_ingest::{JsonLines, parse_file};
+use logdesk_ingest::handler::{self, Deps};
+use logdesk_ingest::route::Config;
+use logdesk_ingest::{JsonLines, backfill, parse_file};
 
 #[derive(Parser)]
 #[command(
@@ -17,7 +19,7 @@ use logdesk_ingest::{JsonLines, parse_file};
 )]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand)]
@@ -38,17 +40,186 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Ingest objects already in S3 (same code as the function; re-runs are safe).
+    Backfill {
+        /// Bucket to read.
+        #[arg(long)]
+        bucket: String,
+        /// Key prefix to list (e.g. AWSLogs/123456789012/elasticloadbalancing/).
+        #[arg(long, default_value = "")]
+        prefix: String,
+        /// Only objects modified at or after this date (2026-11-01) or time (RFC 3339).
+        #[arg(long)]
+        since: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
+    let lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
+    if lambda && std::env::args_os().len() <= 1 {
+        return run_async(run_lambda());
+    }
     let cli = Cli::parse();
     match cli.command {
-        Command::Parse {
+        Some(Command::Parse {
             kind,
             log_format,
             tz,
             files,
-        } => parse(kind, log_format, &tz, &files),
+        }) => parse(kind, log_format, &tz, &files),
+        Some(Command::Backfill {
+            bucket,
+            prefix,
+            since,
+        }) => run_async(backfill(bucket, prefix, since)),
+        None => {
+            eprintln!("logdesk-ingest: give a command (parse, backfill); see --help");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run_async(f: impl std::future::Future<Output = ExitCode>) -> ExitCode {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt.block_on(f),
+        Err(e) => {
+            eprintln!("logdesk-ingest: cannot start the async runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_current_span(false)
+        .with_writer(io::stderr)
+        .init();
+}
+
+async fn deps() -> Result<Deps, String> {
+    let config = Config::from_env().map_err(|e| e.to_string())?;
+    let aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(4))
+        .load()
+        .await;
+    let s3_config = aws_sdk_s3::config::Builder::from(&aws)
+        .force_path_style(std::env::var_os("LOGDESK_S3_PATH_STYLE").is_some())
+        .build();
+    Ok(Deps::new(
+        aws_sdk_s3::Client::from_conf(s3_config),
+        aws_sdk_cloudwatchlogs::Client::new(&aws),
+        config,
+    ))
+}
+
+async fn run_lambda() -> ExitCode {
+    init_tracing();
+    let deps = match deps().await {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::error!(error = %e, "configuration");
+            return ExitCode::FAILURE;
+        }
+    };
+    let deps = &deps;
+    let result = lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<serde_json::Value>| async move {
+            handler::handler(deps, event.payload)
+                .await
+                .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
+        },
+    ))
+    .await;
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "lambda runtime");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn parse_since(text: &str) -> Result<jiff::Timestamp, String> {
+    if let Ok(t) = text.parse::<jiff::Timestamp>() {
+        return Ok(t);
+    }
+    text.parse::<jiff::civil::Date>()
+        .map_err(|e| format!("--since {text:?}: {e}"))
+        .and_then(|d| {
+            d.to_zoned(jiff::tz::TimeZone::UTC)
+                .map(|z| z.timestamp())
+                .map_err(|e| format!("--since {text:?}: {e}"))
+        })
+}
+
+async fn backfill(bucket: String, prefix: String, since: Option<String>) -> ExitCode {
+    init_tracing();
+    let since = match since.as_deref().map(parse_since).transpose() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("logdesk-ingest: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let deps = match deps().await {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("logdesk-ingest: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let objects = match backfill::list(&deps, &bucket, &prefix, since).await {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("logdesk-ingest: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let total = objects.len();
+    eprintln!("logdesk-ingest: {total} objects under s3://{bucket}/{prefix}");
+    let started = std::time::Instant::now();
+    let totals = backfill::run(&deps, objects, |t, results| {
+        for r in results {
+            if let Err(e) = r {
+                eprintln!("logdesk-ingest: FAILED {e}");
+            }
+        }
+        let done = t.ingested + t.already + t.skipped + t.failed;
+        eprintln!(
+            "[{done}/{total}] ingested={} already={} skipped={} failed={} records={} ({:.0}s)",
+            t.ingested,
+            t.already,
+            t.skipped,
+            t.failed,
+            t.records,
+            started.elapsed().as_secs_f64()
+        );
+    })
+    .await;
+    eprintln!(
+        "logdesk-ingest: done: objects={} ingested={} already={} skipped={} failed={} records={} bad={} rejected={} batches={}",
+        totals.objects,
+        totals.ingested,
+        totals.already,
+        totals.skipped,
+        totals.failed,
+        totals.records,
+        totals.bad,
+        totals.rejected,
+        totals.batches
+    );
+    if totals.failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

@@ -1,1 +1,622 @@
-//! (being written)
+//! Request statistics: how many, how fast, how many failed, over time and per URL group.
+//!
+//! Two status codes are counted separately, because they answer different questions:
+//! - the **load-balancer status** ([`RequestRecord::status`], ALB `elb_status_code`, nginx
+//!   `$status`): what the client got;
+//! - the **target status** ([`RequestRecord::target_status`]): what the application answered.
+//!
+//! A 502 or 504 from the load balancer with no target status (or a non-5xx one) is the load
+//! balancer's own error — the target closed the connection, timed out or could not be reached —
+//! and is counted in `lb_only_server_errors`. nginx records carry no target status, so for them
+//! every 5xx lands there too: the field means something for load-balancer records only.
+//!
+//! Latency is [`RequestRecord::latency`] in seconds. Percentiles are exact, by the nearest-rank
+//! method on all values (the p-th percentile of n sorted values is the ⌈p·n/100⌉-th), so the
+//! median of an even count is the lower middle value and every reported value is one that was
+//! observed. Non-finite latencies are ignored.
+//!
+//! Time buckets are aligned to multiples of the bucket width counted from the Unix epoch, shifted
+//! by [`StatsOptions::utc_offset_seconds`]: with no offset, hour and day buckets start on UTC
+//! hours and midnights; with 32400 day buckets start at midnight in Japan (a fixed offset, so in
+//! a zone with daylight saving the alignment is off by an hour for part of the year). Buckets
+//! run from the first request's to the last request's, empty ones included, so a chart can draw
+//! them as they come; when that would be more than [`MAX_BUCKETS`], the width is multiplied until
+//! it fits and [`Stats::bucket_seconds`] says the width used.
+//!
+//! [`compute`] takes records in any order. [`StatsAccumulator`] is the same computation fed one
+//! record at a time (for results read page by page) and mergeable.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::record::RequestRecord;
+use crate::urlgroup::UrlGrouper;
+
+/// The most time buckets a result holds before the bucket width is widened.
+pub const MAX_BUCKETS: usize = 10_000;
+
+/// What to compute.
+#[derive(Debug, Clone, Copy)]
+pub struct StatsOptions<'a> {
+    /// Width of a time-series bucket in seconds (values below 1 are taken as 1).
+    pub bucket_seconds: i64,
+    /// Shift of bucket boundaries from UTC, in seconds (32400 aligns day buckets to JST).
+    pub utc_offset_seconds: i64,
+    /// Group requests by method and URL group with this grouper; `None` skips per-group stats.
+    pub url_groups: Option<&'a UrlGrouper>,
+    /// How many groups to list, busiest first; the rest are summed in [`Stats::other_groups`].
+    pub top_groups: usize,
+}
+
+impl Default for StatsOptions<'_> {
+    /// Five-minute UTC buckets, no URL groups, top 50 groups.
+    fn default() -> Self {
+        StatsOptions {
+            bucket_seconds: 300,
+            utc_offset_seconds: 0,
+            url_groups: None,
+            top_groups: 50,
+        }
+    }
+}
+
+/// The statistics of a set of requests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Number of requests.
+    pub count: u64,
+    /// Time of the earliest request, µs.
+    pub first: Option<i64>,
+    /// Time of the latest request, µs.
+    pub last: Option<i64>,
+    /// Seconds from the first request to the last.
+    pub span_seconds: f64,
+    /// Requests per second: `count` over `span_seconds`, the span taken as at least 1 s.
+    pub per_second: f64,
+    /// Errors by the status sent to the client (ALB `elb_status_code`, nginx `$status`).
+    pub lb: StatusCounts,
+    /// Errors by the target's status (ALB `target_status_code`); nginx records have none.
+    pub target: StatusCounts,
+    /// Requests the load balancer answered with 5xx while the target gave no 5xx (or no
+    /// answer): the load balancer's own errors, such as 502 on a closed connection or 504.
+    pub lb_only_server_errors: u64,
+    /// Latency over the requests that have one; `None` when none has.
+    pub latency: Option<Latency>,
+    /// Width of the time buckets actually used, seconds.
+    pub bucket_seconds: i64,
+    /// Time series from the first request's bucket to the last's, oldest first.
+    pub buckets: Vec<Bucket>,
+    /// Per method and URL group, busiest first (at most `top_groups`; empty without a grouper).
+    pub groups: Vec<GroupStats>,
+    /// Number of distinct method and URL group pairs seen.
+    pub group_count: u64,
+    /// Requests in groups not listed in `groups` (beyond `top_groups`, or without a URL).
+    pub other_groups: u64,
+}
+
+/// Client and server error counts by one of the two status codes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StatusCounts {
+    /// Requests that have this status code at all.
+    pub known: u64,
+    /// Requests with a 4xx status.
+    pub client_errors: u64,
+    /// Requests with a 5xx status.
+    pub server_errors: u64,
+    /// `client_errors / known`; `None` when `known` is 0.
+    pub client_error_rate: Option<f64>,
+    /// `server_errors / known`; `None` when `known` is 0.
+    pub server_error_rate: Option<f64>,
+}
+
+/// Latency summary in seconds (exact nearest-rank percentiles, see the module doc).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Latency {
+    /// Number of requests with a latency.
+    pub count: u64,
+    /// Arithmetic mean.
+    pub mean: f64,
+    /// 50th percentile (the lower middle value for an even count).
+    pub median: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 95th percentile.
+    pub p95: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// Largest value.
+    pub max: f64,
+}
+
+/// One time bucket of the series.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bucket {
+    /// Start of the bucket, µs (inclusive; the bucket ends where the next starts).
+    pub start: i64,
+    /// Requests in the bucket.
+    pub count: u64,
+    /// Requests with a load-balancer status below 400.
+    pub success: u64,
+    /// Requests with a 4xx load-balancer status.
+    pub client_errors: u64,
+    /// Requests with a 5xx load-balancer status.
+    pub server_errors: u64,
+    /// Median latency, seconds.
+    pub p50: Option<f64>,
+    /// 95th-percentile latency, seconds.
+    pub p95: Option<f64>,
+    /// Largest latency, seconds.
+    pub max: Option<f64>,
+}
+
+/// Statistics of one method and URL group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupStats {
+    /// HTTP method (`None` when the request line had none).
+    pub method: Option<String>,
+    /// The URL group ([`UrlGrouper::group`]).
+    pub group: String,
+    /// Requests in the group.
+    pub count: u64,
+    /// Requests with a 4xx load-balancer status.
+    pub client_errors: u64,
+    /// Requests with a 5xx load-balancer status.
+    pub server_errors: u64,
+    /// Requests with a 5xx target status.
+    pub target_server_errors: u64,
+    /// 5xx from the load balancer without a 5xx from the target (see [`Stats`]).
+    pub lb_only_server_errors: u64,
+    /// Latency of the group's requests.
+    pub latency: Option<Latency>,
+}
+
+/// Computes the statistics of `records` (in any order).
+pub fn compute<'r>(
+    records: impl IntoIterator<Item = &'r RequestRecord>,
+    opts: &StatsOptions<'_>,
+) -> Stats {
+    let mut acc = StatsAccumulator::new(opts);
+    for r in records {
+        acc.push(r);
+    }
+    acc.finish()
+}
+
+fn is_client_error(s: u16) -> bool {
+    (400..500).contains(&s)
+}
+
+fn is_server_error(s: u16) -> bool {
+    (500..600).contains(&s)
+}
+
+/// Running counts for one status code.
+#[derive(Debug, Clone, Default)]
+struct StatusAcc {
+    known: u64,
+    client: u64,
+    server: u64,
+}
+
+impl StatusAcc {
+    fn push(&mut self, status: Option<u16>) {
+        if let Some(s) = status {
+            self.known += 1;
+            self.client += u64::from(is_client_error(s));
+            self.server += u64::from(is_server_error(s));
+        }
+    }
+
+    fn merge(&mut self, o: &StatusAcc) {
+        self.known += o.known;
+        self.client += o.client;
+        self.server += o.server;
+    }
+
+    fn finish(&self) -> StatusCounts {
+        let rate = |n: u64| (self.known > 0).then(|| n as f64 / self.known as f64);
+        StatusCounts {
+            known: self.known,
+            client_errors: self.client,
+            server_errors: self.server,
+            client_error_rate: rate(self.client),
+            server_error_rate: rate(self.server),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct BucketAcc {
+    count: u64,
+    success: u64,
+    client: u64,
+    server: u64,
+    latencies: Vec<f64>,
+}
+
+impl BucketAcc {
+    fn merge(&mut self, o: BucketAcc) {
+        self.count += o.count;
+        self.success += o.success;
+        self.client += o.client;
+        self.server += o.server;
+        self.latencies.extend(o.latencies);
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct GroupAcc {
+    count: u64,
+    client: u64,
+    server: u64,
+    target_server: u64,
+    lb_only: u64,
+    latencies: Vec<f64>,
+}
+
+impl GroupAcc {
+    fn merge(&mut self, o: GroupAcc) {
+        self.count += o.count;
+        self.client += o.client;
+        self.server += o.server;
+        self.target_server += o.target_server;
+        self.lb_only += o.lb_only;
+        self.latencies.extend(o.latencies);
+    }
+}
+
+/// Groups of one method (methods are few, so they are searched in a short list).
+type MethodGroups = (Option<String>, HashMap<Box<str>, GroupAcc>);
+
+/// [`compute`] one record at a time: [`push`](StatsAccumulator::push) each record, then
+/// [`finish`](StatsAccumulator::finish). Accumulators built with the same options can be
+/// [`merge`](StatsAccumulator::merge)d.
+#[derive(Debug, Clone)]
+pub struct StatsAccumulator<'a> {
+    bucket_us: i64,
+    offset_us: i64,
+    grouper: Option<&'a UrlGrouper>,
+    top_groups: usize,
+    count: u64,
+    first: Option<i64>,
+    last: Option<i64>,
+    lb: StatusAcc,
+    target: StatusAcc,
+    lb_only: u64,
+    /// Buckets by key (`(t + offset) / width`, floored); every record lands in exactly one.
+    buckets: HashMap<i64, BucketAcc>,
+    groups: Vec<MethodGroups>,
+    /// Records that had no URL and so no group.
+    ungrouped: u64,
+}
+
+impl<'a> StatsAccumulator<'a> {
+    /// An empty accumulator.
+    pub fn new(opts: &StatsOptions<'a>) -> Self {
+        StatsAccumulator {
+            bucket_us: opts.bucket_seconds.max(1).saturating_mul(1_000_000),
+            offset_us: opts.utc_offset_seconds.saturating_mul(1_000_000),
+            grouper: opts.url_groups,
+            top_groups: opts.top_groups,
+            count: 0,
+            first: None,
+            last: None,
+            lb: StatusAcc::default(),
+            target: StatusAcc::default(),
+            lb_only: 0,
+            buckets: HashMap::new(),
+            groups: Vec::new(),
+            ungrouped: 0,
+        }
+    }
+
+    /// Adds one request.
+    pub fn push(&mut self, r: &RequestRecord) {
+        self.count += 1;
+        self.first = Some(self.first.map_or(r.t, |f| f.min(r.t)));
+        self.last = Some(self.last.map_or(r.t, |l| l.max(r.t)));
+        self.lb.push(r.status);
+        self.target.push(r.target_status);
+        let lb_server = r.status.is_some_and(is_server_error);
+        let lb_only = lb_server && !r.target_status.is_some_and(is_server_error);
+        self.lb_only += u64::from(lb_only);
+        let latency = r.latency().filter(|l| l.is_finite());
+
+        let key =
+            r.t.saturating_add(self.offset_us)
+                .div_euclid(self.bucket_us);
+        let b = self.buckets.entry(key).or_default();
+        b.count += 1;
+        if let Some(s) = r.status {
+            b.success += u64::from(s < 400);
+            b.client += u64::from(is_client_error(s));
+            b.server += u64::from(is_server_error(s));
+        }
+        if let Some(l) = latency {
+            b.latencies.push(l);
+        }
+
+        let Some(grouper) = self.grouper else { return };
+        let Some(path) = r.path() else {
+            self.ungrouped += 1;
+            return;
+        };
+        let group = grouper.group(path);
+        let method = r.method.as_deref();
+        let groups = match self.groups.iter().position(|(m, _)| m.as_deref() == method) {
+            Some(i) => &mut self.groups[i].1,
+            None => {
+                self.groups
+                    .push((method.map(str::to_owned), HashMap::new()));
+                // Just pushed, so the list is not empty.
+                let Some(last) = self.groups.last_mut() else {
+                    return;
+                };
+                &mut last.1
+            }
+        };
+        let g = match groups.get_mut(group.as_ref()) {
+            Some(g) => g,
+            None => groups.entry(group.as_ref().into()).or_default(),
+        };
+        g.count += 1;
+        if let Some(s) = r.status {
+            g.client += u64::from(is_client_error(s));
+            g.server += u64::from(is_server_error(s));
+        }
+        g.target_server += u64::from(r.target_status.is_some_and(is_server_error));
+        g.lb_only += u64::from(lb_only);
+        if let Some(l) = latency {
+            g.latencies.push(l);
+        }
+    }
+
+    /// Adds everything another accumulator has seen. Both should have been built with the same
+    /// options; the bucket width, offset and grouper of `self` are kept.
+    pub fn merge(&mut self, other: StatsAccumulator<'_>) {
+        self.count += other.count;
+        self.first = match (self.first, other.first) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.last = match (self.last, other.last) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        self.lb.merge(&other.lb);
+        self.target.merge(&other.target);
+        self.lb_only += other.lb_only;
+        for (k, b) in other.buckets {
+            self.buckets.entry(k).or_default().merge(b);
+        }
+        for (method, groups) in other.groups {
+            let i = match self.groups.iter().position(|(m, _)| *m == method) {
+                Some(i) => i,
+                None => {
+                    self.groups.push((method, HashMap::new()));
+                    self.groups.len() - 1
+                }
+            };
+            for (name, g) in groups {
+                self.groups[i].1.entry(name).or_default().merge(g);
+            }
+        }
+        self.ungrouped += other.ungrouped;
+    }
+
+    /// The statistics of everything pushed.
+    pub fn finish(self) -> Stats {
+        let span_us = match (self.first, self.last) {
+            (Some(f), Some(l)) => l.saturating_sub(f),
+            _ => 0,
+        };
+        let span_seconds = span_us as f64 / 1e6;
+        let per_second = if self.count == 0 {
+            0.0
+        } else {
+            self.count as f64 / span_seconds.max(1.0)
+        };
+
+        let (bucket_us, buckets, mut all_latencies) =
+            finish_buckets(self.buckets, self.bucket_us, self.offset_us);
+        let latency = latency_summary(&mut all_latencies);
+
+        let mut groups: Vec<(Option<String>, Box<str>, GroupAcc)> = self
+            .groups
+            .into_iter()
+            .flat_map(|(m, gs)| gs.into_iter().map(move |(g, acc)| (m.clone(), g, acc)))
+            .collect();
+        let group_count = groups.len() as u64;
+        // Busiest first; ties by method then group so the order never depends on hashing.
+        groups.sort_unstable_by(|a, b| {
+            b.2.count
+                .cmp(&a.2.count)
+                .then_with(|| a.0.cmp(&b.0))
+                .then_with(|| a.1.cmp(&b.1))
+        });
+        let rest = groups.split_off(self.top_groups.min(groups.len()));
+        let other_groups = self.ungrouped + rest.iter().map(|g| g.2.count).sum::<u64>();
+        let groups = groups
+            .into_iter()
+            .map(|(method, group, mut g)| GroupStats {
+                method,
+                group: group.into(),
+                count: g.count,
+                client_errors: g.client,
+                server_errors: g.server,
+                target_server_errors: g.target_server,
+                lb_only_server_errors: g.lb_only,
+                latency: latency_summary(&mut g.latencies),
+            })
+            .collect();
+
+        Stats {
+            count: self.count,
+            first: self.first,
+            last: self.last,
+            span_seconds,
+            per_second,
+            lb: self.lb.finish(),
+            target: self.target.finish(),
+            lb_only_server_errors: self.lb_only,
+            latency,
+            bucket_seconds: bucket_us / 1_000_000,
+            buckets,
+            groups,
+            group_count,
+            other_groups,
+        }
+    }
+}
+
+/// Dense buckets from the first to the last, widened to at most [`MAX_BUCKETS`]; also returns
+/// the width used (µs) and every latency (for the overall summary, so it is stored once).
+fn finish_buckets(
+    map: HashMap<i64, BucketAcc>,
+    width_us: i64,
+    offset_us: i64,
+) -> (i64, Vec<Bucket>, Vec<f64>) {
+    let (Some(&min), Some(&max)) = (map.keys().min(), map.keys().max()) else {
+        return (width_us, Vec::new(), Vec::new());
+    };
+    let n = i128::from(max) - i128::from(min) + 1;
+    // Widen by a whole factor so new buckets still start on multiples of the width.
+    let factor = (n + MAX_BUCKETS as i128 - 1) / MAX_BUCKETS as i128;
+    let factor = i64::try_from(factor.max(1)).unwrap_or(i64::MAX);
+    let (mut map, width_us) = if factor > 1 {
+        let mut wide: HashMap<i64, BucketAcc> = HashMap::new();
+        for (k, b) in map {
+            wide.entry(k.div_euclid(factor)).or_default().merge(b);
+        }
+        (wide, width_us.saturating_mul(factor))
+    } else {
+        (map, width_us)
+    };
+    let (min, max) = (min.div_euclid(factor), max.div_euclid(factor));
+
+    let mut all = Vec::with_capacity(map.values().map(|b| b.latencies.len()).sum());
+    let mut out = Vec::with_capacity(usize::try_from(max - min + 1).unwrap_or(0));
+    for key in min..=max {
+        let start = key.saturating_mul(width_us).saturating_sub(offset_us);
+        let Some(mut b) = map.remove(&key) else {
+            out.push(Bucket {
+                start,
+                count: 0,
+                success: 0,
+                client_errors: 0,
+                server_errors: 0,
+                p50: None,
+                p95: None,
+                max: None,
+            });
+            continue;
+        };
+        b.latencies.sort_unstable_by(f64::total_cmp);
+        out.push(Bucket {
+            start,
+            count: b.count,
+            success: b.success,
+            client_errors: b.client,
+            server_errors: b.server,
+            p50: nearest_rank(&b.latencies, 50),
+            p95: nearest_rank(&b.latencies, 95),
+            max: b.latencies.last().copied(),
+        });
+        all.extend_from_slice(&b.latencies);
+    }
+    (width_us, out, all)
+}
+
+/// The nearest-rank `p`-th percentile of sorted values: the ⌈p·n/100⌉-th smallest.
+fn nearest_rank(sorted: &[f64], p: usize) -> Option<f64> {
+    let n = sorted.len();
+    if n == 0 {
+        return None;
+    }
+    let rank = (p * n).div_ceil(100).max(1);
+    sorted.get(rank - 1).copied()
+}
+
+/// Sorts `values` and summarises them; `None` when empty.
+fn latency_summary(values: &mut [f64]) -> Option<Latency> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_unstable_by(f64::total_cmp);
+    let sum: f64 = values.iter().sum();
+    Some(Latency {
+        count: values.len() as u64,
+        mean: sum / values.len() as f64,
+        median: nearest_rank(values, 50)?,
+        p90: nearest_rank(values, 90)?,
+        p95: nearest_rank(values, 95)?,
+        p99: nearest_rank(values, 99)?,
+        max: *values.last()?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_on_known_arrays() {
+        let ten: Vec<f64> = (1..=10).map(f64::from).collect();
+        let cases: [(&str, &[f64], usize, Option<f64>); 9] = [
+            ("empty", &[], 50, None),
+            ("single", &[7.0], 99, Some(7.0)),
+            (
+                "even_count_median_is_lower_middle",
+                &[1.0, 2.0, 3.0, 4.0],
+                50,
+                Some(2.0),
+            ),
+            (
+                "odd_count_median_is_middle",
+                &[1.0, 2.0, 3.0],
+                50,
+                Some(2.0),
+            ),
+            ("p90_of_ten", &ten, 90, Some(9.0)),
+            ("p95_of_ten_rounds_rank_up", &ten, 95, Some(10.0)),
+            ("p99_of_ten", &ten, 99, Some(10.0)),
+            ("p10_of_ten", &ten, 10, Some(1.0)),
+            ("p0_is_the_smallest", &ten, 0, Some(1.0)),
+        ];
+        for (name, values, p, want) in cases {
+            assert_eq!(nearest_rank(values, p), want, "case {name}");
+        }
+        let hundred: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(nearest_rank(&hundred, 99), Some(99.0));
+        assert_eq!(nearest_rank(&hundred, 95), Some(95.0));
+    }
+
+    #[test]
+    fn widened_buckets_stay_aligned_and_bounded() {
+        let records: Vec<RequestRecord> = [0i64, 86_400 * 365 * 1_000_000]
+            .into_iter()
+            .map(|t| RequestRecord {
+                t,
+                status: Some(200),
+                ..Default::default()
+            })
+            .collect();
+        let stats = compute(
+            &records,
+            &StatsOptions {
+                bucket_seconds: 60,
+                ..Default::default()
+            },
+        );
+        assert!(stats.buckets.len() <= MAX_BUCKETS);
+        assert_eq!(stats.bucket_seconds % 60, 0);
+        assert_eq!(stats.buckets.iter().map(|b| b.count).sum::<u64>(), 2);
+        assert!(
+            stats
+                .buckets
+                .iter()
+                .all(|b| b.start % (stats.bucket_seconds * 1_000_000) == 0)
+        );
+    }
+}

@@ -115,7 +115,7 @@ pub struct StatusCounts {
 pub struct Latency {
     /// Number of requests with a latency.
     pub count: u64,
-    /// Arithmetic mean.
+    /// Arithmetic mean (summed in whole nanoseconds, so independent of order).
     pub mean: f64,
     /// 50th percentile (the lower middle value for an even count).
     pub median: f64,
@@ -285,8 +285,14 @@ pub struct StatsAccumulator<'a> {
     target: StatusAcc,
     lb_only: u64,
     /// Buckets by key (`(t + offset) / width`, floored); every record lands in exactly one.
-    buckets: HashMap<i64, BucketAcc>,
+    buckets: Vec<(i64, BucketAcc)>,
+    /// Where each key's bucket is in `buckets`.
+    bucket_index: HashMap<i64, usize>,
+    /// The last bucket used, as (key, index): records mostly come in time order.
+    last_bucket: Option<(i64, usize)>,
     groups: Vec<MethodGroups>,
+    /// Reused for collapsed URL groups, so grouping allocates only for new groups.
+    group_buf: String,
     /// Records that had no URL and so no group.
     ungrouped: u64,
 }
@@ -305,8 +311,11 @@ impl<'a> StatsAccumulator<'a> {
             lb: StatusAcc::default(),
             target: StatusAcc::default(),
             lb_only: 0,
-            buckets: HashMap::new(),
+            buckets: Vec::new(),
+            bucket_index: HashMap::new(),
+            last_bucket: None,
             groups: Vec::new(),
+            group_buf: String::new(),
             ungrouped: 0,
         }
     }
@@ -326,7 +335,7 @@ impl<'a> StatsAccumulator<'a> {
         let key =
             r.t.saturating_add(self.offset_us)
                 .div_euclid(self.bucket_us);
-        let b = self.buckets.entry(key).or_default();
+        let b = self.bucket(key);
         b.count += 1;
         if let Some(s) = r.status {
             b.success += u64::from(s < 400);
@@ -338,11 +347,11 @@ impl<'a> StatsAccumulator<'a> {
         }
 
         let Some(grouper) = self.grouper else { return };
-        let Some(path) = r.path() else {
+        let Some(path) = r.url.as_deref().map(crate::urlgroup::path_of) else {
             self.ungrouped += 1;
             return;
         };
-        let group = grouper.group(path);
+        let group = grouper.group_into(path, &mut self.group_buf);
         let method = r.method.as_deref();
         let groups = match self.groups.iter().position(|(m, _)| m.as_deref() == method) {
             Some(i) => &mut self.groups[i].1,
@@ -356,9 +365,9 @@ impl<'a> StatsAccumulator<'a> {
                 &mut last.1
             }
         };
-        let g = match groups.get_mut(group.as_ref()) {
+        let g = match groups.get_mut(group) {
             Some(g) => g,
-            None => groups.entry(group.as_ref().into()).or_default(),
+            None => groups.entry(group.into()).or_default(),
         };
         g.count += 1;
         if let Some(s) = r.status {
@@ -370,6 +379,24 @@ impl<'a> StatsAccumulator<'a> {
         if let Some(l) = latency {
             g.latencies.push(l);
         }
+    }
+
+    /// The bucket for `key`, created on first use.
+    fn bucket(&mut self, key: i64) -> &mut BucketAcc {
+        let i = match self.last_bucket {
+            Some((k, i)) if k == key => i,
+            _ => {
+                let next = self.buckets.len();
+                let i = *self.bucket_index.entry(key).or_insert(next);
+                if i == next {
+                    self.buckets.push((key, BucketAcc::default()));
+                }
+                self.last_bucket = Some((key, i));
+                i
+            }
+        };
+        // Indexes come from `bucket_index`, which only holds positions already pushed.
+        &mut self.buckets[i].1
     }
 
     /// Adds everything another accumulator has seen. Both should have been built with the same
@@ -388,7 +415,7 @@ impl<'a> StatsAccumulator<'a> {
         self.target.merge(&other.target);
         self.lb_only += other.lb_only;
         for (k, b) in other.buckets {
-            self.buckets.entry(k).or_default().merge(b);
+            self.bucket(k).merge(b);
         }
         for (method, groups) in other.groups {
             let i = match self.groups.iter().position(|(m, _)| *m == method) {
@@ -418,8 +445,11 @@ impl<'a> StatsAccumulator<'a> {
             self.count as f64 / span_seconds.max(1.0)
         };
 
-        let (bucket_us, buckets, mut all_latencies) =
-            finish_buckets(self.buckets, self.bucket_us, self.offset_us);
+        let (bucket_us, buckets, mut all_latencies) = finish_buckets(
+            self.buckets.into_iter().collect(),
+            self.bucket_us,
+            self.offset_us,
+        );
         let latency = latency_summary(&mut all_latencies);
 
         let mut groups: Vec<(Option<String>, Box<str>, GroupAcc)> = self
@@ -512,47 +542,67 @@ fn finish_buckets(
             });
             continue;
         };
-        b.latencies.sort_unstable_by(f64::total_cmp);
+        let [p50, p95, max] = match percentiles(&mut b.latencies, [50, 95, 100]) {
+            Some([a, b, c]) => [Some(a), Some(b), Some(c)],
+            None => [None; 3],
+        };
         out.push(Bucket {
             start,
             count: b.count,
             success: b.success,
             client_errors: b.client,
             server_errors: b.server,
-            p50: nearest_rank(&b.latencies, 50),
-            p95: nearest_rank(&b.latencies, 95),
-            max: b.latencies.last().copied(),
+            p50,
+            p95,
+            max,
         });
         all.extend_from_slice(&b.latencies);
     }
     (width_us, out, all)
 }
 
-/// The nearest-rank `p`-th percentile of sorted values: the ⌈p·n/100⌉-th smallest.
-fn nearest_rank(sorted: &[f64], p: usize) -> Option<f64> {
-    let n = sorted.len();
+/// The nearest-rank `ps`-th percentiles (ascending, at most 100) of `values`: the
+/// ⌈p·n/100⌉-th smallest value each. Found by selection rather than a full sort (a few linear
+/// passes instead of n·log n); `values` is left reordered. `None` when empty.
+fn percentiles<const N: usize>(values: &mut [f64], ps: [usize; N]) -> Option<[f64; N]> {
+    let n = values.len();
     if n == 0 {
         return None;
     }
-    let rank = (p * n).div_ceil(100).max(1);
-    sorted.get(rank - 1).copied()
+    let mut out = [0.0; N];
+    // values[..done] are all ≤ the value selected last, at index done - 1.
+    let mut done = 0;
+    let mut last = f64::NAN;
+    for (o, p) in out.iter_mut().zip(ps) {
+        let k = p.min(100).saturating_mul(n).div_ceil(100).clamp(1, n) - 1;
+        if k + 1 > done {
+            let rest = values.get_mut(done..)?;
+            let (_, v, _) = rest.select_nth_unstable_by(k - done, f64::total_cmp);
+            last = *v;
+            done = k + 1;
+        }
+        *o = last;
+    }
+    Some(out)
 }
 
-/// Sorts `values` and summarises them; `None` when empty.
+/// Summarises `values` (reordering them); `None` when empty.
+///
+/// The mean is summed in whole nanoseconds, so it does not depend on the order values came in.
 fn latency_summary(values: &mut [f64]) -> Option<Latency> {
-    if values.is_empty() {
-        return None;
-    }
-    values.sort_unstable_by(f64::total_cmp);
-    let sum: f64 = values.iter().sum();
+    let [median, p90, p95, p99, max] = percentiles(values, [50, 90, 95, 99, 100])?;
+    let ns = values
+        .iter()
+        .map(|v| (v * 1e9).round() as i128)
+        .fold(0i128, i128::saturating_add);
     Some(Latency {
         count: values.len() as u64,
-        mean: sum / values.len() as f64,
-        median: nearest_rank(values, 50)?,
-        p90: nearest_rank(values, 90)?,
-        p95: nearest_rank(values, 95)?,
-        p99: nearest_rank(values, 99)?,
-        max: *values.last()?,
+        mean: ns as f64 / values.len() as f64 / 1e9,
+        median,
+        p90,
+        p95,
+        p99,
+        max,
     })
 }
 
@@ -561,35 +611,59 @@ mod tests {
     use super::*;
 
     #[test]
-    fn nearest_rank_on_known_arrays() {
-        let ten: Vec<f64> = (1..=10).map(f64::from).collect();
-        let cases: [(&str, &[f64], usize, Option<f64>); 9] = [
-            ("empty", &[], 50, None),
-            ("single", &[7.0], 99, Some(7.0)),
+    fn nearest_rank_percentiles_on_known_arrays() {
+        // Shuffled on purpose: selection must not rely on sorted input.
+        let ten = [7.0, 3.0, 10.0, 1.0, 9.0, 2.0, 8.0, 5.0, 4.0, 6.0];
+        let hundred: Vec<f64> = (1..=100).rev().map(f64::from).collect();
+        type Case<'a> = (&'a str, &'a [f64], [usize; 3], Option<[f64; 3]>);
+        let cases: [Case<'_>; 8] = [
+            ("empty", &[], [50, 95, 100], None),
+            ("single", &[7.0], [0, 99, 100], Some([7.0; 3])),
             (
                 "even_count_median_is_lower_middle",
-                &[1.0, 2.0, 3.0, 4.0],
-                50,
-                Some(2.0),
+                &[4.0, 1.0, 3.0, 2.0],
+                [50, 50, 100],
+                Some([2.0, 2.0, 4.0]),
             ),
             (
                 "odd_count_median_is_middle",
-                &[1.0, 2.0, 3.0],
-                50,
-                Some(2.0),
+                &[3.0, 1.0, 2.0],
+                [50, 90, 100],
+                Some([2.0, 3.0, 3.0]),
             ),
-            ("p90_of_ten", &ten, 90, Some(9.0)),
-            ("p95_of_ten_rounds_rank_up", &ten, 95, Some(10.0)),
-            ("p99_of_ten", &ten, 99, Some(10.0)),
-            ("p10_of_ten", &ten, 10, Some(1.0)),
-            ("p0_is_the_smallest", &ten, 0, Some(1.0)),
+            (
+                "p90_p95_p99_of_ten_round_rank_up",
+                &ten,
+                [90, 95, 99],
+                Some([9.0, 10.0, 10.0]),
+            ),
+            (
+                "p0_and_p10_of_ten",
+                &ten,
+                [0, 10, 11],
+                Some([1.0, 1.0, 2.0]),
+            ),
+            ("hundred", &hundred, [50, 95, 99], Some([50.0, 95.0, 99.0])),
+            (
+                "ties",
+                &[1.0, 1.0, 1.0, 5.0],
+                [50, 75, 76],
+                Some([1.0, 1.0, 5.0]),
+            ),
         ];
-        for (name, values, p, want) in cases {
-            assert_eq!(nearest_rank(values, p), want, "case {name}");
+        for (name, values, ps, want) in cases {
+            let mut v = values.to_vec();
+            assert_eq!(percentiles(&mut v, ps), want, "case {name}");
         }
-        let hundred: Vec<f64> = (1..=100).map(f64::from).collect();
-        assert_eq!(nearest_rank(&hundred, 99), Some(99.0));
-        assert_eq!(nearest_rank(&hundred, 95), Some(95.0));
+    }
+
+    #[test]
+    fn mean_does_not_depend_on_order() {
+        let mut a = [0.1, 0.2, 0.3, 1e-7, 12.5];
+        let mut b = [12.5, 1e-7, 0.3, 0.2, 0.1];
+        let (a, b) = (latency_summary(&mut a), latency_summary(&mut b));
+        assert_eq!(a, b);
+        assert_eq!(a.map(|l| l.mean), Some(13_100_000_100.0 / 5.0 / 1e9));
     }
 
     #[test]

@@ -17,49 +17,58 @@
 
 use std::borrow::Cow;
 
-use regex::{Regex, RegexSet};
+use regex::Regex;
 
 /// Groups request paths for per-URL statistics.
 #[derive(Debug, Clone)]
 pub struct UrlGrouper {
-    /// The caller's patterns, tested in one pass; `None` when there are none.
-    set: Option<RegexSet>,
-    /// The same patterns' text, by index, which is what names a group.
-    names: Vec<String>,
+    /// The caller's patterns in order, with their text, which is what names a group.
+    patterns: Vec<(Regex, String)>,
 }
 
 impl UrlGrouper {
     /// A grouper with the caller's patterns (regular expressions, tried in order, matched against
     /// the path without its query) in front of the default collapsing.
     pub fn new(patterns: &[&str]) -> Result<UrlGrouper, regex::Error> {
-        // Compile each pattern alone first so an error names the pattern that caused it.
-        for p in patterns {
-            Regex::new(p)?;
-        }
-        let set = if patterns.is_empty() {
-            None
-        } else {
-            Some(RegexSet::new(patterns)?)
-        };
-        Ok(UrlGrouper {
-            set,
-            names: patterns.iter().map(|p| (*p).to_owned()).collect(),
-        })
+        let patterns = patterns
+            .iter()
+            .map(|p| Ok((Regex::new(p)?, (*p).to_owned())))
+            .collect::<Result<_, regex::Error>>()?;
+        Ok(UrlGrouper { patterns })
     }
 
     /// The group of a request path (`/path?query`): a matching pattern's text, or the path with
     /// identifier-like segments replaced by `*` and the query dropped.
     pub fn group<'a>(&'a self, path: &'a str) -> Cow<'a, str> {
         let path = strip_query(path);
-        if let Some(set) = &self.set {
-            // RegexSet reports every match; the lowest index is the first pattern in order.
-            if let Some(i) = set.matches(path).into_iter().next() {
-                if let Some(name) = self.names.get(i) {
-                    return Cow::Borrowed(name.as_str());
-                }
-            }
+        match self.pattern_group(path) {
+            Some(name) => Cow::Borrowed(name),
+            None => collapse(path),
         }
-        collapse(path)
+    }
+
+    /// [`group`](UrlGrouper::group) writing into a reused buffer when something collapses, for
+    /// callers grouping many paths (no allocation per path once the buffer has grown).
+    pub fn group_into<'a>(&'a self, path: &'a str, buf: &'a mut String) -> &'a str {
+        let path = strip_query(path);
+        if let Some(name) = self.pattern_group(path) {
+            return name;
+        }
+        buf.clear();
+        if collapse_into(path, buf) {
+            buf.as_str()
+        } else {
+            path
+        }
+    }
+
+    /// The text of the first pattern matching `path`, if any. Tried one by one rather than as
+    /// a `RegexSet`: the first match ends the search, and anchored patterns fail at once.
+    fn pattern_group(&self, path: &str) -> Option<&str> {
+        self.patterns
+            .iter()
+            .find(|(re, _)| re.is_match(path))
+            .map(|(_, name)| name.as_str())
     }
 }
 
@@ -67,53 +76,91 @@ impl Default for UrlGrouper {
     /// The default collapsing alone, with no patterns.
     fn default() -> Self {
         UrlGrouper {
-            set: None,
-            names: Vec::new(),
+            patterns: Vec::new(),
         }
     }
 }
 
 /// The path without `?query` and `#fragment`.
-fn strip_query(path: &str) -> &str {
-    match path.find(['?', '#']) {
+pub(crate) fn strip_query(path: &str) -> &str {
+    // A byte scan: both are ASCII, and `str::find` with a char set decodes every character.
+    match path.bytes().position(|b| b == b'?' || b == b'#') {
         Some(i) => &path[..i],
         None => path,
     }
 }
 
+/// The path and query of a request URL as logged: the URL itself when it starts with `/`
+/// (nginx), else what follows the scheme and authority (ALB's `https://host:443/p?q` →
+/// `/p?q`, and `/` when there is nothing after the authority).
+///
+/// Like [`RequestRecord::path`](crate::record::RequestRecord::path), but a relative URL with
+/// `://` in its query (`/go?to=https://example.com/`) stays whole, and it is cheaper: this runs
+/// once per request in statistics and visits.
+pub fn path_of(url: &str) -> &str {
+    if url.starts_with('/') {
+        return url;
+    }
+    let Some(colon) = memchr::memchr(b':', url.as_bytes()) else {
+        return url;
+    };
+    let Some(rest) = url.get(colon..).and_then(|r| r.strip_prefix("://")) else {
+        return url;
+    };
+    match rest.bytes().position(|b| b == b'/' || b == b'?') {
+        Some(i) => &rest[i..],
+        None => "/",
+    }
+}
+
 /// The default collapsing of identifier-like segments, borrowing when nothing collapses.
 fn collapse(path: &str) -> Cow<'_, str> {
-    let path = strip_query(path);
-    let mut out: Option<String> = None;
+    let mut buf = String::new();
+    if collapse_into(path, &mut buf) {
+        Cow::Owned(buf)
+    } else {
+        Cow::Borrowed(path)
+    }
+}
+
+/// Writes the collapsed `path` (no query) into `out` and returns true, or returns false and
+/// leaves `out` untouched when no segment collapses.
+fn collapse_into(path: &str, out: &mut String) -> bool {
+    let mut collapsed = false;
     let mut start = 0;
-    for segment in path.split('/') {
-        let end = start + segment.len();
+    loop {
+        // memchr rather than `str::split`: this runs for every request of a report.
+        let end = path
+            .as_bytes()
+            .get(start..)
+            .and_then(|rest| memchr::memchr(b'/', rest))
+            .map_or(path.len(), |i| start + i);
+        // Both ends are at a '/' or an end of the string, so on character boundaries.
+        let Some(segment) = path.get(start..end) else {
+            break;
+        };
         let replacement = segment_replacement(segment);
-        match (&mut out, replacement) {
-            (None, None) => {}
-            (None, Some(rep)) => {
-                let mut s = String::with_capacity(path.len());
-                s.push_str(&path[..start]);
-                push_replacement(&mut s, segment, rep);
-                out = Some(s);
+        if !collapsed {
+            if let Some(rep) = replacement {
+                // First collapse: copy what came before as is.
+                out.push_str(&path[..start]);
+                push_replacement(out, segment, rep);
+                collapsed = true;
             }
-            (Some(s), rep) => {
-                if start > 0 {
-                    s.push('/');
-                }
-                match rep {
-                    Some(rep) => push_replacement(s, segment, rep),
-                    None => s.push_str(segment),
-                }
+        } else {
+            out.push('/');
+            match replacement {
+                Some(rep) => push_replacement(out, segment, rep),
+                None => out.push_str(segment),
             }
+        }
+        if end >= path.len() {
+            break;
         }
         // Skip the '/' that ended this segment.
         start = end + 1;
     }
-    match out {
-        Some(s) => Cow::Owned(s),
-        None => Cow::Borrowed(path),
-    }
+    collapsed
 }
 
 /// How a segment collapses: whole, or its name before an extension.
@@ -135,7 +182,7 @@ fn segment_replacement(segment: &str) -> Option<Replacement> {
     if is_identifier(segment) {
         return Some(Replacement::Whole);
     }
-    let dot = segment.rfind('.')?;
+    let dot = memchr::memrchr(b'.', segment.as_bytes())?;
     let (name, ext) = (&segment[..dot], &segment[dot + 1..]);
     let ext_ok = (1..=5).contains(&ext.len())
         && ext.bytes().all(|b| b.is_ascii_alphanumeric())
@@ -272,12 +319,51 @@ mod tests {
     }
 
     #[test]
+    fn group_into_reuses_the_buffer_and_agrees_with_group() {
+        let g = UrlGrouper::new(&["^/api/"]).unwrap();
+        let mut buf = String::new();
+        for path in ["/users/1/x?q", "/api/9", "/plain", "/7", "", "/a//9/"] {
+            let want = g.group(path).into_owned();
+            assert_eq!(g.group_into(path, &mut buf), want, "path {path}");
+        }
+    }
+
+    #[test]
     fn user_patterns_first_in_order_and_named_by_pattern() {
         let g = UrlGrouper::new(&["^/users/[0-9]+/posts$", "^/users/.+", "^/api/"]).unwrap();
         assert_eq!(g.group("/users/12/posts?x=1"), "^/users/[0-9]+/posts$");
         assert_eq!(g.group("/users/12/posts/3"), "^/users/.+");
         assert_eq!(g.group("/api/v1/items/9"), "^/api/");
         assert_eq!(g.group("/items/9"), "/items/*");
+    }
+
+    #[test]
+    fn path_of_urls() {
+        let cases = [
+            (
+                "alb_absolute",
+                "https://www.example.com:443/p/1?q=2",
+                "/p/1?q=2",
+            ),
+            (
+                "alb_query_without_path",
+                "https://www.example.com:443?q=2",
+                "?q=2",
+            ),
+            ("alb_no_path", "http://[2001:db8::1]:80", "/"),
+            ("nginx_relative", "/relative?x=1", "/relative?x=1"),
+            (
+                "scheme_inside_query",
+                "/go?to=https://example.com/x",
+                "/go?to=https://example.com/x",
+            ),
+            ("connect_authority", "example.com:443", "example.com:443"),
+            ("options_star", "*", "*"),
+            ("empty", "", ""),
+        ];
+        for (name, url, want) in cases {
+            assert_eq!(path_of(url), want, "case {name}");
+        }
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //! Its last release is 0.13.0 (2021-10), so it lags on what appeared since; the regex-driven
 //! alternatives (`ua-parser`, `uaparser`) need the uap-core `regexes.yaml` loaded and compiled at
 //! run time (hundreds of milliseconds). So woothee stays, and a small ordered table in front of it
-//! names what it misses or gets wrong (checked 2025 against real strings):
+//! names what it misses or gets wrong (found by running woothee 0.13.0 on the strings in the
+//! tests below):
 //! - crawlers it reports as a browser (Applebot and Bytespider come out as "Safari") or only as
 //!   "misc crawler" (GPTBot, ClaudeBot, PerplexityBot, …);
 //! - HTTP libraries and tools it does not know (python-requests, Go-http-client,

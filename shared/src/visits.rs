@@ -23,6 +23,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::record::RequestRecord;
+use crate::urlgroup::path_of;
 use crate::useragent::{UaCache, UaSummary};
 
 /// What counts as a visit and what is left out.
@@ -75,7 +76,7 @@ pub struct PageView<'a> {
     /// HTTP method.
     #[serde(borrow)]
     pub method: Option<Cow<'a, str>>,
-    /// Path and query as requested ([`RequestRecord::path`]).
+    /// Path and query as requested ([`path_of`] the URL).
     #[serde(borrow)]
     pub path: Cow<'a, str>,
     /// Status sent to the client.
@@ -121,10 +122,7 @@ const ASSET_PATHS: &[&str] = &["/robots.txt", "/sitemap.xml", "/ads.txt", "/favi
 /// (`css js png jpg jpeg gif svg ico webp woff woff2 ttf map`, a few more image and font types),
 /// or one of `/robots.txt`, `/sitemap.xml`, `/ads.txt`, `/favicon.ico` and `/.well-known/…`.
 pub fn is_static_asset(path: &str) -> bool {
-    let path = match path.find(['?', '#']) {
-        Some(i) => &path[..i],
-        None => path,
-    };
+    let path = crate::urlgroup::strip_query(path);
     if ASSET_PATHS.contains(&path) || path.starts_with("/.well-known/") {
         return true;
     }
@@ -143,27 +141,42 @@ struct Visitor<'r> {
     is_bot: bool,
 }
 
+/// One kept request, as sorted.
+struct Entry<'r> {
+    visitor: u32,
+    status: Option<u16>,
+    t: i64,
+    path: &'r str,
+    method: Option<&'r str>,
+}
+
 /// Builds the visits in `records` (any order), oldest visit first.
 pub fn build_visits<'r>(
     records: impl IntoIterator<Item = &'r RequestRecord>,
     opts: &VisitOptions,
 ) -> Vec<Visit<'r>> {
     let mut cache = UaCache::new();
-    let mut ids: HashMap<(&'r str, Option<&'r str>), u32> = HashMap::new();
+    // Visitor ids by IP, then by user agent: hashing the IP alone and comparing the few user
+    // agents of one IP is much cheaper than hashing a 150-byte user agent for every request.
+    let mut ids: HashMap<&'r str, Vec<(Option<&'r str>, u32)>> = HashMap::new();
     let mut visitors: Vec<Visitor<'r>> = Vec::new();
-    // (visitor, time, record, path): sorting these, not the records, orders the requests.
-    let mut entries: Vec<(u32, i64, &'r RequestRecord, &'r str)> = Vec::new();
+    // Sorting these small entries, not the records, orders the requests; they carry what a
+    // page view needs so the records are read once, in input order.
+    let records = records.into_iter();
+    // Sized up front: growing a vector of a million entries by doubling costs page faults.
+    let mut entries: Vec<Entry<'r>> = Vec::with_capacity(records.size_hint().0);
 
     for r in records {
-        let (Some(ip), Some(path)) = (r.client_ip.as_deref(), r.path()) else {
+        let (Some(ip), Some(path)) = (r.client_ip.as_deref(), r.url.as_deref().map(path_of)) else {
             continue;
         };
         if !opts.include_assets && is_static_asset(path) {
             continue;
         }
         let user_agent = r.user_agent.as_deref();
-        let id = match ids.get(&(ip, user_agent)) {
-            Some(&id) => id,
+        let known = ids.entry(ip).or_default();
+        let id = match known.iter().find(|(ua, _)| *ua == user_agent) {
+            Some(&(_, id)) => id,
             None => {
                 let Ok(id) = u32::try_from(visitors.len()) else {
                     // More than four billion visitors does not fit a Lambda's memory anyway.
@@ -177,34 +190,44 @@ pub fn build_visits<'r>(
                     ua,
                     is_bot,
                 });
-                ids.insert((ip, user_agent), id);
+                known.push((user_agent, id));
                 id
             }
         };
         if !opts.include_bots && visitors.get(id as usize).is_some_and(|v| v.is_bot) {
             continue;
         }
-        entries.push((id, r.t, r, path));
+        entries.push(Entry {
+            visitor: id,
+            status: r.status,
+            t: r.t,
+            path,
+            method: r.method.as_deref(),
+        });
     }
 
     // Same-time requests are ordered by what they are, so input order never shows.
     entries.sort_unstable_by(|a, b| {
-        a.0.cmp(&b.0)
-            .then(a.1.cmp(&b.1))
-            .then_with(|| a.3.cmp(b.3))
-            .then_with(|| a.2.method.cmp(&b.2.method))
-            .then_with(|| a.2.status.cmp(&b.2.status))
+        (a.visitor, a.t)
+            .cmp(&(b.visitor, b.t))
+            .then_with(|| (a.path, a.method, a.status).cmp(&(b.path, b.method, b.status)))
     });
 
     let gap_us = opts.gap_seconds.max(0).saturating_mul(1_000_000);
     let mut visits = Vec::new();
     let mut rest = entries.as_slice();
-    while let Some(&(id, first_t, _, _)) = rest.first() {
+    while let Some(&Entry {
+        visitor: id,
+        t: first_t,
+        ..
+    }) = rest.first()
+    {
         // The visit runs while the same visitor keeps coming back within the gap.
         let mut len = 1;
         let mut prev_t = first_t;
-        while let Some(&(next_id, t, _, _)) = rest.get(len) {
-            if next_id != id || t.saturating_sub(prev_t) > gap_us {
+        while let Some(next) = rest.get(len) {
+            let t = next.t;
+            if next.visitor != id || t.saturating_sub(prev_t) > gap_us {
                 break;
             }
             prev_t = t;
@@ -218,14 +241,14 @@ pub fn build_visits<'r>(
         let pages: Vec<PageView<'r>> = run
             .iter()
             .enumerate()
-            .map(|(i, &(_, t, r, path))| PageView {
-                t,
-                method: r.method.as_deref().map(Cow::Borrowed),
-                path: Cow::Borrowed(path),
-                status: r.status,
+            .map(|(i, e)| PageView {
+                t: e.t,
+                method: e.method.map(Cow::Borrowed),
+                path: Cow::Borrowed(e.path),
+                status: e.status,
                 dwell_seconds: run
                     .get(i + 1)
-                    .map(|next| next.1.saturating_sub(t) as f64 / 1e6),
+                    .map(|next| next.t.saturating_sub(e.t) as f64 / 1e6),
             })
             .collect();
         visits.push(Visit {

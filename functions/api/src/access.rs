@@ -103,18 +103,17 @@ impl RequestFilter {
 
     /// Whether a record passes every filter.
     pub fn matches(&self, r: &RequestRecord) -> bool {
-        if let Some(ip) = &self.ip {
-            if r.client_ip.as_deref() != Some(ip.as_str()) {
-                return false;
-            }
+        if let Some(ip) = &self.ip
+            && r.client_ip.as_deref() != Some(ip.as_str())
+        {
+            return false;
         }
-        if let Some(h) = &self.host {
-            if !r
+        if let Some(h) = &self.host
+            && !r
                 .host_name()
                 .is_some_and(|x| x.to_lowercase().contains(h.as_str()))
-            {
-                return false;
-            }
+        {
+            return false;
         }
         if let Some(want) = &self.path {
             let path = r.path().or(r.request_raw.as_deref()).unwrap_or("");
@@ -197,10 +196,10 @@ pub fn decode(
 ) -> Option<(&'static str, RequestRecord)> {
     if nginx {
         // The agent may ship a logdesk record too (a backfill through ingest), so try JSON first.
-        if e.message.starts_with('{') {
-            if let Ok(Record::Nginx(r)) = Record::from_json(&e.message) {
-                return Some(("nginx", r));
-            }
+        if e.message.starts_with('{')
+            && let Ok(Record::Nginx(r)) = Record::from_json(&e.message)
+        {
+            return Some(("nginx", r));
         }
         formats
             .iter()

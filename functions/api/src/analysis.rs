@@ -46,10 +46,12 @@ async fn for_each_request(
         let formats = &st.config.nginx_formats;
         let (from, to) = (c.from, c.to);
         let read = read_group(&*st.source, req, g as u8, None, None, limits, |e| {
-            if let Some((_, r)) = decode(e, nginx, formats) {
-                if r.t >= from && r.t < to && filter.matches(&r) {
-                    push(r);
-                }
+            if let Some((_, r)) = decode(e, nginx, formats)
+                && r.t >= from
+                && r.t < to
+                && filter.matches(&r)
+            {
+                push(r);
             }
             None::<()>
         })

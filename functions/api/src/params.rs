@@ -207,13 +207,13 @@ pub fn parse_time(v: &str, tz: &TimeZone, end: bool) -> Option<i64> {
     if let Ok(ts) = v.parse::<Timestamp>() {
         return Some(ts.as_microsecond());
     }
-    if let Ok(dt) = v.parse::<DateTime>() {
-        if v.len() > 10 {
-            return dt
-                .to_zoned(tz.clone())
-                .ok()
-                .map(|z| z.timestamp().as_microsecond());
-        }
+    if let Ok(dt) = v.parse::<DateTime>()
+        && v.len() > 10
+    {
+        return dt
+            .to_zoned(tz.clone())
+            .ok()
+            .map(|z| z.timestamp().as_microsecond());
     }
     let date: Date = v.parse().ok()?;
     let date = if end {

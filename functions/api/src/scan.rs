@@ -76,11 +76,11 @@ pub async fn read_group<T>(
         page_events.sort_by(|a, b| (a.timestamp, &a.id).cmp(&(b.timestamp, &b.id)));
         let mut finished = false;
         for e in &page_events {
-            if let Some(s) = stop_at {
-                if e.timestamp > s {
-                    finished = true;
-                    break;
-                }
+            if let Some(s) = stop_at
+                && e.timestamp > s
+            {
+                finished = true;
+                break;
             }
             events += 1;
             last_seen = Some(last_seen.map_or(e.timestamp, |l: i64| l.max(e.timestamp)));

@@ -15,6 +15,9 @@ use serde::{Serialize, de::DeserializeOwned};
 use crate::config::Config;
 use crate::error::ApiError;
 
+/// The time-zone type of [`format_time`] and [`parse_time`] (jiff's).
+pub type Zone = TimeZone;
+
 /// Default number of rows per page.
 pub const DEFAULT_LIMIT: usize = 100;
 /// Largest `limit` accepted.

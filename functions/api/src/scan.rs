@@ -84,15 +84,15 @@ pub async fn read_group<T>(
             }
             events += 1;
             last_seen = Some(last_seen.map_or(e.timestamp, |l: i64| l.max(e.timestamp)));
-            let key = Key {
-                t: e.timestamp,
-                g,
-                id: e.id.clone(),
-            };
-            if after.is_some_and(|a| &key <= a) {
+            if after.is_some_and(|a| (e.timestamp, g, &*e.id) <= (a.t, a.g, a.id.as_str())) {
                 continue;
             }
             if let Some(v) = keep(e) {
+                let key = Key {
+                    t: e.timestamp,
+                    g,
+                    id: e.id.to_string(),
+                };
                 rows.push((key, v));
                 if stop_at.is_none() && want.is_some_and(|w| rows.len() >= w) {
                     stop_at = Some(e.timestamp);
@@ -225,7 +225,7 @@ mod tests {
                             cursor.as_ref(),
                             Some(limit),
                             limits(),
-                            |e| Some(e.message.clone()),
+                            |e| Some(e.message.to_string()),
                         )
                         .await
                         .unwrap(),
@@ -260,7 +260,7 @@ mod tests {
             max_events: 1_000_000,
         };
         let g = read_group(&src, req("a"), 0, None, Some(100), spent, |e| {
-            Some(e.message.clone())
+            Some(e.message.to_string())
         })
         .await
         .unwrap();
@@ -272,7 +272,7 @@ mod tests {
         );
         let next = m.next.unwrap();
         let g = read_group(&src, req("a"), 0, Some(&next), Some(100), limits(), |e| {
-            Some(e.message.clone())
+            Some(e.message.to_string())
         })
         .await
         .unwrap();

@@ -7,6 +7,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 /// One log event as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,9 +15,10 @@ pub struct LogEvent {
     /// The event's timestamp, milliseconds since the Unix epoch.
     pub timestamp: i64,
     /// The event id (unique within the log group).
-    pub id: String,
-    /// The message: a logdesk record as JSON, or a raw nginx line.
-    pub message: String,
+    pub id: Arc<str>,
+    /// The message: a logdesk record as JSON, or a raw nginx line (shared, so an in-memory
+    /// source hands out pages without copying text).
+    pub message: Arc<str>,
 }
 
 /// What to read from one log group.
@@ -94,11 +96,11 @@ impl MemorySource {
     /// Adds a message to `group`; ids are assigned in insertion order.
     pub fn push(&mut self, group: &str, timestamp: i64, message: impl Into<String>) {
         let events = self.groups.entry(group.to_owned()).or_default();
-        let id = format!("{:020}", events.len());
+        let id = format!("{:020}", events.len()).into();
         events.push(LogEvent {
             timestamp,
             id,
-            message: message.into(),
+            message: message.into().into(),
         });
     }
 
@@ -181,8 +183,8 @@ impl LogSource for CloudWatchSource {
                 .filter_map(|e| {
                     Some(LogEvent {
                         timestamp: e.timestamp()?,
-                        id: e.event_id().unwrap_or_default().to_owned(),
-                        message: e.message()?.to_owned(),
+                        id: e.event_id().unwrap_or_default().into(),
+                        message: e.message()?.into(),
                     })
                 })
                 .collect();

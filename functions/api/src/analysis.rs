@@ -12,10 +12,14 @@ use serde::Serialize;
 use crate::access::{RequestFilter, Source, decode, groups, take_source};
 use crate::csv;
 use crate::error::ApiError;
+use crate::insights::{self, Backoff, num};
 use crate::params::{self, Common, Format, Params};
 use crate::scan::read_group;
 use crate::source::FetchRequest;
 use crate::{AppState, now_us};
+
+/// `engine=auto` uses Logs Insights for ranges at least this long (µs): six hours.
+const INSIGHTS_FROM_US: i64 = 6 * 3_600_000_000;
 
 /// Most URL-group patterns accepted.
 const MAX_URL_GROUPS: usize = 50;
@@ -131,7 +135,35 @@ pub async fn stats(
             .ok_or_else(|| ApiError::bad("top", "expected a whole number from 1 to 500"))?,
         None => 50,
     };
+    let engine = p.take("engine").unwrap_or_else(|| "auto".to_owned());
     p.finish()?;
+    let insights_queries = match (
+        insights::totals_query(&filter),
+        insights::series_query(&filter, bucket_seconds),
+    ) {
+        (Some(t), Some(s)) if source == Source::Lb => Some((t, s)),
+        _ => None,
+    };
+    let use_insights = match engine.as_str() {
+        "local" => false,
+        "auto" => {
+            st.insights.is_some() && insights_queries.is_some() && c.to - c.from >= INSIGHTS_FROM_US
+        }
+        "insights" if st.insights.is_some() && insights_queries.is_some() => true,
+        "insights" => {
+            return Err(ApiError::bad(
+                "engine",
+                "Logs Insights answers source=lb with ip, status and trace_id filters only (and only on AWS)",
+            ));
+        }
+        _ => return Err(ApiError::bad("engine", "expected auto, insights or local")),
+    };
+    if let (true, Some(client), Some((totals, series))) =
+        (use_insights, &st.insights, insights_queries)
+    {
+        return stats_by_insights(&st, client, &c, &interval, bucket_seconds, &totals, &series)
+            .await;
+    }
     let offset = Timestamp::from_microsecond(c.from)
         .map(|t| i64::from(c.tz.to_offset(t).seconds()))
         .unwrap_or(0);
@@ -187,6 +219,93 @@ pub async fn stats(
         tz: c.tz_name.clone(),
         interval,
         stats: value,
+    })
+    .into_response())
+}
+
+/// `/v1/stats` answered by Logs Insights: totals and the series, in the local answer's shape
+/// (percentiles are Insights' approximations; per-URL groups are not computed).
+async fn stats_by_insights(
+    st: &AppState,
+    client: &aws_sdk_cloudwatchlogs::Client,
+    c: &Common,
+    interval: &str,
+    bucket_seconds: i64,
+    totals: &str,
+    series: &str,
+) -> Result<Response, ApiError> {
+    let groups = vec![st.config.lb_group.clone()];
+    let (start_s, end_s) = (
+        c.from.div_euclid(1_000_000),
+        (c.to - 1).div_euclid(1_000_000),
+    );
+    let deadline = st.limits().deadline;
+    let (t, s) = tokio::join!(
+        insights::run_query(
+            client,
+            &groups,
+            start_s,
+            end_s,
+            totals,
+            Backoff::default(),
+            deadline
+        ),
+        insights::run_query(
+            client,
+            &groups,
+            start_s,
+            end_s,
+            series,
+            Backoff::default(),
+            deadline
+        ),
+    );
+    let (t, s) = (t?, s?);
+    let row = t.rows.first().cloned().unwrap_or_default();
+    let count = num(&row, "count").unwrap_or(0.0);
+    let rate = |n: Option<f64>| (count > 0.0).then(|| n.unwrap_or(0.0) / count);
+    let buckets: Vec<serde_json::Value> = s
+        .rows
+        .iter()
+        .filter_map(|r| {
+            let start = insights::bin_time(r.get("bucket")?)?;
+            let n = num(r, "count").unwrap_or(0.0);
+            let e4 = num(r, "client_errors").unwrap_or(0.0);
+            let e5 = num(r, "server_errors").unwrap_or(0.0);
+            Some(serde_json::json!({
+                "start": start, "time": c.time(start), "count": n as u64,
+                "success": (n - e4 - e5).max(0.0) as u64, "client_errors": e4 as u64,
+                "server_errors": e5 as u64, "p50": num(r, "p50"), "p95": num(r, "p95"),
+                "max": num(r, "max"),
+            }))
+        })
+        .collect();
+    let stats = serde_json::json!({
+        "count": count as u64,
+        "lb": {
+            "known": count as u64,
+            "client_errors": num(&row, "client_errors").unwrap_or(0.0) as u64,
+            "server_errors": num(&row, "server_errors").unwrap_or(0.0) as u64,
+            "client_error_rate": rate(num(&row, "client_errors")),
+            "server_error_rate": rate(num(&row, "server_errors")),
+        },
+        "target": { "server_errors": num(&row, "target_server_errors").unwrap_or(0.0) as u64 },
+        "latency": num(&row, "max").map(|_| serde_json::json!({
+            "mean": num(&row, "mean"), "median": num(&row, "median"), "p90": num(&row, "p90"),
+            "p95": num(&row, "p95"), "p99": num(&row, "p99"), "max": num(&row, "max"),
+        })),
+        "bucket_seconds": bucket_seconds,
+        "buckets": buckets,
+        "groups": [],
+    });
+    Ok(axum::Json(StatsResponse {
+        engine: "logs_insights",
+        partial: t.partial || s.partial,
+        from: c.time(c.from),
+        to: c.time(c.to),
+        tz: c.tz_name.clone(),
+        interval: interval.to_owned(),
+        stats,
     })
     .into_response())
 }

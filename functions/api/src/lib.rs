@@ -22,6 +22,7 @@ pub mod auth;
 pub mod config;
 pub mod csv;
 pub mod error;
+pub mod insights;
 pub mod mail;
 pub mod nginx_errors;
 pub mod openapi;
@@ -53,6 +54,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Where log events come from.
     pub source: Arc<dyn LogSource>,
+    /// Logs Insights, when the function runs against CloudWatch (stats over busy ranges).
+    pub insights: Option<aws_sdk_cloudwatchlogs::Client>,
 }
 
 impl AppState {
@@ -61,7 +64,14 @@ impl AppState {
         AppState {
             config: Arc::new(config),
             source,
+            insights: None,
         }
+    }
+
+    /// The same state with Logs Insights available through `client`.
+    pub fn with_insights(mut self, client: aws_sdk_cloudwatchlogs::Client) -> AppState {
+        self.insights = Some(client);
+        self
     }
 
     /// Read limits for a request that started now.

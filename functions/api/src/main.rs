@@ -37,8 +37,9 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let config = Config::from_env().context("reading the environment")?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let source = CloudWatchSource::new(aws_sdk_cloudwatchlogs::Client::new(&aws));
-    let app = router(AppState::new(config, Arc::new(source)));
+    let client = aws_sdk_cloudwatchlogs::Client::new(&aws);
+    let source = CloudWatchSource::new(client.clone());
+    let app = router(AppState::new(config, Arc::new(source)).with_insights(client));
 
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
         return lambda_http::run(app)

@@ -86,6 +86,9 @@ pub struct StatsParams {
     top: Option<u32>,
     /// `csv` gives the time series.
     format: Option<String>,
+    /// `auto` (default: Logs Insights for source=lb over 6 h or more, when the filters allow),
+    /// `insights` or `local` (FilterLogEvents and exact computation here).
+    engine: Option<String>,
 }
 
 /// Options of `/v1/visits`.

@@ -1,0 +1,465 @@
+//! Stats and visits over the requests of a range (`logdesk_core::stats`, `logdesk_core::visits`).
+
+use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use logdesk_core::record::RequestRecord;
+use logdesk_core::stats::{StatsAccumulator, StatsOptions};
+use logdesk_core::urlgroup::UrlGrouper;
+use logdesk_core::visits::{VisitOptions, build_visits};
+use serde::Serialize;
+
+use crate::access::{RequestFilter, Source, decode, groups, take_source};
+use crate::csv;
+use crate::error::ApiError;
+use crate::insights::{self, Backoff, num};
+use crate::params::{self, Common, Format, Params};
+use crate::scan::read_group;
+use crate::source::FetchRequest;
+use crate::{AppState, now_us};
+
+/// `engine=auto` uses Logs Insights for ranges at least this long (µs): six hours.
+const INSIGHTS_FROM_US: i64 = 6 * 3_600_000_000;
+
+/// Most URL-group patterns accepted.
+const MAX_URL_GROUPS: usize = 50;
+
+/// Reads every request of the range that passes `filter`, handing each to `push`; returns
+/// whether the read stopped early.
+async fn for_each_request(
+    st: &AppState,
+    c: &Common,
+    source: Source,
+    filter: &RequestFilter,
+    mut push: impl FnMut(RequestRecord),
+) -> Result<bool, ApiError> {
+    let limits = st.limits();
+    let mut partial = false;
+    for (g, (group, nginx)) in groups(st, source).into_iter().enumerate() {
+        let req = FetchRequest {
+            group,
+            start_ms: c.from_ms(),
+            end_ms: c.to_ms(),
+            pattern: if nginx {
+                filter.nginx_pattern()
+            } else {
+                filter.lb_pattern()
+            },
+            next: None,
+        };
+        let formats = &st.config.nginx_formats;
+        let (from, to) = (c.from, c.to);
+        let read = read_group(&*st.source, req, g as u8, None, None, limits, |e| {
+            if let Some((_, r)) = decode(e, nginx, formats)
+                && r.t >= from
+                && r.t < to
+                && filter.matches(&r)
+            {
+                push(r);
+            }
+            None::<()>
+        })
+        .await?;
+        partial |= read.cut;
+    }
+    Ok(partial)
+}
+
+/// `GET /v1/stats`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StatsResponse {
+    /// Which engine answered.
+    pub engine: &'static str,
+    /// Stopped early (budget or read cap): the numbers cover part of the range.
+    pub partial: bool,
+    /// Start of the range, display zone.
+    pub from: String,
+    /// End of the range, display zone.
+    pub to: String,
+    /// The display zone.
+    pub tz: String,
+    /// Requested bucket width (`1m`, `5m`, `1h`, `1d`).
+    pub interval: String,
+    /// The statistics (`logdesk_core::stats::Stats`; times in µs, plus `time` on each bucket).
+    #[schema(value_type = Object)]
+    pub stats: serde_json::Value,
+}
+
+fn interval_seconds(v: &str) -> Option<i64> {
+    match v {
+        "1m" => Some(60),
+        "5m" => Some(300),
+        "1h" => Some(3600),
+        "1d" => Some(86_400),
+        _ => None,
+    }
+}
+
+/// `GET /v1/stats`: totals, latency percentiles, time series and top URL groups.
+pub async fn stats(
+    State(st): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, ApiError> {
+    let mut p = Params::parse(q.as_deref())?;
+    let c = params::common(&mut p, &st.config, now_us(), 24)?;
+    let source = take_source(&mut p)?;
+    let filter = RequestFilter::take(&mut p)?;
+    let interval = p.take("interval").unwrap_or_else(|| {
+        if c.to - c.from > 2 * 86_400_000_000 {
+            "1h"
+        } else {
+            "5m"
+        }
+        .to_owned()
+    });
+    let bucket_seconds = interval_seconds(&interval)
+        .ok_or_else(|| ApiError::bad("interval", "expected 1m, 5m, 1h or 1d"))?;
+    let patterns: Vec<String> = p
+        .take("url_groups")
+        .map(|v| v.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default();
+    if patterns.len() > MAX_URL_GROUPS {
+        return Err(ApiError::bad(
+            "url_groups",
+            format!("at most {MAX_URL_GROUPS} patterns"),
+        ));
+    }
+    let refs: Vec<&str> = patterns.iter().map(String::as_str).collect();
+    let grouper = UrlGrouper::new(&refs)
+        .map_err(|e| ApiError::bad("url_groups", format!("not a regular expression: {e}")))?;
+    let top_groups = match p.take("top") {
+        Some(v) => v
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=500).contains(n))
+            .ok_or_else(|| ApiError::bad("top", "expected a whole number from 1 to 500"))?,
+        None => 50,
+    };
+    let engine = p.take("engine").unwrap_or_else(|| "auto".to_owned());
+    p.finish()?;
+    let insights_queries = match (
+        insights::totals_query(&filter),
+        insights::series_query(&filter, bucket_seconds),
+    ) {
+        (Some(t), Some(s)) if source == Source::Lb => Some((t, s)),
+        _ => None,
+    };
+    let use_insights = match engine.as_str() {
+        "local" => false,
+        "auto" => {
+            st.insights.is_some() && insights_queries.is_some() && c.to - c.from >= INSIGHTS_FROM_US
+        }
+        "insights" if st.insights.is_some() && insights_queries.is_some() => true,
+        "insights" => {
+            return Err(ApiError::bad(
+                "engine",
+                "Logs Insights answers source=lb with ip, status and trace_id filters only (and only on AWS)",
+            ));
+        }
+        _ => return Err(ApiError::bad("engine", "expected auto, insights or local")),
+    };
+    if let (true, Some(client), Some((totals, series))) =
+        (use_insights, &st.insights, insights_queries)
+    {
+        return stats_by_insights(&st, client, &c, &interval, bucket_seconds, &totals, &series)
+            .await;
+    }
+    let offset = Timestamp::from_microsecond(c.from)
+        .map(|t| i64::from(c.tz.to_offset(t).seconds()))
+        .unwrap_or(0);
+    let opts = StatsOptions {
+        bucket_seconds,
+        utc_offset_seconds: offset,
+        url_groups: Some(&grouper),
+        top_groups,
+    };
+    let mut acc = StatsAccumulator::new(&opts);
+    let partial = for_each_request(&st, &c, source, &filter, |r| acc.push(&r)).await?;
+    let stats = acc.finish();
+    if c.format == Format::Csv {
+        let body = csv::render(
+            &[
+                "time",
+                "count",
+                "success",
+                "client_errors",
+                "server_errors",
+                "p50",
+                "p95",
+                "max",
+            ],
+            stats.buckets.iter().map(|b| {
+                vec![
+                    c.time(b.start),
+                    b.count.to_string(),
+                    b.success.to_string(),
+                    b.client_errors.to_string(),
+                    b.server_errors.to_string(),
+                    csv::opt(b.p50),
+                    csv::opt(b.p95),
+                    csv::opt(b.max),
+                ]
+            }),
+        );
+        return Ok(csv::response("stats", body, None, partial));
+    }
+    let mut value = serde_json::to_value(&stats).unwrap_or_default();
+    if let Some(buckets) = value.get_mut("buckets").and_then(|b| b.as_array_mut()) {
+        for (b, s) in buckets.iter_mut().zip(&stats.buckets) {
+            if let Some(obj) = b.as_object_mut() {
+                obj.insert("time".to_owned(), c.time(s.start).into());
+            }
+        }
+    }
+    Ok(axum::Json(StatsResponse {
+        engine: st.source.engine(),
+        partial,
+        from: c.time(c.from),
+        to: c.time(c.to),
+        tz: c.tz_name.clone(),
+        interval,
+        stats: value,
+    })
+    .into_response())
+}
+
+/// `/v1/stats` answered by Logs Insights: totals and the series, in the local answer's shape
+/// (percentiles are Insights' approximations; per-URL groups are not computed).
+async fn stats_by_insights(
+    st: &AppState,
+    client: &aws_sdk_cloudwatchlogs::Client,
+    c: &Common,
+    interval: &str,
+    bucket_seconds: i64,
+    totals: &str,
+    series: &str,
+) -> Result<Response, ApiError> {
+    let groups = vec![st.config.lb_group.clone()];
+    let (start_s, end_s) = (
+        c.from.div_euclid(1_000_000),
+        (c.to - 1).div_euclid(1_000_000),
+    );
+    let deadline = st.limits().deadline;
+    let (t, s) = tokio::join!(
+        insights::run_query(
+            client,
+            &groups,
+            start_s,
+            end_s,
+            totals,
+            Backoff::default(),
+            deadline
+        ),
+        insights::run_query(
+            client,
+            &groups,
+            start_s,
+            end_s,
+            series,
+            Backoff::default(),
+            deadline
+        ),
+    );
+    let (t, s) = (t?, s?);
+    let row = t.rows.first().cloned().unwrap_or_default();
+    let count = num(&row, "count").unwrap_or(0.0);
+    let rate = |n: Option<f64>| (count > 0.0).then(|| n.unwrap_or(0.0) / count);
+    let buckets: Vec<serde_json::Value> = s
+        .rows
+        .iter()
+        .filter_map(|r| {
+            let start = insights::bin_time(r.get("bucket")?)?;
+            let n = num(r, "count").unwrap_or(0.0);
+            let e4 = num(r, "client_errors").unwrap_or(0.0);
+            let e5 = num(r, "server_errors").unwrap_or(0.0);
+            Some(serde_json::json!({
+                "start": start, "time": c.time(start), "count": n as u64,
+                "success": (n - e4 - e5).max(0.0) as u64, "client_errors": e4 as u64,
+                "server_errors": e5 as u64, "p50": num(r, "p50"), "p95": num(r, "p95"),
+                "max": num(r, "max"),
+            }))
+        })
+        .collect();
+    let stats = serde_json::json!({
+        "count": count as u64,
+        "lb": {
+            "known": count as u64,
+            "client_errors": num(&row, "client_errors").unwrap_or(0.0) as u64,
+            "server_errors": num(&row, "server_errors").unwrap_or(0.0) as u64,
+            "client_error_rate": rate(num(&row, "client_errors")),
+            "server_error_rate": rate(num(&row, "server_errors")),
+        },
+        "target": { "server_errors": num(&row, "target_server_errors").unwrap_or(0.0) as u64 },
+        "latency": num(&row, "max").map(|_| serde_json::json!({
+            "mean": num(&row, "mean"), "median": num(&row, "median"), "p90": num(&row, "p90"),
+            "p95": num(&row, "p95"), "p99": num(&row, "p99"), "max": num(&row, "max"),
+        })),
+        "bucket_seconds": bucket_seconds,
+        "buckets": buckets,
+        "groups": [],
+    });
+    Ok(axum::Json(StatsResponse {
+        engine: "logs_insights",
+        partial: t.partial || s.partial,
+        from: c.time(c.from),
+        to: c.time(c.to),
+        tz: c.tz_name.clone(),
+        interval: interval.to_owned(),
+        stats,
+    })
+    .into_response())
+}
+
+/// One page of a visit.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PageRow {
+    /// Request time, display zone.
+    pub time: String,
+    /// Method.
+    pub method: Option<String>,
+    /// Path and query.
+    pub path: String,
+    /// Status sent to the client.
+    pub status: Option<u16>,
+    /// Seconds until the next page of the visit; absent for the last page.
+    pub dwell_seconds: Option<f64>,
+}
+
+/// One visit.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct VisitRow {
+    /// Client IP.
+    pub ip: String,
+    /// User agent, full.
+    pub user_agent: Option<String>,
+    /// User-agent summary ("Windows 10 (or later) + Edge 114").
+    pub ua: String,
+    /// Device kind.
+    pub device: String,
+    /// First request, display zone.
+    pub first: String,
+    /// Last request, display zone.
+    pub last: String,
+    /// Pages, oldest first.
+    pub pages: Vec<PageRow>,
+    #[serde(skip)]
+    key: (i64, String, Option<String>),
+}
+
+/// `GET /v1/visits`: visitors (IP + user agent) and their path through the site, oldest
+/// visit first. Filters: `ip`, `host`, `path`, `status`; `assets` and `bots` include what is
+/// left out by default.
+pub async fn visits(
+    State(st): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, ApiError> {
+    let mut p = Params::parse(q.as_deref())?;
+    let c = params::common(&mut p, &st.config, now_us(), 24)?;
+    let source = take_source(&mut p)?;
+    let filter = RequestFilter::take(&mut p)?;
+    let opts = VisitOptions {
+        include_assets: p.take_bool("assets", false)?,
+        include_bots: p.take_bool("bots", false)?,
+        ..VisitOptions::default()
+    };
+    p.finish()?;
+    type VisitCursor = (i64, String, Option<String>);
+    let after: Option<VisitCursor> = params::decode_cursor("visits", c.cursor.as_deref())?;
+    // Visits span sources: an ALB row and the nginx row of one request would be two page
+    // views, so `all` reads the load balancer only when both are configured.
+    let source = if source == Source::All {
+        Source::Lb
+    } else {
+        source
+    };
+    let mut records: Vec<RequestRecord> = Vec::new();
+    let partial = for_each_request(&st, &c, source, &filter, |r| records.push(r)).await?;
+    let mut rows: Vec<VisitRow> = build_visits(&records, &opts)
+        .into_iter()
+        .map(|v| VisitRow {
+            key: (
+                v.start,
+                v.ip.to_string(),
+                v.user_agent.as_ref().map(|u| u.to_string()),
+            ),
+            ip: v.ip.to_string(),
+            user_agent: v.user_agent.map(|u| u.to_string()),
+            ua: v.ua.label.clone(),
+            device: serde_json::to_value(v.ua.device)
+                .ok()
+                .and_then(|d| d.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            first: c.time(v.start),
+            last: c.time(v.end),
+            pages: v
+                .pages
+                .into_iter()
+                .map(|pg| PageRow {
+                    time: c.time(pg.t),
+                    method: pg.method.map(|m| m.to_string()),
+                    path: pg.path.to_string(),
+                    status: pg.status,
+                    dwell_seconds: pg.dwell_seconds,
+                })
+                .collect(),
+        })
+        .filter(|v| after.as_ref().is_none_or(|a| &v.key > a))
+        .collect();
+    rows.sort_by(|a, b| a.key.cmp(&b.key));
+    let next = if rows.len() > c.limit {
+        rows.truncate(c.limit);
+        rows.last().map(|r| params::encode_cursor("visits", &r.key))
+    } else {
+        None
+    };
+    if c.format == Format::Csv {
+        let body = csv::render(
+            &[
+                "visit_first",
+                "ip",
+                "ua",
+                "user_agent",
+                "time",
+                "method",
+                "path",
+                "status",
+                "dwell_seconds",
+            ],
+            rows.into_iter().flat_map(|v| {
+                let VisitRow {
+                    first,
+                    ip,
+                    ua,
+                    user_agent,
+                    pages,
+                    ..
+                } = v;
+                pages.into_iter().map(move |pg| {
+                    vec![
+                        first.clone(),
+                        ip.clone(),
+                        ua.clone(),
+                        csv::opt(user_agent.clone()),
+                        pg.time,
+                        csv::opt(pg.method),
+                        pg.path,
+                        csv::opt(pg.status),
+                        csv::opt(pg.dwell_seconds),
+                    ]
+                })
+            }),
+        );
+        return Ok(csv::response("visits", body, next.as_deref(), partial));
+    }
+    Ok(axum::Json(crate::ListResponse {
+        engine: st.source.engine(),
+        partial,
+        from: c.time(c.from),
+        to: c.time(c.to),
+        tz: c.tz_name.clone(),
+        count: rows.len(),
+        next_cursor: next,
+        rows,
+    })
+    .into_response())
+}

@@ -1,0 +1,274 @@
+//! Logs Insights: the engine for stats over busy ranges. StartQuery, then GetQueryResults
+//! polled with backoff until the query completes or the time budget runs out (then the query is
+//! stopped and the answer is `partial`).
+//!
+//! Queries are built as text from filters that Insights can express exactly (client IP, status,
+//! trace id); user values go in as escaped string literals or numbers, never as query text.
+//! A filter it cannot express (host or path substrings) sends the request to the local engine,
+//! because aggregated rows cannot be re-checked afterwards.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use aws_sdk_cloudwatchlogs::types::QueryStatus;
+use jiff::civil::DateTime;
+
+use crate::access::{RequestFilter, StatusFilter};
+use crate::source::SourceError;
+
+/// Longest user value put into a query.
+const MAX_VALUE: usize = 200;
+
+/// A double-quoted Insights string literal, or `None` for values that should not go into a
+/// query at all (control characters, too long).
+pub fn string_literal(v: &str) -> Option<String> {
+    if v.is_empty() || v.len() > MAX_VALUE || v.chars().any(char::is_control) {
+        return None;
+    }
+    let mut out = String::with_capacity(v.len() + 2);
+    out.push('"');
+    for c in v.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    Some(out)
+}
+
+/// The `filter` commands for `filter`, or `None` when a filter cannot be expressed exactly.
+fn filters(filter: &RequestFilter) -> Option<String> {
+    if filter.host.is_some() || filter.path.is_some() {
+        return None;
+    }
+    let mut out = String::from("filter k = \"alb\" or k = \"clb\"\n");
+    if let Some(ip) = &filter.ip {
+        out.push_str(&format!("| filter ip = {}\n", string_literal(ip)?));
+    }
+    if !filter.status.is_empty() {
+        let parts: Vec<String> = filter
+            .status
+            .iter()
+            .map(|s| {
+                let (lo, hi) = match s {
+                    StatusFilter::Code(c) => (*c, *c),
+                    StatusFilter::Class(k) => (k * 100, k * 100 + 99),
+                };
+                format!("(s >= {lo} and s <= {hi}) or (ts >= {lo} and ts <= {hi})")
+            })
+            .collect();
+        out.push_str(&format!("| filter {}\n", parts.join(" or ")));
+    }
+    if let Some(t) = &filter.trace_id {
+        let lit = string_literal(t)?;
+        out.push_str(&format!("| filter tr like {lit} or cid = {lit}\n"));
+    }
+    Some(out)
+}
+
+/// Per-record values the stats commands use: latency as `RequestRecord::latency` computes it,
+/// and 0/1 flags for the status classes.
+const FIELDS: &str = "| fields coalesce(d, dq + dt + dr, dt) as lat, \
+(s >= 400 and s <= 499) as e4, (s >= 500 and s <= 599) as e5, (ts >= 500 and ts <= 599) as t5\n";
+
+/// Totals over the range: count, error counts and latency percentiles.
+pub fn totals_query(filter: &RequestFilter) -> Option<String> {
+    Some(format!(
+        "{}{FIELDS}| stats count(*) as count, sum(e4) as client_errors, sum(e5) as server_errors, \
+sum(t5) as target_server_errors, avg(lat) as mean, pct(lat, 50) as median, pct(lat, 90) as p90, \
+pct(lat, 95) as p95, pct(lat, 99) as p99, max(lat) as max",
+        filters(filter)?
+    ))
+}
+
+/// The time series: the same numbers per `bucket_seconds` bin.
+pub fn series_query(filter: &RequestFilter, bucket_seconds: i64) -> Option<String> {
+    Some(format!(
+        "{}{FIELDS}| stats count(*) as count, sum(e4) as client_errors, sum(e5) as server_errors, \
+pct(lat, 50) as p50, pct(lat, 95) as p95, max(lat) as max by bin({bucket_seconds}s) as bucket\n\
+| sort bucket asc",
+        filters(filter)?
+    ))
+}
+
+/// How to poll.
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    /// First wait.
+    pub initial: Duration,
+    /// Longest wait.
+    pub max: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff {
+            initial: Duration::from_millis(100),
+            max: Duration::from_secs(2),
+        }
+    }
+}
+
+/// The rows of a query, each as field → value.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueryRows {
+    /// Rows in the order returned.
+    pub rows: Vec<BTreeMap<String, String>>,
+    /// The query did not complete before the deadline (it was stopped).
+    pub partial: bool,
+}
+
+/// Runs `query` over `groups` between `start_s` and `end_s` (seconds), polling with `backoff`
+/// until it completes or `deadline` passes.
+pub async fn run_query(
+    client: &aws_sdk_cloudwatchlogs::Client,
+    groups: &[String],
+    start_s: i64,
+    end_s: i64,
+    query: &str,
+    backoff: Backoff,
+    deadline: Instant,
+) -> Result<QueryRows, SourceError> {
+    let started = client
+        .start_query()
+        .set_log_group_names(Some(groups.to_vec()))
+        .start_time(start_s)
+        .end_time(end_s)
+        .query_string(query)
+        .limit(10_000)
+        .send()
+        .await
+        .map_err(|e| aws_error("StartQuery", e))?;
+    let id = started.query_id().unwrap_or_default().to_owned();
+    let mut wait = backoff.initial;
+    loop {
+        let out = client
+            .get_query_results()
+            .query_id(&id)
+            .send()
+            .await
+            .map_err(|e| aws_error("GetQueryResults", e))?;
+        let rows = || {
+            out.results()
+                .iter()
+                .map(|r| {
+                    r.iter()
+                        .filter_map(|f| Some((f.field()?.to_owned(), f.value()?.to_owned())))
+                        .collect()
+                })
+                .collect()
+        };
+        match out.status() {
+            Some(QueryStatus::Complete) => {
+                return Ok(QueryRows {
+                    rows: rows(),
+                    partial: false,
+                });
+            }
+            Some(QueryStatus::Running | QueryStatus::Scheduled) | None => {}
+            Some(other) => {
+                return Err(SourceError::Query {
+                    id,
+                    status: other.as_str().to_owned(),
+                });
+            }
+        }
+        if Instant::now() + wait >= deadline {
+            // Out of time: stop the query (best effort) and answer with what there is.
+            let _ = client.stop_query().query_id(&id).send().await;
+            return Ok(QueryRows {
+                rows: rows(),
+                partial: true,
+            });
+        }
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(backoff.max);
+    }
+}
+
+fn aws_error<E: std::error::Error + 'static, R: std::fmt::Debug>(
+    operation: &'static str,
+    e: aws_sdk_cloudwatchlogs::error::SdkError<E, R>,
+) -> SourceError {
+    SourceError::Aws {
+        operation,
+        message: aws_sdk_cloudwatchlogs::error::DisplayErrorContext(&e).to_string(),
+    }
+}
+
+/// A field as a number.
+pub fn num(row: &BTreeMap<String, String>, field: &str) -> Option<f64> {
+    row.get(field)?.parse().ok()
+}
+
+/// A `bin()` value (`2026-11-20 00:05:00.000`, UTC) in µs.
+pub fn bin_time(v: &str) -> Option<i64> {
+    let dt: DateTime = v.replacen(' ', "T", 1).parse().ok()?;
+    dt.to_zoned(jiff::tz::TimeZone::UTC)
+        .ok()
+        .map(|z| z.timestamp().as_microsecond())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn golden_queries() {
+        let f = RequestFilter {
+            ip: Some("203.0.113.5".to_owned()),
+            status: vec![StatusFilter::Class(5)],
+            ..Default::default()
+        };
+        assert_eq!(
+            series_query(&f, 300).unwrap(),
+            "filter k = \"alb\" or k = \"clb\"\n\
+| filter ip = \"203.0.113.5\"\n\
+| filter (s >= 500 and s <= 599) or (ts >= 500 and ts <= 599)\n\
+| fields coalesce(d, dq + dt + dr, dt) as lat, (s >= 400 and s <= 499) as e4, (s >= 500 and s <= 599) as e5, (ts >= 500 and ts <= 599) as t5\n\
+| stats count(*) as count, sum(e4) as client_errors, sum(e5) as server_errors, pct(lat, 50) as p50, pct(lat, 95) as p95, max(lat) as max by bin(300s) as bucket\n\
+| sort bucket asc"
+        );
+        assert_eq!(
+            totals_query(&RequestFilter::default()).unwrap(),
+            "filter k = \"alb\" or k = \"clb\"\n\
+| fields coalesce(d, dq + dt + dr, dt) as lat, (s >= 400 and s <= 499) as e4, (s >= 500 and s <= 599) as e5, (ts >= 500 and ts <= 599) as t5\n\
+| stats count(*) as count, sum(e4) as client_errors, sum(e5) as server_errors, sum(t5) as target_server_errors, avg(lat) as mean, pct(lat, 50) as median, pct(lat, 90) as p90, pct(lat, 95) as p95, pct(lat, 99) as p99, max(lat) as max"
+        );
+    }
+
+    #[test]
+    fn injection_attempts_stay_inside_a_literal_or_out() {
+        let f = RequestFilter {
+            trace_id: Some(r#"x" | stats count(*) by ip | filter "a"#.to_owned()),
+            ..Default::default()
+        };
+        let q = totals_query(&f).unwrap();
+        assert!(
+            q.contains(r#"| filter tr like "x\" | stats count(*) by ip | filter \"a" or cid = "x\" | stats count(*) by ip | filter \"a""#),
+            "{q}"
+        );
+        assert_eq!(string_literal(r"a\b").as_deref(), Some(r#""a\\b""#));
+        assert_eq!(string_literal("a\nb"), None);
+        let f = RequestFilter {
+            ip: Some("1.2.3.4\n| stats".to_owned()),
+            ..Default::default()
+        };
+        assert_eq!(totals_query(&f), None);
+        let f = RequestFilter {
+            host: Some("example".to_owned()),
+            ..Default::default()
+        };
+        assert_eq!(series_query(&f, 60), None);
+    }
+
+    #[test]
+    fn bin_values() {
+        assert_eq!(
+            bin_time("2026-11-20 00:05:00.000"),
+            Some(1_795_133_100_000_000)
+        );
+        assert_eq!(bin_time("soon"), None);
+    }
+}

@@ -1,0 +1,561 @@
+//! Mail: one row per message × recipient, a message's timeline, and one address's history.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use logdesk_core::Record;
+use logdesk_core::bounce::{Lang, ReasonCode, reason_for};
+use logdesk_core::record::MailRecord;
+use serde::Serialize;
+
+use crate::csv;
+use crate::error::ApiError;
+use crate::params::{self, Common, Format, Params};
+use crate::pattern::{self, JsonCond};
+use crate::scan::read_group;
+use crate::source::FetchRequest;
+use crate::{AppState, ListResponse, now_us};
+
+/// Default range of lookups by message id or address, hours (a week and a bit more).
+const LOOKUP_HOURS: i64 = 30 * 24;
+/// Longest message id or address accepted in a path.
+const MAX_ID: usize = 320;
+
+/// The SES event types, as records name them.
+const EVENTS: &[&str] = &[
+    "Send",
+    "Delivery",
+    "Bounce",
+    "Complaint",
+    "Reject",
+    "Open",
+    "Click",
+    "Rendering Failure",
+    "DeliveryDelay",
+    "Subscription",
+];
+
+/// A reason code with its explanation in the requested language.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Reason {
+    /// Reason code (`mailbox_full`, `user_unknown`, …).
+    pub code: String,
+    /// `permanent`, `temporary`, `needs_fix`, `info` or `unknown`.
+    pub severity: String,
+    /// A few words.
+    pub title: String,
+    /// What happened.
+    pub explanation: String,
+    /// What support staff can do.
+    pub action: String,
+}
+
+fn reason_of(m: &MailRecord, lang: Lang) -> Option<Reason> {
+    let code = m
+        .reason
+        .as_deref()
+        .and_then(ReasonCode::from_name)
+        .or_else(|| reason_for(m))?;
+    let ex = code.explain(lang);
+    Some(Reason {
+        code: code.as_str().to_owned(),
+        severity: code.severity().as_str().to_owned(),
+        title: ex.title.to_owned(),
+        explanation: ex.explanation.to_owned(),
+        action: ex.action.to_owned(),
+    })
+}
+
+/// One row of `/v1/mail`: a message to one recipient, with its latest status.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MailRow {
+    /// When SES accepted the message (or the first event seen), display zone.
+    pub time: String,
+    /// SES message id.
+    pub message_id: String,
+    /// From address.
+    pub from: Option<String>,
+    /// From display name.
+    pub from_name: Option<String>,
+    /// Recipient.
+    pub to: Option<String>,
+    /// Subject.
+    pub subject: Option<String>,
+    /// Latest event type (Send, Delivery, Bounce, Complaint, Reject, DeliveryDelay, …).
+    pub status: String,
+    /// When the latest event happened.
+    pub status_time: String,
+    /// Why it failed, when the latest event is a failure.
+    pub reason: Option<Reason>,
+    /// Events seen for this message and recipient.
+    pub events: usize,
+    #[serde(skip)]
+    sort_us: i64,
+}
+
+/// One event of a timeline.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MailEvent {
+    /// When it happened, display zone.
+    pub time: String,
+    /// Event type.
+    pub event: String,
+    /// Message id.
+    pub message_id: String,
+    /// Subject.
+    pub subject: Option<String>,
+    /// Recipient.
+    pub to: Option<String>,
+    /// Bounce type (Permanent, Transient, Undetermined).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bounce_type: Option<String>,
+    /// Bounce subtype.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bounce_subtype: Option<String>,
+    /// Enhanced status code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_code: Option<String>,
+    /// The remote server's words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diagnostic: Option<String>,
+    /// SMTP response of a delivery.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smtp_response: Option<String>,
+    /// Complaint feedback type.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub complaint_type: Option<String>,
+    /// Delivery delay type.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delay_type: Option<String>,
+    /// Reject reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reject_reason: Option<String>,
+    /// Rendering failure message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Open/click IP.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    /// Clicked link.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    /// Why it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Reason>,
+}
+
+fn event_of(m: &MailRecord, c: &Common) -> MailEvent {
+    MailEvent {
+        time: c.time(m.t),
+        event: m.event.clone(),
+        message_id: m.message_id.clone(),
+        subject: m.subject.clone(),
+        to: m.recipient.clone(),
+        bounce_type: m.bounce_type.clone(),
+        bounce_subtype: m.bounce_subtype.clone(),
+        status_code: m.status.clone(),
+        diagnostic: m.diagnostic.clone(),
+        smtp_response: m.smtp_response.clone(),
+        complaint_type: m.complaint_type.clone(),
+        delay_type: m.delay_type.clone(),
+        reject_reason: m.reject_reason.clone(),
+        error: m.error_message.clone(),
+        ip: m.ip.clone(),
+        link: m.link.clone(),
+        reason: reason_of(m, c.lang),
+    }
+}
+
+/// Ordering of events at the same microsecond: the later stage wins as "latest".
+fn stage(event: &str) -> u8 {
+    match event {
+        "Send" => 0,
+        "DeliveryDelay" => 1,
+        "Delivery" => 2,
+        "Open" => 3,
+        "Click" => 4,
+        _ => 5,
+    }
+}
+
+/// Reads every mail record of the range that `pattern` may narrow; `(records, partial)`.
+async fn read_mail(
+    st: &AppState,
+    c: &Common,
+    pattern: Option<String>,
+    keep: impl Fn(&MailRecord) -> bool,
+) -> Result<(Vec<MailRecord>, bool), ApiError> {
+    let req = FetchRequest {
+        group: st.config.mail_group.clone(),
+        start_ms: c.from_ms(),
+        end_ms: c.to_ms(),
+        pattern,
+        next: None,
+    };
+    let (from, to) = (c.from, c.to);
+    let got = read_group(
+        &*st.source,
+        req,
+        0,
+        None,
+        None,
+        st.limits(),
+        |e| match Record::from_json(&e.message) {
+            Ok(Record::Mail(m)) if m.t >= from && m.t < to && keep(&m) => Some(m),
+            _ => None,
+        },
+    )
+    .await?;
+    Ok((got.rows.into_iter().map(|r| r.1).collect(), got.cut))
+}
+
+/// Groups records into message × recipient rows, newest first.
+fn rows_of(records: &[MailRecord], c: &Common) -> Vec<MailRow> {
+    let mut by: HashMap<(&str, Option<&str>), Vec<&MailRecord>> = HashMap::new();
+    for m in records {
+        by.entry((m.message_id.as_str(), m.recipient.as_deref()))
+            .or_default()
+            .push(m);
+    }
+    let mut rows: Vec<MailRow> = by
+        .into_values()
+        .filter_map(|mut evs| {
+            evs.sort_by_key(|m| (m.t, stage(&m.event)));
+            let first = *evs.first()?;
+            let latest = *evs.last()?;
+            let sent = evs.iter().find_map(|m| m.sent).unwrap_or(first.t);
+            let pick =
+                |f: fn(&MailRecord) -> Option<&String>| evs.iter().find_map(|m| f(m)).cloned();
+            Some(MailRow {
+                time: c.time(sent),
+                message_id: latest.message_id.clone(),
+                from: pick(|m| m.from.as_ref()),
+                from_name: pick(|m| m.from_name.as_ref()),
+                to: latest.recipient.clone(),
+                subject: pick(|m| m.subject.as_ref()),
+                status: latest.event.clone(),
+                status_time: c.time(latest.t),
+                reason: reason_of(latest, c.lang),
+                events: evs.len(),
+                sort_us: sent,
+            })
+        })
+        .collect();
+    rows.sort_by(|a, b| (b.sort_us, &b.message_id, &b.to).cmp(&(a.sort_us, &a.message_id, &a.to)));
+    rows
+}
+
+/// Canonical event names from a comma list (`bounce,delay`), case and spacing ignored.
+fn parse_statuses(v: &str) -> Result<Vec<&'static str>, ApiError> {
+    v.split(',')
+        .map(|s| {
+            let norm: String = s
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .collect::<String>()
+                .to_ascii_lowercase();
+            let norm = if norm == "delay" { "deliverydelay".to_owned() } else { norm };
+            EVENTS
+                .iter()
+                .copied()
+                .find(|e| e.replace(' ', "").eq_ignore_ascii_case(&norm))
+                .ok_or_else(|| {
+                    ApiError::bad(
+                        "status",
+                        "expected Send, Delivery, Bounce, Complaint, Reject, DeliveryDelay, Open, Click, Rendering Failure or Subscription (comma-separated)",
+                    )
+                })
+        })
+        .collect()
+}
+
+fn contains_ci(hay: Option<&str>, needle_lower: &str) -> bool {
+    hay.is_some_and(|h| h.to_lowercase().contains(needle_lower))
+}
+
+type MailCursor = (i64, String, Option<String>);
+
+/// `GET /v1/mail`: one row per message and recipient, newest first.
+pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<Response, ApiError> {
+    let mut p = Params::parse(q.as_deref())?;
+    let c = params::common(&mut p, &st.config, now_us(), 24)?;
+    let recipient = p.take("recipient").map(|v| v.to_lowercase());
+    let subject = p.take("subject").map(|v| v.to_lowercase());
+    let from_address = p.take("from_address").map(|v| v.to_lowercase());
+    let statuses = p.take("status").map(|s| parse_statuses(&s)).transpose()?;
+    p.finish()?;
+    let after: Option<MailCursor> = params::decode_cursor("mail", c.cursor.as_deref())?;
+
+    let pattern = [&recipient, &from_address, &subject]
+        .into_iter()
+        .flatten()
+        .find_map(|v| pattern::contains_ignore_case(v));
+    let (records, partial) = read_mail(&st, &c, pattern, |_| true).await?;
+    let mut rows: Vec<MailRow> = rows_of(&records, &c)
+        .into_iter()
+        .filter(|r| {
+            recipient
+                .as_deref()
+                .is_none_or(|n| contains_ci(r.to.as_deref(), n))
+        })
+        .filter(|r| {
+            subject
+                .as_deref()
+                .is_none_or(|n| contains_ci(r.subject.as_deref(), n))
+        })
+        .filter(|r| {
+            from_address
+                .as_deref()
+                .is_none_or(|n| contains_ci(r.from.as_deref(), n))
+        })
+        .filter(|r| {
+            statuses
+                .as_ref()
+                .is_none_or(|s| s.contains(&r.status.as_str()))
+        })
+        .filter(|r| {
+            after
+                .as_ref()
+                .is_none_or(|a| (r.sort_us, &r.message_id, &r.to) < (a.0, &a.1, &a.2))
+        })
+        .collect();
+    let next = if rows.len() > c.limit {
+        rows.truncate(c.limit);
+        rows.last()
+            .map(|r| params::encode_cursor("mail", &(r.sort_us, &r.message_id, &r.to)))
+    } else {
+        None
+    };
+    respond_mail_rows(&st, &c, rows, next, partial)
+}
+
+fn respond_mail_rows(
+    st: &AppState,
+    c: &Common,
+    rows: Vec<MailRow>,
+    next: Option<String>,
+    partial: bool,
+) -> Result<Response, ApiError> {
+    if c.format == Format::Csv {
+        let body = csv::render(
+            &[
+                "time",
+                "message_id",
+                "from",
+                "from_name",
+                "to",
+                "subject",
+                "status",
+                "status_time",
+                "reason_code",
+                "reason",
+                "action",
+            ],
+            rows.into_iter().map(|r| {
+                vec![
+                    r.time,
+                    r.message_id,
+                    csv::opt(r.from),
+                    csv::opt(r.from_name),
+                    csv::opt(r.to),
+                    csv::opt(r.subject),
+                    r.status,
+                    r.status_time,
+                    csv::opt(r.reason.as_ref().map(|x| x.code.clone())),
+                    csv::opt(r.reason.as_ref().map(|x| x.explanation.clone())),
+                    csv::opt(r.reason.as_ref().map(|x| x.action.clone())),
+                ]
+            }),
+        );
+        return Ok(csv::response("mail", body, next.as_deref(), partial));
+    }
+    Ok(axum::Json(ListResponse {
+        engine: st.source.engine(),
+        partial,
+        from: c.time(c.from),
+        to: c.time(c.to),
+        tz: c.tz_name.clone(),
+        count: rows.len(),
+        next_cursor: next,
+        rows,
+    })
+    .into_response())
+}
+
+/// One recipient's events in a timeline.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RecipientTimeline {
+    /// Recipient.
+    pub to: Option<String>,
+    /// Latest event type.
+    pub status: String,
+    /// Why it failed, when the latest event is a failure.
+    pub reason: Option<Reason>,
+    /// Every event, oldest first.
+    pub events: Vec<MailEvent>,
+}
+
+/// `GET /v1/mail/{message_id}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Timeline {
+    /// Which engine answered.
+    pub engine: &'static str,
+    /// Stopped early (budget or read cap).
+    pub partial: bool,
+    /// SES message id.
+    pub message_id: String,
+    /// When SES accepted it.
+    pub sent: Option<String>,
+    /// From address.
+    pub from: Option<String>,
+    /// From display name.
+    pub from_name: Option<String>,
+    /// Subject.
+    pub subject: Option<String>,
+    /// Per recipient, in address order.
+    pub recipients: Vec<RecipientTimeline>,
+}
+
+fn check_path_value(name: &str, v: &str) -> Result<(), ApiError> {
+    if v.is_empty() || v.len() > MAX_ID || v.chars().any(char::is_control) {
+        return Err(ApiError::bad(
+            name,
+            format!("expected 1 to {MAX_ID} printable characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// `GET /v1/mail/{message_id}`: every event of one message per recipient, in order.
+pub async fn timeline(
+    State(st): State<AppState>,
+    Path(message_id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, ApiError> {
+    check_path_value("message_id", &message_id)?;
+    let mut p = Params::parse(q.as_deref())?;
+    let c = params::common(&mut p, &st.config, now_us(), LOOKUP_HOURS)?;
+    p.finish()?;
+    let pattern = pattern::json(&[JsonCond::Eq("mid", &message_id)]);
+    let (mut records, partial) =
+        read_mail(&st, &c, pattern, |m| m.message_id == message_id).await?;
+    if records.is_empty() {
+        return Err(ApiError::NotFound(format!(
+            "no events for message {message_id:?} between {} and {}",
+            c.time(c.from),
+            c.time(c.to)
+        )));
+    }
+    records.sort_by(|a, b| {
+        (&a.recipient, a.t, stage(&a.event)).cmp(&(&b.recipient, b.t, stage(&b.event)))
+    });
+    let mut recipients: Vec<RecipientTimeline> = Vec::new();
+    for m in &records {
+        match recipients.last_mut() {
+            Some(r) if r.to == m.recipient => r.events.push(event_of(m, &c)),
+            _ => recipients.push(RecipientTimeline {
+                to: m.recipient.clone(),
+                status: String::new(),
+                reason: None,
+                events: vec![event_of(m, &c)],
+            }),
+        }
+    }
+    for r in &mut recipients {
+        if let Some(last) = r.events.last() {
+            r.status = last.event.clone();
+            r.reason = last.reason.clone();
+        }
+    }
+    let find = |f: fn(&MailRecord) -> Option<&String>| records.iter().find_map(|m| f(m)).cloned();
+    Ok(axum::Json(Timeline {
+        engine: st.source.engine(),
+        partial,
+        message_id: message_id.clone(),
+        sent: records.iter().find_map(|m| m.sent).map(|s| c.time(s)),
+        from: find(|m| m.from.as_ref()),
+        from_name: find(|m| m.from_name.as_ref()),
+        subject: find(|m| m.subject.as_ref()),
+        recipients,
+    })
+    .into_response())
+}
+
+/// `GET /v1/recipients/{address}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RecipientHistory {
+    /// Which engine answered.
+    pub engine: &'static str,
+    /// Stopped early (budget or read cap).
+    pub partial: bool,
+    /// The address as asked.
+    pub address: String,
+    /// Latest event type for this address.
+    pub latest_status: Option<String>,
+    /// When it happened.
+    pub latest_time: Option<String>,
+    /// A hard bounce or a complaint with no later delivery: SES has probably put the address
+    /// on the suppression list and will not send to it.
+    pub likely_suppressed: bool,
+    /// The last messages to this address, newest first (at most `limit`).
+    pub messages: Vec<MailRow>,
+    /// Bounces, newest first.
+    pub bounces: Vec<MailEvent>,
+    /// Complaints, newest first.
+    pub complaints: Vec<MailEvent>,
+}
+
+/// `GET /v1/recipients/{address}`: everything that happened to mail for this address.
+pub async fn recipient(
+    State(st): State<AppState>,
+    Path(address): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, ApiError> {
+    check_path_value("address", &address)?;
+    let mut p = Params::parse(q.as_deref())?;
+    let c = params::common(&mut p, &st.config, now_us(), LOOKUP_HOURS)?;
+    p.finish()?;
+    let want = address.to_lowercase();
+    let pattern = pattern::contains_ignore_case(&address);
+    let (mut records, partial) = read_mail(&st, &c, pattern, |m| {
+        m.recipient
+            .as_deref()
+            .is_some_and(|r| r.to_lowercase() == want)
+    })
+    .await?;
+    records.sort_by_key(|m| (m.t, stage(&m.event)));
+    let latest = records.last();
+    let suppressing = |m: &MailRecord| {
+        (m.event == "Bounce" && m.bounce_type.as_deref() == Some("Permanent"))
+            || m.event == "Complaint"
+    };
+    let likely_suppressed = records
+        .iter()
+        .rposition(suppressing)
+        .is_some_and(|i| !records[i + 1..].iter().any(|m| m.event == "Delivery"));
+    let pick = |event: &str| -> Vec<MailEvent> {
+        records
+            .iter()
+            .rev()
+            .filter(|m| m.event == event)
+            .map(|m| event_of(m, &c))
+            .collect()
+    };
+    let bounces = pick("Bounce");
+    let complaints = pick("Complaint");
+    let mut messages = rows_of(&records, &c);
+    messages.truncate(c.limit);
+    Ok(axum::Json(RecipientHistory {
+        engine: st.source.engine(),
+        partial,
+        address: address.clone(),
+        latest_status: latest.map(|m| m.event.clone()),
+        latest_time: latest.map(|m| c.time(m.t)),
+        likely_suppressed,
+        messages,
+        bounces,
+        complaints,
+    })
+    .into_response())
+}

@@ -1,0 +1,187 @@
+//! Errors: nginx error-log entries by level and text.
+
+use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use logdesk_core::Record;
+use logdesk_core::nginx_error;
+use logdesk_core::record::ErrorRecord;
+use serde::Serialize;
+
+use crate::csv;
+use crate::error::ApiError;
+use crate::params::{self, Format, Params};
+use crate::pattern;
+use crate::scan::{self, Key, read_group};
+use crate::source::FetchRequest;
+use crate::{AppState, ListResponse, now_us};
+
+/// nginx levels, most severe first.
+const LEVELS: &[&str] = &[
+    "emerg", "alert", "crit", "error", "warn", "notice", "info", "debug",
+];
+
+/// Severity rank of a level (`stderr` ranks as `error`); unknown levels rank last.
+fn rank(level: &str) -> usize {
+    if level == "stderr" {
+        return 3;
+    }
+    LEVELS
+        .iter()
+        .position(|l| *l == level)
+        .unwrap_or(LEVELS.len())
+}
+
+/// One row of `/v1/errors`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ErrorRow {
+    /// When nginx wrote it, display zone.
+    pub time: String,
+    /// Level.
+    pub level: String,
+    /// The message (may contain newlines).
+    pub message: String,
+    /// Client.
+    pub client: Option<String>,
+    /// Server name.
+    pub server: Option<String>,
+    /// Request line.
+    pub request: Option<String>,
+    /// Upstream.
+    pub upstream: Option<String>,
+    /// Host.
+    pub host: Option<String>,
+    /// Referrer.
+    pub referrer: Option<String>,
+    /// Worker pid.
+    pub pid: Option<u32>,
+}
+
+fn text_of(r: &ErrorRecord) -> String {
+    [
+        Some(r.message.as_str()),
+        r.client.as_deref(),
+        r.server.as_deref(),
+        r.request.as_deref(),
+        r.upstream.as_deref(),
+        r.host.as_deref(),
+        r.referrer.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join("\n")
+    .to_lowercase()
+}
+
+/// `GET /v1/errors`: entries, oldest first. `level` is the least severe level to include
+/// (`warn` gives warn, error, crit, alert and emerg); `text` is a case-insensitive substring.
+pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<Response, ApiError> {
+    let mut p = Params::parse(q.as_deref())?;
+    let c = params::common(&mut p, &st.config, now_us(), 24)?;
+    let level = match p.take("level") {
+        Some(l) => {
+            let l = l.to_ascii_lowercase();
+            if !LEVELS.contains(&l.as_str()) {
+                return Err(ApiError::bad(
+                    "level",
+                    "expected emerg, alert, crit, error, warn, notice, info or debug",
+                ));
+            }
+            Some(rank(&l))
+        }
+        None => None,
+    };
+    let text = p.take("text");
+    p.finish()?;
+    let after: Option<Key> = params::decode_cursor("errors", c.cursor.as_deref())?;
+    let needle = text.as_deref().map(str::to_lowercase);
+    let req = FetchRequest {
+        group: st.config.nginx_error_group.clone(),
+        start_ms: c.from_ms(),
+        end_ms: c.to_ms(),
+        pattern: text.as_deref().and_then(pattern::contains_ignore_case),
+        next: None,
+    };
+    let (from, to) = (c.from, c.to);
+    let tz = st.config.default_tz.clone();
+    let read = read_group(
+        &*st.source,
+        req,
+        0,
+        after.as_ref(),
+        Some(c.limit),
+        st.limits(),
+        |e| {
+            let r = if e.message.starts_with('{') {
+                match Record::from_json(&e.message) {
+                    Ok(Record::NginxError(r)) => r,
+                    _ => return None,
+                }
+            } else {
+                nginx_error::parse_line(&e.message, &tz).ok()?
+            };
+            let ok = r.t >= from
+                && r.t < to
+                && level.is_none_or(|max| rank(&r.level) <= max)
+                && needle.as_deref().is_none_or(|n| text_of(&r).contains(n));
+            ok.then_some(r)
+        },
+    )
+    .await?;
+    let merged = scan::merge(vec![read], c.limit);
+    let rows: Vec<ErrorRow> = merged
+        .rows
+        .into_iter()
+        .map(|(_, r)| ErrorRow {
+            time: c.time(r.t),
+            level: r.level,
+            message: r.message,
+            client: r.client,
+            server: r.server,
+            request: r.request,
+            upstream: r.upstream,
+            host: r.host,
+            referrer: r.referrer,
+            pid: r.pid,
+        })
+        .collect();
+    let next = merged.next.map(|k| params::encode_cursor("errors", &k));
+    if c.format == Format::Csv {
+        let body = csv::render(
+            &[
+                "time", "level", "message", "client", "server", "request", "upstream", "host",
+                "referrer",
+            ],
+            rows.into_iter().map(|r| {
+                vec![
+                    r.time,
+                    r.level,
+                    r.message,
+                    csv::opt(r.client),
+                    csv::opt(r.server),
+                    csv::opt(r.request),
+                    csv::opt(r.upstream),
+                    csv::opt(r.host),
+                    csv::opt(r.referrer),
+                ]
+            }),
+        );
+        return Ok(csv::response(
+            "errors",
+            body,
+            next.as_deref(),
+            merged.partial,
+        ));
+    }
+    Ok(axum::Json(ListResponse {
+        engine: st.source.engine(),
+        partial: merged.partial,
+        from: c.time(c.from),
+        to: c.time(c.to),
+        tz: c.tz_name.clone(),
+        count: rows.len(),
+        next_cursor: next,
+        rows,
+    })
+    .into_response())
+}

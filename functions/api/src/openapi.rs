@@ -1,0 +1,234 @@
+//! `GET /v1/openapi.json`: the OpenAPI document, generated from the handlers' annotations
+//! (utoipa). A test checks that every documented path answers and that every documented query
+//! parameter is one the handler accepts.
+
+use axum::Json;
+use serde::Serialize;
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+use crate::access::AccessRow;
+use crate::analysis::{PageRow, StatsResponse, VisitRow};
+use crate::mail::{MailEvent, MailRow, Reason, RecipientHistory, RecipientTimeline, Timeline};
+use crate::nginx_errors::ErrorRow;
+
+/// Parameters every endpoint takes.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct CommonParams {
+    /// Start of the range: ISO 8601 (`2026-11-23T10:00:00+09:00`, `…Z`, local `2026-11-23T10:00`) or a date. Default: 24 h before `to` (30 days for lookups by id or address).
+    from: Option<String>,
+    /// End of the range (exclusive; a date includes the whole day). Default: now.
+    to: Option<String>,
+    /// Display time zone (IANA name). Default: the stack's (`Asia/Tokyo`).
+    tz: Option<String>,
+    /// Language of explanations: `ja` (default) or `en`.
+    lang: Option<String>,
+}
+
+/// Parameters of list endpoints.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ListParams {
+    /// Rows per page, 1 to 1000 (default 100).
+    limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// `json` (default) or `csv` (UTF-8 with BOM).
+    format: Option<String>,
+}
+
+/// Filters of `/v1/mail`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct MailParams {
+    /// Recipient, case-insensitive substring.
+    recipient: Option<String>,
+    /// Subject, case-insensitive substring (Japanese included).
+    subject: Option<String>,
+    /// Latest status: Send, Delivery, Bounce, Complaint, Reject, DeliveryDelay, Open, Click, Rendering Failure, Subscription (comma-separated, any case).
+    status: Option<String>,
+    /// From address, case-insensitive substring.
+    from_address: Option<String>,
+}
+
+/// Request filters of `/v1/access`, `/v1/stats` and `/v1/visits`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct RequestParams {
+    /// `lb`, `nginx` or `all` (default).
+    source: Option<String>,
+    /// Client IP, exact.
+    ip: Option<String>,
+    /// Host, case-insensitive substring.
+    host: Option<String>,
+    /// Path: prefix when it starts with `/`, else substring.
+    path: Option<String>,
+    /// Status codes or classes, comma-separated (`500`, `5xx`); matches the ELB or the target status.
+    status: Option<String>,
+    /// Trace id (`Root=1-…`) or ALB connection trace id (`TID_…`).
+    trace_id: Option<String>,
+}
+
+/// Options of `/v1/stats`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct StatsParams {
+    /// Bucket width: `1m`, `5m` (default up to 2 days), `1h`, `1d`.
+    interval: Option<String>,
+    /// URL-group regular expressions, space-separated, tried before the default collapsing.
+    url_groups: Option<String>,
+    /// How many URL groups to list (1 to 500, default 50).
+    top: Option<u32>,
+    /// `csv` gives the time series.
+    format: Option<String>,
+    /// `auto` (default: Logs Insights for source=lb over 6 h or more, when the filters allow),
+    /// `insights` or `local` (FilterLogEvents and exact computation here).
+    engine: Option<String>,
+}
+
+/// Options of `/v1/visits`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct VisitParams {
+    /// Include static assets (default false).
+    assets: Option<bool>,
+    /// Include bots (default false).
+    bots: Option<bool>,
+}
+
+/// Filters of `/v1/errors`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ErrorParams {
+    /// Least severe level to include (`warn` gives warn and worse).
+    level: Option<String>,
+    /// Case-insensitive substring of the message and its context.
+    text: Option<String>,
+}
+
+/// The error body.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// `bad_parameter`, `unauthorized`, `not_found` or `internal`.
+    pub code: String,
+    /// In words.
+    pub message: String,
+    /// The parameter at fault (400 only).
+    pub parameter: Option<String>,
+    /// Request id to find the failure in the function's log (500 only).
+    pub request_id: Option<String>,
+}
+
+/// A page of rows; `rows` holds the endpoint's row type.
+#[derive(Serialize, ToSchema)]
+pub struct ListEnvelope {
+    /// Which engine answered (`filter_log_events`, `memory`).
+    pub engine: String,
+    /// Stopped early (time budget or read cap); `next_cursor` continues.
+    pub partial: bool,
+    /// Start of the range, display zone.
+    pub from: String,
+    /// End of the range, display zone.
+    pub to: String,
+    /// Display zone.
+    pub tz: String,
+    /// Rows in this page.
+    pub count: u32,
+    /// Cursor of the next page.
+    pub next_cursor: Option<String>,
+    /// The rows (see the endpoint).
+    pub rows: Vec<serde_json::Value>,
+}
+
+#[utoipa::path(get, path = "/v1/mail", params(CommonParams, ListParams, MailParams),
+    responses((status = 200, description = "One row per message × recipient, newest first (rows: MailRow)", body = ListEnvelope),
+              (status = 400, body = ErrorBody)))]
+#[allow(dead_code)]
+fn mail() {}
+
+#[utoipa::path(get, path = "/v1/mail/{message_id}", params(("message_id" = String, Path, description = "SES message id"), CommonParams),
+    responses((status = 200, body = Timeline), (status = 404, body = ErrorBody)))]
+#[allow(dead_code)]
+fn mail_timeline() {}
+
+#[utoipa::path(get, path = "/v1/recipients/{address}", params(("address" = String, Path, description = "Recipient address (any case)"), CommonParams, ("limit" = Option<u32>, Query, description = "Most messages listed (default 100)")),
+    responses((status = 200, body = RecipientHistory), (status = 400, body = ErrorBody)))]
+#[allow(dead_code)]
+fn recipient() {}
+
+#[utoipa::path(get, path = "/v1/access", params(CommonParams, ListParams, RequestParams),
+    responses((status = 200, description = "Requests, oldest first (rows: AccessRow)", body = ListEnvelope), (status = 400, body = ErrorBody)))]
+#[allow(dead_code)]
+fn access() {}
+
+#[utoipa::path(get, path = "/v1/stats", params(CommonParams, RequestParams, StatsParams),
+    responses((status = 200, body = StatsResponse), (status = 400, body = ErrorBody)))]
+#[allow(dead_code)]
+fn stats() {}
+
+#[utoipa::path(get, path = "/v1/visits", params(CommonParams, ListParams, RequestParams, VisitParams),
+    responses((status = 200, description = "Visits, oldest first (rows: VisitRow)", body = ListEnvelope), (status = 400, body = ErrorBody)))]
+#[allow(dead_code)]
+fn visits() {}
+
+#[utoipa::path(get, path = "/v1/errors", params(CommonParams, ListParams, ErrorParams),
+    responses((status = 200, description = "nginx error-log entries, oldest first (rows: ErrorRow)", body = ListEnvelope), (status = 400, body = ErrorBody)))]
+#[allow(dead_code)]
+fn errors() {}
+
+#[utoipa::path(get, path = "/v1/openapi.json", responses((status = 200, description = "This document")))]
+#[allow(dead_code)]
+fn openapi() {}
+
+/// The API description.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "logdesk API",
+        description = "What happened to mail and web traffic, read from CloudWatch Logs. Auth: AWS_IAM on the Function URL, or `Authorization: Bearer <token>` when AUTH_MODE=token."
+    ),
+    paths(
+        crate::health,
+        mail,
+        mail_timeline,
+        recipient,
+        access,
+        stats,
+        visits,
+        errors,
+        openapi
+    ),
+    components(schemas(
+        MailRow,
+        MailEvent,
+        Reason,
+        RecipientTimeline,
+        AccessRow,
+        VisitRow,
+        PageRow,
+        ErrorRow,
+        ErrorBody,
+        ErrorDetail,
+        ListEnvelope
+    ))
+)]
+pub struct ApiDoc;
+
+/// `GET /v1/openapi.json`.
+pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

@@ -1,0 +1,325 @@
+//! Query parameters: the common ones every endpoint takes, and strict checking of the rest.
+//!
+//! Every parameter is read by name exactly once; a parameter the endpoint does not know is a
+//! 400 naming it (a typo such as `recipent=` must not silently return everything).
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use jiff::civil::{Date, DateTime};
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, ToSpan};
+use logdesk_core::bounce::Lang;
+use serde::{Serialize, de::DeserializeOwned};
+
+use crate::config::Config;
+use crate::error::ApiError;
+
+/// The time-zone type of [`format_time`] and [`parse_time`] (jiff's).
+pub type Zone = TimeZone;
+
+/// Default number of rows per page.
+pub const DEFAULT_LIMIT: usize = 100;
+/// Largest `limit` accepted.
+pub const MAX_LIMIT: usize = 1000;
+/// Longest accepted parameter value, in bytes.
+const MAX_VALUE_LEN: usize = 2048;
+
+/// The raw query string, parsed, with each parameter taken at most once.
+#[derive(Debug, Default)]
+pub struct Params {
+    values: BTreeMap<String, String>,
+}
+
+impl Params {
+    /// Parses `a=1&b=2`. A repeated parameter or an over-long value is a 400.
+    pub fn parse(raw: Option<&str>) -> Result<Params, ApiError> {
+        let mut values = BTreeMap::new();
+        for (k, v) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+            if k.is_empty() {
+                continue;
+            }
+            if v.len() > MAX_VALUE_LEN {
+                return Err(ApiError::bad(&k, "value is too long"));
+            }
+            if values.insert(k.to_string(), v.to_string()).is_some() {
+                return Err(ApiError::bad(&k, "parameter given more than once"));
+            }
+        }
+        Ok(Params { values })
+    }
+
+    /// Takes a parameter; an empty value counts as absent.
+    pub fn take(&mut self, name: &str) -> Option<String> {
+        self.values.remove(name).filter(|v| !v.is_empty())
+    }
+
+    /// Takes a boolean (`true`/`false`/`1`/`0`), `default` when absent.
+    pub fn take_bool(&mut self, name: &str, default: bool) -> Result<bool, ApiError> {
+        match self.take(name).as_deref() {
+            None => Ok(default),
+            Some("true" | "1") => Ok(true),
+            Some("false" | "0") => Ok(false),
+            Some(_) => Err(ApiError::bad(name, "expected true or false")),
+        }
+    }
+
+    /// Fails with a 400 naming the first parameter nobody took.
+    pub fn finish(self) -> Result<(), ApiError> {
+        match self.values.into_keys().next() {
+            Some(k) => Err(ApiError::bad(&k, format!("unknown parameter {k:?}"))),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Output format of a list endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// JSON (the default).
+    Json,
+    /// CSV, UTF-8 with a byte-order mark so Excel reads Japanese correctly.
+    Csv,
+}
+
+/// The parameters every endpoint shares.
+#[derive(Debug, Clone)]
+pub struct Common {
+    /// Start of the range, inclusive, µs.
+    pub from: i64,
+    /// End of the range, exclusive, µs.
+    pub to: i64,
+    /// Display time zone.
+    pub tz: TimeZone,
+    /// The zone's name as given (for responses).
+    pub tz_name: String,
+    /// Language of explanations.
+    pub lang: Lang,
+    /// Rows per page.
+    pub limit: usize,
+    /// The raw cursor, decoded by the endpoint with [`decode_cursor`].
+    pub cursor: Option<String>,
+    /// Output format.
+    pub format: Format,
+}
+
+impl Common {
+    /// Formats a µs time in the display zone (RFC 3339 with offset).
+    pub fn time(&self, us: i64) -> String {
+        format_time(us, &self.tz)
+    }
+
+    /// Start of the range in ms (for the log reader).
+    pub fn from_ms(&self) -> i64 {
+        self.from.div_euclid(1000)
+    }
+
+    /// End of the range in ms, exclusive, rounded up.
+    pub fn to_ms(&self) -> i64 {
+        (self.to + 999).div_euclid(1000)
+    }
+}
+
+/// Formats a µs time in `tz` as RFC 3339 with offset, to the millisecond when needed.
+pub fn format_time(us: i64, tz: &TimeZone) -> String {
+    match Timestamp::from_microsecond(us) {
+        Ok(ts) => ts
+            .to_zoned(tz.clone())
+            .strftime("%Y-%m-%dT%H:%M:%S%.f%:z")
+            .to_string(),
+        Err(_) => us.to_string(),
+    }
+}
+
+/// Reads the common parameters. `default_span_hours` is the range when `from` is absent.
+pub fn common(
+    p: &mut Params,
+    cfg: &Config,
+    now_us: i64,
+    default_span_hours: i64,
+) -> Result<Common, ApiError> {
+    let (tz, tz_name) = match p.take("tz") {
+        Some(name) => match TimeZone::get(&name) {
+            Ok(tz) => (tz, name),
+            Err(_) => {
+                return Err(ApiError::bad(
+                    "tz",
+                    "unknown time zone (use an IANA name such as Asia/Tokyo or UTC)",
+                ));
+            }
+        },
+        None => (cfg.default_tz.clone(), cfg.default_tz_name.clone()),
+    };
+    let lang = match p.take("lang") {
+        Some(l) => l
+            .parse::<Lang>()
+            .map_err(|_| ApiError::bad("lang", "expected ja or en"))?,
+        None => cfg.default_lang,
+    };
+    let to = match p.take("to") {
+        Some(v) => parse_time(&v, &tz, true).ok_or_else(|| bad_time("to"))?,
+        None => now_us,
+    };
+    let from = match p.take("from") {
+        Some(v) => parse_time(&v, &tz, false).ok_or_else(|| bad_time("from"))?,
+        None => to.saturating_sub(default_span_hours.saturating_mul(3_600_000_000)),
+    };
+    if from >= to {
+        return Err(ApiError::bad("from", "from must be before to"));
+    }
+    let limit = match p.take("limit") {
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+            _ => {
+                return Err(ApiError::bad(
+                    "limit",
+                    format!("expected a whole number from 1 to {MAX_LIMIT}"),
+                ));
+            }
+        },
+        None => DEFAULT_LIMIT,
+    };
+    let format = match p.take("format").as_deref() {
+        None | Some("json") => Format::Json,
+        Some("csv") => Format::Csv,
+        Some(_) => return Err(ApiError::bad("format", "expected json or csv")),
+    };
+    Ok(Common {
+        from,
+        to,
+        tz,
+        tz_name,
+        lang,
+        limit,
+        cursor: p.take("cursor"),
+        format,
+    })
+}
+
+fn bad_time(name: &str) -> ApiError {
+    ApiError::bad(
+        name,
+        "expected an ISO 8601 time (2026-11-23T10:00:00+09:00) or a date (2026-11-23)",
+    )
+}
+
+/// Parses an ISO 8601 instant (with `Z` or an offset), a local date-time (in `tz`) or a date
+/// (its start in `tz`; as an `end`, the start of the next day so the whole day is included).
+pub fn parse_time(v: &str, tz: &TimeZone, end: bool) -> Option<i64> {
+    let v = v.trim();
+    if let Ok(ts) = v.parse::<Timestamp>() {
+        return Some(ts.as_microsecond());
+    }
+    if let Ok(dt) = v.parse::<DateTime>()
+        && v.len() > 10
+    {
+        return dt
+            .to_zoned(tz.clone())
+            .ok()
+            .map(|z| z.timestamp().as_microsecond());
+    }
+    let date: Date = v.parse().ok()?;
+    let date = if end {
+        date.checked_add(1.day()).ok()?
+    } else {
+        date
+    };
+    date.to_zoned(tz.clone())
+        .ok()
+        .map(|z| z.timestamp().as_microsecond())
+}
+
+/// Encodes a cursor: the endpoint's position key, as base64url JSON with the endpoint's tag.
+pub fn encode_cursor<K: Serialize>(tag: &str, key: &K) -> String {
+    let json = serde_json::to_vec(&(tag, key)).unwrap_or_default();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+}
+
+/// Decodes a cursor made by [`encode_cursor`] with the same tag; anything else is a 400.
+pub fn decode_cursor<K: DeserializeOwned>(
+    tag: &str,
+    raw: Option<&str>,
+) -> Result<Option<K>, ApiError> {
+    let Some(raw) = raw else { return Ok(None) };
+    let bad = || {
+        ApiError::bad(
+            "cursor",
+            "not a cursor from this endpoint (start again without it)",
+        )
+    };
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(raw)
+        .map_err(|_| bad())?;
+    let (t, key): (String, K) = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    if t != tag {
+        return Err(bad());
+    }
+    Ok(Some(key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokyo() -> TimeZone {
+        TimeZone::get("Asia/Tokyo").unwrap()
+    }
+
+    #[test]
+    fn times_in_every_accepted_shape() {
+        let tz = tokyo();
+        let cases: &[(&str, bool, Option<&str>)] = &[
+            ("2026-11-23T10:00:00Z", false, Some("2026-11-23T10:00:00Z")),
+            (
+                "2026-11-23T19:00:00+09:00",
+                false,
+                Some("2026-11-23T10:00:00Z"),
+            ),
+            ("2026-11-23T19:00:00", false, Some("2026-11-23T10:00:00Z")),
+            ("2026-11-23", false, Some("2026-11-22T15:00:00Z")),
+            ("2026-11-23", true, Some("2026-11-23T15:00:00Z")),
+            ("2026-13-01", false, None),
+            ("yesterday", false, None),
+            ("", false, None),
+        ];
+        for (input, end, want) in cases {
+            let got = parse_time(input, &tz, *end);
+            let want = want.map(|w| w.parse::<Timestamp>().unwrap().as_microsecond());
+            assert_eq!(got, want, "{input}");
+        }
+    }
+
+    #[test]
+    fn formats_times_in_the_display_zone() {
+        let us = "2026-11-23T10:00:00Z"
+            .parse::<Timestamp>()
+            .unwrap()
+            .as_microsecond();
+        assert_eq!(format_time(us, &tokyo()), "2026-11-23T19:00:00+09:00");
+        assert_eq!(
+            format_time(us + 1500, &tokyo()),
+            "2026-11-23T19:00:00.0015+09:00"
+        );
+    }
+
+    #[test]
+    fn cursors_round_trip_and_reject_other_endpoints() {
+        let c = encode_cursor("mail", &(5_i64, "x".to_owned()));
+        let back: Option<(i64, String)> = decode_cursor("mail", Some(&c)).unwrap();
+        assert_eq!(back, Some((5, "x".to_owned())));
+        assert!(decode_cursor::<(i64, String)>("access", Some(&c)).is_err());
+        assert!(decode_cursor::<(i64, String)>("mail", Some("!!")).is_err());
+    }
+
+    #[test]
+    fn repeated_and_unknown_parameters_are_named() {
+        let e = Params::parse(Some("a=1&a=2")).unwrap_err();
+        assert!(matches!(e, ApiError::BadParameter { ref parameter, .. } if parameter == "a"));
+        let mut p = Params::parse(Some("limit=5&recipent=x")).unwrap();
+        assert_eq!(p.take("limit").as_deref(), Some("5"));
+        let e = p.finish().unwrap_err();
+        assert!(
+            matches!(e, ApiError::BadParameter { ref parameter, .. } if parameter == "recipent")
+        );
+    }
+}

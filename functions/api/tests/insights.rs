@@ -1,0 +1,237 @@
+//! Logs Insights through aws-smithy-mocks: the queries sent, polling until Complete, results
+//! parsed into the same numbers the local engine computes from the same day, failure states,
+//! and the time budget stopping a slow query with `partial: true`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_sdk_cloudwatchlogs::Client;
+use aws_sdk_cloudwatchlogs::config::retry::RetryConfig;
+use aws_sdk_cloudwatchlogs::operation::get_query_results::GetQueryResultsOutput;
+use aws_sdk_cloudwatchlogs::operation::start_query::StartQueryOutput;
+use aws_sdk_cloudwatchlogs::operation::stop_query::StopQueryOutput;
+use aws_sdk_cloudwatchlogs::types::{QueryStatus, ResultField};
+use aws_smithy_mocks::{RuleMode, mock, mock_client};
+use axum::body::Body;
+use axum::http::Request;
+use http_body_util::BodyExt;
+use logdesk_api::insights::{self, Backoff};
+use logdesk_api::sample::{self, Group};
+use logdesk_api::source::{MemorySource, SourceError};
+use logdesk_api::{AppState, Config, router};
+use serde_json::Value;
+use tower::ServiceExt;
+
+const BASE: i64 = 1_795_132_800_000_000;
+const RANGE: &str = "from=2026-11-20T00:00:00Z&to=2026-11-20T08:00:00Z&source=lb&interval=1h";
+
+fn fields(pairs: &[(&str, &str)]) -> Vec<ResultField> {
+    pairs
+        .iter()
+        .map(|(f, v)| ResultField::builder().field(*f).value(*v).build())
+        .collect()
+}
+
+fn app(client: Option<Client>, budget_ms: &str) -> axum::Router {
+    let mut src = MemorySource::new(100);
+    for e in sample::day(BASE) {
+        if e.group == Group::Lb {
+            src.push("/logdesk/lb", e.timestamp, e.message);
+        }
+    }
+    let budget = budget_ms.to_owned();
+    let config = Config::from_lookup(|k| (k == "TIME_BUDGET_MS").then(|| budget.clone())).unwrap();
+    let state = AppState::new(config, Arc::new(src));
+    router(match client {
+        Some(c) => state.with_insights(c),
+        None => state,
+    })
+}
+
+async fn get(app: &axum::Router, uri: &str) -> Value {
+    let resp = app
+        .clone()
+        .oneshot(Request::builder().uri(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    serde_json::from_slice(&resp.into_body().collect().await.unwrap().to_bytes()).unwrap()
+}
+
+/// What Insights answers for the sample day (the numbers its queries yield on those records).
+fn day_rules() -> Vec<aws_smithy_mocks::Rule> {
+    let start_totals = mock!(Client::start_query)
+        .match_requests(|r| !r.query_string().unwrap_or_default().contains("bin("))
+        .then_output(|| StartQueryOutput::builder().query_id("q-totals").build());
+    let start_series = mock!(Client::start_query)
+        .match_requests(|r| r.query_string().unwrap_or_default().contains("bin(3600s)"))
+        .then_output(|| StartQueryOutput::builder().query_id("q-series").build());
+    let totals = mock!(Client::get_query_results)
+        .match_requests(|r| r.query_id() == Some("q-totals"))
+        .sequence()
+        .output(|| {
+            GetQueryResultsOutput::builder()
+                .status(QueryStatus::Running)
+                .build()
+        })
+        .output(|| {
+            GetQueryResultsOutput::builder()
+                .status(QueryStatus::Complete)
+                .results(fields(&[
+                    ("count", "8"),
+                    ("client_errors", "1"),
+                    ("server_errors", "2"),
+                    ("target_server_errors", "1"),
+                    ("mean", "0.042"),
+                    ("median", "0.042"),
+                    ("p90", "0.042"),
+                    ("p95", "0.042"),
+                    ("p99", "0.042"),
+                    ("max", "0.042"),
+                ]))
+                .build()
+        })
+        .build();
+    let series = mock!(Client::get_query_results)
+        .match_requests(|r| r.query_id() == Some("q-series"))
+        .then_output(|| {
+            GetQueryResultsOutput::builder()
+                .status(QueryStatus::Complete)
+                .results(fields(&[
+                    ("bucket", "2026-11-20 00:00:00.000"),
+                    ("count", "8"),
+                    ("client_errors", "1"),
+                    ("server_errors", "2"),
+                    ("p50", "0.042"),
+                    ("p95", "0.042"),
+                    ("max", "0.042"),
+                ]))
+                .build()
+        });
+    vec![start_totals, start_series, totals, series]
+}
+
+#[tokio::test]
+async fn insights_and_local_give_the_same_stats_for_the_same_day() {
+    let rules = day_rules();
+    let client = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, &rules, |c| c
+        .retry_config(RetryConfig::disabled()));
+    let app = app(Some(client), "20000");
+    let by_insights = get(&app, &format!("/v1/stats?{RANGE}")).await;
+    let local = get(&app, &format!("/v1/stats?{RANGE}&engine=local")).await;
+    assert_eq!(by_insights["engine"], "logs_insights");
+    assert_eq!(local["engine"], "memory");
+    assert_eq!(by_insights["partial"], false);
+    let (a, b) = (&by_insights["stats"], &local["stats"]);
+    for path in [
+        "/count",
+        "/lb/client_errors",
+        "/lb/server_errors",
+        "/lb/server_error_rate",
+        "/target/server_errors",
+        "/bucket_seconds",
+        "/buckets/0/time",
+        "/buckets/0/count",
+        "/buckets/0/success",
+        "/buckets/0/server_errors",
+        "/latency/max",
+    ] {
+        assert_eq!(a.pointer(path), b.pointer(path), "{path}: {a} vs {b}");
+    }
+    // Polled until Complete: the totals query answered Running first.
+    assert_eq!(rules[2].num_calls(), 2);
+}
+
+#[tokio::test]
+async fn filters_insights_cannot_express_go_to_the_local_engine() {
+    let rules = day_rules();
+    let client = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, &rules, |c| c
+        .retry_config(RetryConfig::disabled()));
+    let app = app(Some(client), "20000");
+    let v = get(&app, &format!("/v1/stats?{RANGE}&path=/apply")).await;
+    assert_eq!(v["engine"], "memory");
+    assert_eq!(v["stats"]["count"], 3);
+    assert_eq!(rules[0].num_calls() + rules[1].num_calls(), 0);
+    let resp = app
+        .clone()
+        .oneshot(
+            Request::builder()
+                .uri(format!("/v1/stats?{RANGE}&path=/apply&engine=insights"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+}
+
+#[tokio::test]
+async fn a_failed_query_is_an_error() {
+    let start = mock!(Client::start_query)
+        .then_output(|| StartQueryOutput::builder().query_id("q").build());
+    let failed = mock!(Client::get_query_results).then_output(|| {
+        GetQueryResultsOutput::builder()
+            .status(QueryStatus::Failed)
+            .build()
+    });
+    let client = mock_client!(
+        aws_sdk_cloudwatchlogs,
+        RuleMode::MatchAny,
+        [&start, &failed],
+        |c| c.retry_config(RetryConfig::disabled())
+    );
+    let err = insights::run_query(
+        &client,
+        &["/g".to_owned()],
+        0,
+        60,
+        "stats count(*)",
+        Backoff::default(),
+        Instant::now() + Duration::from_secs(5),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, SourceError::Query { ref status, .. } if status == "Failed"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_query_past_the_budget_is_stopped_and_partial() {
+    let start = mock!(Client::start_query)
+        .then_output(|| StartQueryOutput::builder().query_id("q").build());
+    let running = mock!(Client::get_query_results).then_output(|| {
+        GetQueryResultsOutput::builder()
+            .status(QueryStatus::Running)
+            .results(fields(&[("count", "5")]))
+            .build()
+    });
+    let stop =
+        mock!(Client::stop_query).then_output(|| StopQueryOutput::builder().success(true).build());
+    let client = mock_client!(
+        aws_sdk_cloudwatchlogs,
+        RuleMode::MatchAny,
+        [&start, &running, &stop],
+        |c| c.retry_config(RetryConfig::disabled())
+    );
+    let backoff = Backoff {
+        initial: Duration::from_millis(5),
+        max: Duration::from_millis(20),
+    };
+    let got = insights::run_query(
+        &client,
+        &["/g".to_owned()],
+        0,
+        60,
+        "stats count(*)",
+        backoff,
+        Instant::now() + Duration::from_millis(60),
+    )
+    .await
+    .unwrap();
+    assert!(got.partial);
+    assert_eq!(got.rows[0]["count"], "5");
+    assert_eq!(stop.num_calls(), 1);
+    assert!(running.num_calls() >= 2);
+}

@@ -88,6 +88,8 @@ mod tests {
         let mut b = Rng::new(7);
         for _ in 0..1000 {
             assert_eq!(a.next_u64(), b.next_u64());
+        }
+        for _ in 0..1000 {
             let f = a.float();
             assert!((0.0..1.0).contains(&f));
             assert!(a.below(10) < 10);

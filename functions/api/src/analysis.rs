@@ -426,10 +426,9 @@ pub async fn visits(
     let mut records: Vec<RequestRecord> = Vec::new();
     let (partial, engine) = match insights_client {
         Some(client) => {
-            let partial = requests_by_insights(&st, client, &c, &filter, |r| {
-                records.push(light::keep(r))
-            })
-            .await?;
+            let partial =
+                requests_by_insights(&st, client, &c, &filter, |r| records.push(light::keep(r)))
+                    .await?;
             (partial, "logs_insights")
         }
         None => {

@@ -109,8 +109,11 @@ pub const MAX_ROWS: usize = 10_000;
 /// load-balancer record the filters Insights can express let through. Rows are decoded and
 /// re-checked against the whole filter here.
 pub fn messages_query(filter: &RequestFilter) -> String {
-    let narrow = narrowing(filter).unwrap_or_else(|| "filter k = \"alb\" or k = \"clb\"\n".to_owned());
-    format!("fields @timestamp, @message, @ptr\n| {narrow}| sort @timestamp desc\n| limit {MAX_ROWS}")
+    let narrow =
+        narrowing(filter).unwrap_or_else(|| "filter k = \"alb\" or k = \"clb\"\n".to_owned());
+    format!(
+        "fields @timestamp, @message, @ptr\n| {narrow}| sort @timestamp desc\n| limit {MAX_ROWS}"
+    )
 }
 
 /// How a split read runs its queries.
@@ -195,7 +198,16 @@ async fn start_and_run(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match run_query(client, groups, start_s, end_s, query, split.backoff, split.deadline).await
+        match run_query(
+            client,
+            groups,
+            start_s,
+            end_s,
+            query,
+            split.backoff,
+            split.deadline,
+        )
+        .await
         {
             Err(SourceError::Throttled { .. }) => {
                 let wait = split.retry.wait(attempt);

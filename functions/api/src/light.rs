@@ -4,14 +4,13 @@
 //! [`Record::from_json`](logdesk_core::Record::from_json) builds an owned record with some thirty
 //! fields, a dozen of them strings, for every event: most of a stats request's time went there.
 //! Here the JSON is read into a borrowed view with only the keys the filters, the stats and the
-//! visits use (strings borrow from the message unless they contain escapes), and copied into
-//! one [`RequestRecord`] that is reused from event to event, so a record costs no allocation once
-//! the scratch strings have grown. The filters ([`RequestFilter::matches`]) and the core's
+//! visits use (strings borrowed from the message; one with an escaped string is read in full),
+//! and copied into one [`RequestRecord`] that is reused from event to event, so a record costs
+//! no allocation once the scratch strings have grown. The filters ([`RequestFilter::matches`]) and the core's
 //! analysis code then run on that record unchanged, so answers are the same as through the full
 //! record.
 
-use std::borrow::Cow;
-
+use logdesk_core::Record;
 use logdesk_core::nginx::LogFormat;
 use logdesk_core::record::RequestRecord;
 use serde::Deserialize;
@@ -19,28 +18,29 @@ use serde::Deserialize;
 use crate::access::RequestFilter;
 use crate::source::LogEvent;
 
-/// The keys of a request record ([`RequestRecord`]) that filters, stats and visits read.
+/// The keys of a request record ([`RequestRecord`]) that filters, stats and visits read, borrowed
+/// from the message. A string with an escape cannot be borrowed; such a message (rare: a quote or
+/// a backslash in a user agent) is read through the full record instead.
 #[derive(Debug, Deserialize)]
 struct View<'a> {
-    #[serde(borrow)]
-    k: Cow<'a, str>,
+    k: &'a str,
     t: i64,
     #[serde(borrow, default)]
-    ip: Option<Cow<'a, str>>,
+    ip: Option<&'a str>,
     #[serde(borrow, default)]
-    h: Option<Cow<'a, str>>,
+    h: Option<&'a str>,
     #[serde(borrow, default)]
-    m: Option<Cow<'a, str>>,
+    m: Option<&'a str>,
     #[serde(borrow, default)]
-    u: Option<Cow<'a, str>>,
+    u: Option<&'a str>,
     #[serde(borrow, default)]
-    rq: Option<Cow<'a, str>>,
+    rq: Option<&'a str>,
     #[serde(default)]
     s: Option<u16>,
     #[serde(default)]
     ts: Option<u16>,
     #[serde(borrow, default)]
-    ua: Option<Cow<'a, str>>,
+    ua: Option<&'a str>,
     #[serde(default)]
     d: Option<f64>,
     #[serde(default)]
@@ -50,19 +50,19 @@ struct View<'a> {
     #[serde(default)]
     dr: Option<f64>,
     #[serde(borrow, default)]
-    tr: Option<Cow<'a, str>>,
+    tr: Option<&'a str>,
     #[serde(borrow, default)]
-    cid: Option<Cow<'a, str>>,
+    cid: Option<&'a str>,
 }
 
 /// Copies `v` into `dst`, reusing the string already there.
-fn set(dst: &mut Option<String>, v: Option<Cow<'_, str>>) {
+fn set(dst: &mut Option<String>, v: Option<&str>) {
     match (dst.as_mut(), v) {
         (Some(d), Some(v)) => {
             d.clear();
-            d.push_str(&v);
+            d.push_str(v);
         }
-        (None, Some(v)) => *dst = Some(v.into_owned()),
+        (None, Some(v)) => *dst = Some(v.to_owned()),
         (_, None) => *dst = None,
     }
 }
@@ -103,13 +103,20 @@ impl Scratch {
         filter: &RequestFilter,
     ) -> Option<&RequestRecord> {
         let json = message.starts_with('{');
-        if json && let Ok(v) = serde_json::from_str::<View<'_>>(message) {
-            let kind_ok = if nginx {
-                v.k == "nginx"
+        let kind_ok = |k: &str| {
+            if nginx {
+                k == "nginx"
             } else {
-                matches!(&*v.k, "alb" | "clb" | "nginx")
-            };
-            if !kind_ok {
+                matches!(k, "alb" | "clb" | "nginx")
+            }
+        };
+        let view = if json {
+            serde_json::from_str::<View<'_>>(message).ok()
+        } else {
+            None
+        };
+        if let Some(v) = view {
+            if !kind_ok(v.k) {
                 return None;
             }
             let r = &mut self.rec;
@@ -128,6 +135,12 @@ impl Scratch {
             r.request_time = v.dq;
             r.target_time = v.dt;
             r.response_time = v.dr;
+        } else if json && let Ok(full) = Record::from_json(message) {
+            match full {
+                Record::Nginx(r) if nginx => self.rec = r,
+                Record::Alb(r) | Record::Clb(r) | Record::Nginx(r) if !nginx => self.rec = r,
+                _ => return None,
+            }
         } else if nginx {
             self.rec = formats.iter().find_map(|f| f.parse_line(message).ok())?;
         } else {
@@ -191,9 +204,10 @@ mod tests {
                 ..Default::default()
             },
         ];
-        let mut events: Vec<(LogEvent, bool)> = sample::alb_requests(300, 1_795_132_800_000_000, 3600)
-            .map(|e| (event(e.message), false))
-            .collect();
+        let mut events: Vec<(LogEvent, bool)> =
+            sample::alb_requests(300, 1_795_132_800_000_000, 3600)
+                .map(|e| (event(e.message), false))
+                .collect();
         for e in sample::day(1_795_132_800_000_000) {
             let nginx = e.group == sample::Group::NginxAccess;
             if nginx || e.group == sample::Group::Lb {
@@ -202,7 +216,10 @@ mod tests {
         }
         // Escapes in strings, and a record of another kind.
         events.push((
-            event(r#"{"k":"alb","v":1,"t":5,"u":"https://x.jp/\u3042?q=\"a\"","s":200,"ua":"A\\B"}"#.to_owned()),
+            event(
+                r#"{"k":"alb","v":1,"t":5,"u":"https://x.jp/\u3042?q=\"a\"","s":200,"ua":"A\\B"}"#
+                    .to_owned(),
+            ),
             false,
         ));
         events.push((event(r#"{"k":"mail","v":1,"t":5}"#.to_owned()), false));

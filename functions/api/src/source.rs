@@ -291,8 +291,14 @@ impl LogSource for MemorySource {
             // The page's ids share one buffer: 20 digits each, so they sort as numbers.
             let mut ids = String::with_capacity(picked.len() * 20);
             for e in &picked {
-                use std::fmt::Write as _;
-                let _ = write!(ids, "{:020}", e.seq);
+                let mut digits = [b'0'; 20];
+                let (mut n, mut i) = (e.seq, digits.len());
+                while n > 0 && i > 0 {
+                    i -= 1;
+                    digits[i] = b'0' + (n % 10) as u8;
+                    n /= 10;
+                }
+                ids.push_str(std::str::from_utf8(&digits).unwrap_or_default());
             }
             let ids: Arc<str> = Arc::from(ids);
             let out = picked
@@ -330,8 +336,16 @@ impl Pacer {
     /// A full bucket of `burst` tokens refilled at `rate` a second (both at least a small
     /// positive number).
     pub fn new(rate: f64, burst: f64) -> Pacer {
-        let rate = if rate.is_finite() { rate.max(0.01) } else { 5.0 };
-        let burst = if burst.is_finite() { burst.max(1.0) } else { 1.0 };
+        let rate = if rate.is_finite() {
+            rate.max(0.01)
+        } else {
+            5.0
+        };
+        let burst = if burst.is_finite() {
+            burst.max(1.0)
+        } else {
+            1.0
+        };
         Pacer {
             rate,
             burst,
@@ -497,7 +511,11 @@ impl LogSource for CloudWatchSource {
                                 attempts: attempt,
                             });
                         }
-                        tracing::warn!(attempt, wait_ms = wait.as_millis() as u64, "FilterLogEvents throttled");
+                        tracing::warn!(
+                            attempt,
+                            wait_ms = wait.as_millis() as u64,
+                            "FilterLogEvents throttled"
+                        );
                         tokio::time::sleep(wait).await;
                     }
                     Err(e) => {

@@ -170,7 +170,11 @@ async fn a_busy_range_is_split_below_ten_thousand_rows_per_query() {
     let started = seen.started.load(Ordering::SeqCst);
     assert!(started >= 7, "split into parts: {started} queries");
     assert!(seen.most_running.load(Ordering::SeqCst) <= 3);
-    assert_eq!(seen.refused.load(Ordering::SeqCst), 2, "LimitExceeded retried");
+    assert_eq!(
+        seen.refused.load(Ordering::SeqCst),
+        2,
+        "LimitExceeded retried"
+    );
     // The parts that were kept cover the hour without overlap.
     let ranges = seen.ranges.lock().unwrap().clone();
     let mut leaves: Vec<(i64, i64)> = ranges

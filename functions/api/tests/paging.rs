@@ -20,9 +20,7 @@ use axum::body::Body;
 use axum::http::Request;
 use http_body_util::BodyExt;
 use logdesk_api::sample;
-use logdesk_api::source::{
-    CloudWatchSource, FetchRequest, LogSource, Pacer, Retry, SourceError,
-};
+use logdesk_api::source::{CloudWatchSource, FetchRequest, LogSource, Pacer, Retry, SourceError};
 use logdesk_api::{AppState, Config, router};
 use serde_json::Value;
 use tower::ServiceExt;
@@ -69,10 +67,7 @@ fn pages(
             req.start_time().unwrap_or(i64::MIN),
             req.end_time().unwrap_or(i64::MAX),
         );
-        let range: Vec<_> = events
-            .iter()
-            .filter(|e| e.0 >= from && e.0 <= to)
-            .collect();
+        let range: Vec<_> = events.iter().filter(|e| e.0 >= from && e.0 <= to).collect();
         let start: usize = req.next_token().and_then(|t| t.parse().ok()).unwrap_or(0);
         let end = (start + page).min(range.len());
         let out = FilterLogEventsOutput::builder()
@@ -133,7 +128,10 @@ async fn follow(app: &axum::Router, limit: usize) -> (Vec<String>, usize, usize)
         assert!(requests < 500, "no progress");
         if v["partial"] == true {
             partials += 1;
-            assert!(v["next_cursor"].is_string(), "a partial answer has a cursor: {v}");
+            assert!(
+                v["next_cursor"].is_string(),
+                "a partial answer has a cursor: {v}"
+            );
         }
         for r in v["rows"].as_array().unwrap() {
             ids.push(r["id"].as_str().unwrap().to_owned());
@@ -226,7 +224,10 @@ async fn slow_pages_and_a_tiny_budget_give_partial_pages_that_lose_nothing() {
         let app = app(source(&rule, Retry::default()), 40);
         let (ids, requests, partials) = follow(&app, limit).await;
         every_event_once(&ids, 400);
-        assert!(partials >= 3, "limit {limit}: {partials} partial of {requests}");
+        assert!(
+            partials >= 3,
+            "limit {limit}: {partials} partial of {requests}"
+        );
     }
 }
 
@@ -242,5 +243,8 @@ async fn throttling_that_does_not_stop_gives_partial_pages_that_lose_nothing() {
     let app = app(source(&rule, retry), 20_000);
     let (ids, requests, partials) = follow(&app, 1000).await;
     every_event_once(&ids, 200);
-    assert!(partials >= 3 && requests > partials, "{partials} of {requests}");
+    assert!(
+        partials >= 3 && requests > partials,
+        "{partials} of {requests}"
+    );
 }

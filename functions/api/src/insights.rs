@@ -102,6 +102,9 @@ pct(lat, 50) as p50, pct(lat, 95) as p95, max(lat) as max by bin({bucket_seconds
     ))
 }
 
+/// One result row: field → value.
+pub type Row = BTreeMap<String, String>;
+
 /// Most rows one Logs Insights query returns.
 pub const MAX_ROWS: usize = 10_000;
 
@@ -153,7 +156,7 @@ pub async fn run_split(
 ) -> Result<SplitRows, SourceError> {
     use futures_util::stream::{FuturesUnordered, StreamExt};
     let mut out = SplitRows::default();
-    let mut parts: Vec<(i64, i64, Vec<BTreeMap<String, String>>)> = Vec::new();
+    let mut parts: Vec<(i64, i64, Vec<Row>)> = Vec::new();
     let mut todo: std::collections::VecDeque<(i64, i64)> = [(start_s, end_s)].into();
     let mut running = FuturesUnordered::new();
     loop {
@@ -180,7 +183,7 @@ pub async fn run_split(
         out.partial |= got.partial || got.rows.len() >= MAX_ROWS;
         parts.push((s, e, got.rows));
     }
-    parts.sort_by(|a, b| b.0.cmp(&a.0));
+    parts.sort_by_key(|p| std::cmp::Reverse(p.0));
     out.rows = parts.into_iter().flat_map(|p| p.2).collect();
     Ok(out)
 }

@@ -71,7 +71,7 @@ fn rules(events: Events, seen: Arc<Seen>, refuse: usize) -> Vec<Rule> {
             .iter()
             .filter(|ev| ev.0.div_euclid(1000) >= s && ev.0.div_euclid(1000) <= e)
             .collect();
-        rows.sort_by(|a, b| b.0.cmp(&a.0));
+        rows.sort_by_key(|r| std::cmp::Reverse(r.0));
         rows.truncate(10_000);
         GetQueryResultsOutput::builder()
             .status(QueryStatus::Complete)

@@ -60,7 +60,7 @@ fn pages(
     mock!(Client::filter_log_events).then_compute_response(move |req| {
         let n = calls.fetch_add(1, Ordering::SeqCst) + 1;
         std::thread::sleep(delay);
-        if throttle_every.is_some_and(|k| n % k == 0) {
+        if throttle_every.is_some_and(|k| n.is_multiple_of(k)) {
             return MockResponse::Error(throttled());
         }
         let (from, to) = (

@@ -364,7 +364,8 @@ pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<R
     link_by_trace(&mut rows);
     let next = merged.next.map(|k| params::encode_cursor("access", &k));
     if c.format == Format::Csv {
-        let body = csv::render(
+        return Ok(csv::stream_response(
+            "access",
             &[
                 "time",
                 "source",
@@ -403,10 +404,6 @@ pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<R
                     csv::opt(r.trace_id),
                 ]
             }),
-        );
-        return Ok(csv::response(
-            "access",
-            body,
             next.as_deref(),
             merged.partial,
         ));

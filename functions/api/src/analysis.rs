@@ -9,10 +9,11 @@ use logdesk_core::urlgroup::UrlGrouper;
 use logdesk_core::visits::{VisitOptions, build_visits};
 use serde::Serialize;
 
-use crate::access::{RequestFilter, Source, decode, groups, take_source};
+use crate::access::{RequestFilter, Source, groups, take_source};
 use crate::csv;
 use crate::error::ApiError;
 use crate::insights::{self, Backoff, num};
+use crate::light::{self, Scratch};
 use crate::params::{self, Common, Format, Params};
 use crate::scan::read_group;
 use crate::source::FetchRequest;
@@ -31,7 +32,7 @@ async fn for_each_request(
     c: &Common,
     source: Source,
     filter: &RequestFilter,
-    mut push: impl FnMut(RequestRecord),
+    mut push: impl FnMut(&RequestRecord),
 ) -> Result<bool, ApiError> {
     let limits = st.limits();
     let mut partial = false;
@@ -48,13 +49,9 @@ async fn for_each_request(
             next: None,
         };
         let formats = &st.config.nginx_formats;
-        let (from, to) = (c.from, c.to);
+        let mut scratch = Scratch::new();
         let read = read_group(&*st.source, req, g as u8, None, None, limits, |e| {
-            if let Some((_, r)) = decode(e, nginx, formats)
-                && r.t >= from
-                && r.t < to
-                && filter.matches(&r)
-            {
+            if let Some(r) = scratch.read(e, nginx, formats, (c.from, c.to), filter) {
                 push(r);
             }
             None::<()>
@@ -64,6 +61,46 @@ async fn for_each_request(
     }
     Ok(partial)
 }
+
+/// Reads every load-balancer request of the range that passes `filter` through Logs Insights
+/// (raw records, the range split wherever one query would pass 10,000 rows), re-checking each
+/// here and handing it to `push`; returns whether the read is partial.
+async fn requests_by_insights(
+    st: &AppState,
+    client: &aws_sdk_cloudwatchlogs::Client,
+    c: &Common,
+    filter: &RequestFilter,
+    mut push: impl FnMut(&RequestRecord),
+) -> Result<bool, ApiError> {
+    let split = insights::Split {
+        concurrency: INSIGHTS_CONCURRENCY,
+        backoff: Backoff::default(),
+        retry: crate::source::Retry::default(),
+        deadline: st.limits().deadline,
+    };
+    let got = insights::run_split(
+        client,
+        std::slice::from_ref(&st.config.lb_group),
+        c.from.div_euclid(1_000_000),
+        (c.to - 1).div_euclid(1_000_000),
+        &insights::messages_query(filter),
+        split,
+    )
+    .await?;
+    let mut scratch = Scratch::new();
+    let formats = &st.config.nginx_formats;
+    for row in &got.rows {
+        if let Some(m) = row.get("@message")
+            && let Some(r) = scratch.read_message(m, false, formats, (c.from, c.to), filter)
+        {
+            push(r);
+        }
+    }
+    Ok(got.partial)
+}
+
+/// Logs Insights queries one request runs at once (the account allows 30 in all).
+const INSIGHTS_CONCURRENCY: usize = 3;
 
 /// `GET /v1/stats`.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -174,7 +211,7 @@ pub async fn stats(
         top_groups,
     };
     let mut acc = StatsAccumulator::new(&opts);
-    let partial = for_each_request(&st, &c, source, &filter, |r| acc.push(&r)).await?;
+    let partial = for_each_request(&st, &c, source, &filter, |r| acc.push(r)).await?;
     let stats = acc.finish();
     if c.format == Format::Csv {
         let body = csv::render(
@@ -362,6 +399,7 @@ pub async fn visits(
         include_bots: p.take_bool("bots", false)?,
         ..VisitOptions::default()
     };
+    let engine = p.take("engine").unwrap_or_else(|| "auto".to_owned());
     p.finish()?;
     type VisitCursor = (i64, String, Option<String>);
     let after: Option<VisitCursor> = params::decode_cursor("visits", c.cursor.as_deref())?;
@@ -372,8 +410,34 @@ pub async fn visits(
     } else {
         source
     };
+    let insights_client = match engine.as_str() {
+        "local" => None,
+        "auto" if source == Source::Lb && c.to - c.from >= INSIGHTS_FROM_US => st.insights.as_ref(),
+        "auto" => None,
+        "insights" if source == Source::Lb && st.insights.is_some() => st.insights.as_ref(),
+        "insights" => {
+            return Err(ApiError::bad(
+                "engine",
+                "Logs Insights answers source=lb only (and only on AWS)",
+            ));
+        }
+        _ => return Err(ApiError::bad("engine", "expected auto, insights or local")),
+    };
     let mut records: Vec<RequestRecord> = Vec::new();
-    let partial = for_each_request(&st, &c, source, &filter, |r| records.push(r)).await?;
+    let (partial, engine) = match insights_client {
+        Some(client) => {
+            let partial =
+                requests_by_insights(&st, client, &c, &filter, |r| records.push(light::keep(r)))
+                    .await?;
+            (partial, "logs_insights")
+        }
+        None => {
+            let partial =
+                for_each_request(&st, &c, source, &filter, |r| records.push(light::keep(r)))
+                    .await?;
+            (partial, st.source.engine())
+        }
+    };
     let mut rows: Vec<VisitRow> = build_visits(&records, &opts)
         .into_iter()
         .map(|v| VisitRow {
@@ -413,7 +477,8 @@ pub async fn visits(
         None
     };
     if c.format == Format::Csv {
-        let body = csv::render(
+        return Ok(csv::stream_response(
+            "visits",
             &[
                 "visit_first",
                 "ip",
@@ -448,11 +513,12 @@ pub async fn visits(
                     ]
                 })
             }),
-        );
-        return Ok(csv::response("visits", body, next.as_deref(), partial));
+            next.as_deref(),
+            partial,
+        ));
     }
     Ok(axum::Json(crate::ListResponse {
-        engine: st.source.engine(),
+        engine,
         partial,
         from: c.time(c.from),
         to: c.time(c.to),

@@ -43,6 +43,60 @@ pub fn render(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> S
     out
 }
 
+/// Bytes rendered before a chunk of a streamed body is handed on.
+const CHUNK: usize = 64 * 1024;
+
+/// The CSV text (BOM, header, rows) rendered lazily, about [`CHUNK`] bytes at a time.
+struct Chunks<I> {
+    header: Option<&'static [&'static str]>,
+    rows: I,
+}
+
+impl<I: Iterator<Item = Vec<String>>> Iterator for Chunks<I> {
+    type Item = Result<axum::body::Bytes, std::convert::Infallible>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut out = String::with_capacity(CHUNK + 1024);
+        if let Some(h) = self.header.take() {
+            out = render(h, std::iter::empty());
+        }
+        while out.len() < CHUNK {
+            let Some(row) = self.rows.next() else { break };
+            for (i, c) in row.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                push_cell(&mut out, c);
+            }
+            out.push_str("\r\n");
+        }
+        (!out.is_empty()).then(|| Ok(out.into()))
+    }
+}
+
+/// A `text/csv` response offered as `name.csv` whose body is rendered while it is sent, so
+/// an export of any size never sits in memory as one string (on Lambda the function streams
+/// it: a buffered Function URL response is at most 6 MB).
+pub fn stream_response<I>(
+    name: &str,
+    header: &'static [&'static str],
+    rows: I,
+    next_cursor: Option<&str>,
+    partial: bool,
+) -> Response
+where
+    I: Iterator<Item = Vec<String>> + Send + 'static,
+{
+    let chunks = Chunks {
+        header: Some(header),
+        rows,
+    };
+    let body = axum::body::Body::from_stream(futures_util::stream::iter(chunks));
+    let mut resp = response(name, String::new(), next_cursor, partial);
+    *resp.body_mut() = body;
+    resp
+}
+
 /// A `text/csv` response offered as `name.csv`.
 pub fn response(name: &str, body: String, next_cursor: Option<&str>, partial: bool) -> Response {
     let mut resp = body.into_response();
@@ -72,6 +126,25 @@ pub fn opt<T: ToString>(v: Option<T>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_streamed_body_is_the_rendered_text() {
+        use http_body_util::BodyExt;
+        let rows = (0..20_000).map(|i| vec![format!("行{i}"), "a,b".to_owned()]);
+        let want = render(&["n", "v"], rows.clone());
+        let resp = stream_response("x", &["n", "v"], rows, Some("c1"), true);
+        assert_eq!(resp.headers()["x-next-cursor"], "c1");
+        assert_eq!(resp.headers()["x-partial"], "true");
+        let mut body = resp.into_body();
+        let mut got = Vec::new();
+        let mut frames = 0;
+        while let Some(f) = body.frame().await {
+            got.extend_from_slice(f.unwrap().data_ref().unwrap());
+            frames += 1;
+        }
+        assert!(frames > 3, "{frames} chunks");
+        assert_eq!(String::from_utf8(got).unwrap(), want);
+    }
 
     #[test]
     fn quoting_bom_and_formula_guard() {

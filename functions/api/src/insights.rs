@@ -1,6 +1,9 @@
-//! Logs Insights: the engine for stats over busy ranges. StartQuery, then GetQueryResults
-//! polled with backoff until the query completes or the time budget runs out (then the query is
-//! stopped and the answer is `partial`).
+//! Logs Insights: the engine for stats and visitor lists over busy ranges. StartQuery, then
+//! GetQueryResults polled with backoff until the query completes or the time budget runs out
+//! (then the query is stopped and the answer is `partial`). Raw-row queries ([`run_split`]) are
+//! split in two wherever one would pass the 10,000 rows a query returns, with a few queries at a
+//! time, and StartQuery refused for too many running queries (LimitExceededException) is retried
+//! with backoff.
 //!
 //! Queries are built as text from filters that Insights can express exactly (client IP, status,
 //! trace id); user values go in as escaped string literals or numbers, never as query text.
@@ -42,6 +45,13 @@ fn filters(filter: &RequestFilter) -> Option<String> {
     if filter.host.is_some() || filter.path.is_some() {
         return None;
     }
+    narrowing(filter)
+}
+
+/// The `filter` commands for what of `filter` Insights expresses exactly (client IP, status,
+/// trace id); host and path are left out, for queries whose rows are re-checked here. `None`
+/// when a value cannot go into a query (then nothing is narrowed server-side).
+fn narrowing(filter: &RequestFilter) -> Option<String> {
     let mut out = String::from("filter k = \"alb\" or k = \"clb\"\n");
     if let Some(ip) = &filter.ip {
         out.push_str(&format!("| filter ip = {}\n", string_literal(ip)?));
@@ -92,6 +102,131 @@ pct(lat, 50) as p50, pct(lat, 95) as p95, max(lat) as max by bin({bucket_seconds
     ))
 }
 
+/// One result row: field → value.
+pub type Row = BTreeMap<String, String>;
+
+/// Most rows one Logs Insights query returns.
+pub const MAX_ROWS: usize = 10_000;
+
+/// The query for raw request records (newest first): `@timestamp`, `@ptr` and `@message` of every
+/// load-balancer record the filters Insights can express let through. Rows are decoded and
+/// re-checked against the whole filter here.
+pub fn messages_query(filter: &RequestFilter) -> String {
+    let narrow =
+        narrowing(filter).unwrap_or_else(|| "filter k = \"alb\" or k = \"clb\"\n".to_owned());
+    format!(
+        "fields @timestamp, @message, @ptr\n| {narrow}| sort @timestamp desc\n| limit {MAX_ROWS}"
+    )
+}
+
+/// How a split read runs its queries.
+#[derive(Debug, Clone, Copy)]
+pub struct Split {
+    /// Queries of one request running at once (the account allows 30 in all).
+    pub concurrency: usize,
+    /// Polling.
+    pub backoff: Backoff,
+    /// Retries of StartQuery refused with LimitExceededException (too many running queries).
+    pub retry: crate::source::Retry,
+    /// Give up (partial) at this instant.
+    pub deadline: Instant,
+}
+
+/// Rows of a split read.
+#[derive(Debug, Default)]
+pub struct SplitRows {
+    /// The rows of every part, newest part first.
+    pub rows: Vec<BTreeMap<String, String>>,
+    /// Some part was cut (time ran out, or one second held more than [`MAX_ROWS`] rows).
+    pub partial: bool,
+    /// Queries run.
+    pub queries: usize,
+}
+
+/// Runs `query` (which must end in `limit MAX_ROWS`) over `[start_s, end_s]` (whole seconds,
+/// both ends included), splitting the range in two whenever a part answers [`MAX_ROWS`] rows
+/// (it may have had more), with at most `split.concurrency` queries running at once.
+pub async fn run_split(
+    client: &aws_sdk_cloudwatchlogs::Client,
+    groups: &[String],
+    start_s: i64,
+    end_s: i64,
+    query: &str,
+    split: Split,
+) -> Result<SplitRows, SourceError> {
+    use futures_util::stream::{FuturesUnordered, StreamExt};
+    let mut out = SplitRows::default();
+    let mut parts: Vec<(i64, i64, Vec<Row>)> = Vec::new();
+    let mut todo: std::collections::VecDeque<(i64, i64)> = [(start_s, end_s)].into();
+    let mut running = FuturesUnordered::new();
+    loop {
+        while running.len() < split.concurrency.max(1)
+            && let Some((s, e)) = todo.pop_front()
+        {
+            out.queries += 1;
+            running.push(async move {
+                let got = start_and_run(client, groups, s, e, query, split).await;
+                (s, e, got)
+            });
+        }
+        let Some((s, e, got)) = running.next().await else {
+            break;
+        };
+        let got = got?;
+        if got.rows.len() >= MAX_ROWS && !got.partial && e > s {
+            // Maybe more than one query returns: split, newer half first.
+            let mid = s + (e - s) / 2;
+            todo.push_front((s, mid));
+            todo.push_front((mid + 1, e));
+            continue;
+        }
+        out.partial |= got.partial || got.rows.len() >= MAX_ROWS;
+        parts.push((s, e, got.rows));
+    }
+    parts.sort_by_key(|p| std::cmp::Reverse(p.0));
+    out.rows = parts.into_iter().flat_map(|p| p.2).collect();
+    Ok(out)
+}
+
+/// [`run_query`] whose StartQuery is retried with backoff while the account has too many
+/// queries running (LimitExceededException), until `split.deadline`.
+async fn start_and_run(
+    client: &aws_sdk_cloudwatchlogs::Client,
+    groups: &[String],
+    start_s: i64,
+    end_s: i64,
+    query: &str,
+    split: Split,
+) -> Result<QueryRows, SourceError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match run_query(
+            client,
+            groups,
+            start_s,
+            end_s,
+            query,
+            split.backoff,
+            split.deadline,
+        )
+        .await
+        {
+            Err(SourceError::Throttled { .. }) => {
+                let wait = split.retry.wait(attempt);
+                if attempt >= split.retry.max_attempts || Instant::now() + wait >= split.deadline {
+                    return Ok(QueryRows {
+                        rows: Vec::new(),
+                        partial: true,
+                    });
+                }
+                tokio::time::sleep(wait).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// How to poll.
 #[derive(Debug, Clone, Copy)]
 pub struct Backoff {
@@ -139,7 +274,17 @@ pub async fn run_query(
         .limit(10_000)
         .send()
         .await
-        .map_err(|e| aws_error("StartQuery", e))?;
+        .map_err(|e| {
+            use aws_sdk_cloudwatchlogs::error::ProvideErrorMetadata as _;
+            if crate::source::is_throttling(e.code()) {
+                SourceError::Throttled {
+                    operation: "StartQuery",
+                    attempts: 1,
+                }
+            } else {
+                aws_error("StartQuery", e)
+            }
+        })?;
     let id = started.query_id().unwrap_or_default().to_owned();
     let mut wait = backoff.initial;
     loop {
@@ -261,6 +406,39 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(series_query(&f, 60), None);
+    }
+
+    #[test]
+    fn golden_messages_query() {
+        let f = RequestFilter {
+            ip: Some("203.0.113.5".to_owned()),
+            path: Some("/apply".to_owned()),
+            ..Default::default()
+        };
+        assert_eq!(
+            messages_query(&f),
+            "fields @timestamp, @message, @ptr\n\
+| filter k = \"alb\" or k = \"clb\"\n\
+| filter ip = \"203.0.113.5\"\n\
+| sort @timestamp desc\n\
+| limit 10000"
+        );
+        // A value that cannot go into a query narrows nothing (the rows are re-checked).
+        let f = RequestFilter {
+            ip: Some("1.2.3.4\n| fields @logStream".to_owned()),
+            ..Default::default()
+        };
+        assert_eq!(
+            messages_query(&f),
+            "fields @timestamp, @message, @ptr\n| filter k = \"alb\" or k = \"clb\"\n| sort @timestamp desc\n| limit 10000"
+        );
+        let f = RequestFilter {
+            trace_id: Some(r#"Root=1-x" or ip like /./ | display @message"#.to_owned()),
+            ..Default::default()
+        };
+        assert!(messages_query(&f).contains(
+            r#"| filter tr like "Root=1-x\" or ip like /./ | display @message" or cid = "Root=1-x\" or ip like /./ | display @message""#
+        ));
     }
 
     #[test]

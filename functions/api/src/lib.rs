@@ -19,10 +19,12 @@
 pub mod access;
 pub mod analysis;
 pub mod auth;
+pub mod budget;
 pub mod config;
 pub mod csv;
 pub mod error;
 pub mod insights;
+pub mod light;
 pub mod mail;
 pub mod nginx_errors;
 pub mod openapi;
@@ -77,7 +79,7 @@ impl AppState {
     /// Read limits for a request that started now.
     pub fn limits(&self) -> Limits {
         Limits {
-            deadline: Instant::now() + self.config.budget,
+            deadline: budget::current().unwrap_or_else(|| Instant::now() + self.config.budget),
             max_events: self.config.max_events,
         }
     }
@@ -102,6 +104,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/health", get(health))
         .merge(api)
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            budget::layer,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::cors,

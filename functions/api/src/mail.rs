@@ -338,7 +338,8 @@ fn respond_mail_rows(
     partial: bool,
 ) -> Result<Response, ApiError> {
     if c.format == Format::Csv {
-        let body = csv::render(
+        return Ok(csv::stream_response(
+            "mail",
             &[
                 "time",
                 "message_id",
@@ -367,8 +368,9 @@ fn respond_mail_rows(
                     csv::opt(r.reason.as_ref().map(|x| x.action.clone())),
                 ]
             }),
-        );
-        return Ok(csv::response("mail", body, next.as_deref(), partial));
+            next.as_deref(),
+            partial,
+        ));
     }
     Ok(axum::Json(ListResponse {
         engine: st.source.engine(),

@@ -1,5 +1,5 @@
 //! `logdesk-api`: on Lambda (when `AWS_LAMBDA_RUNTIME_API` is set) serves the router through
-//! `lambda_http`; otherwise `logdesk-api serve --port N` serves it on 127.0.0.1.
+//! `lambda_http` (response streaming); otherwise `logdesk-api serve --port N` serves it on 127.0.0.1.
 
 use std::sync::Arc;
 
@@ -42,7 +42,9 @@ async fn main() -> anyhow::Result<()> {
     let app = router(AppState::new(config, Arc::new(source)).with_insights(client));
 
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
-        return lambda_http::run(app)
+        // Streamed responses (Function URL `InvokeMode: RESPONSE_STREAM`): large CSV exports
+        // go out while they are rendered, past the 6 MB limit of a buffered answer.
+        return lambda_http::run_with_streaming_response(app)
             .await
             .map_err(|e| anyhow::anyhow!("lambda runtime: {e}"));
     }

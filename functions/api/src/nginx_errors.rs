@@ -147,7 +147,8 @@ pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<R
         .collect();
     let next = merged.next.map(|k| params::encode_cursor("errors", &k));
     if c.format == Format::Csv {
-        let body = csv::render(
+        return Ok(csv::stream_response(
+            "errors",
             &[
                 "time", "level", "message", "client", "server", "request", "upstream", "host",
                 "referrer",
@@ -165,10 +166,6 @@ pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<R
                     csv::opt(r.referrer),
                 ]
             }),
-        );
-        return Ok(csv::response(
-            "errors",
-            body,
             next.as_deref(),
             merged.partial,
         ));

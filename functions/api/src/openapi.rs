@@ -100,6 +100,8 @@ pub struct VisitParams {
     assets: Option<bool>,
     /// Include bots (default false).
     bots: Option<bool>,
+    /// `auto` (default: Logs Insights for source=lb over 6 h or more), `insights` or `local`.
+    engine: Option<String>,
 }
 
 /// Filters of `/v1/errors`.

@@ -22,6 +22,8 @@ pub type Zone = TimeZone;
 pub const DEFAULT_LIMIT: usize = 100;
 /// Largest `limit` accepted.
 pub const MAX_LIMIT: usize = 1000;
+/// Largest `limit` accepted with `format=csv` (an export, streamed).
+pub const MAX_CSV_LIMIT: usize = 100_000;
 /// Longest accepted parameter value, in bytes.
 const MAX_VALUE_LEN: usize = 2048;
 
@@ -167,22 +169,28 @@ pub fn common(
     if from >= to {
         return Err(ApiError::bad("from", "from must be before to"));
     }
-    let limit = match p.take("limit") {
-        Some(v) => match v.parse::<usize>() {
-            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-            _ => {
-                return Err(ApiError::bad(
-                    "limit",
-                    format!("expected a whole number from 1 to {MAX_LIMIT}"),
-                ));
-            }
-        },
-        None => DEFAULT_LIMIT,
-    };
     let format = match p.take("format").as_deref() {
         None | Some("json") => Format::Json,
         Some("csv") => Format::Csv,
         Some(_) => return Err(ApiError::bad("format", "expected json or csv")),
+    };
+    // CSV is an export: it may ask for more rows, and its body is streamed.
+    let max = if format == Format::Csv {
+        MAX_CSV_LIMIT
+    } else {
+        MAX_LIMIT
+    };
+    let limit = match p.take("limit") {
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if (1..=max).contains(&n) => n,
+            _ => {
+                return Err(ApiError::bad(
+                    "limit",
+                    format!("expected a whole number from 1 to {max}"),
+                ));
+            }
+        },
+        None => DEFAULT_LIMIT,
     };
     Ok(Common {
         from,

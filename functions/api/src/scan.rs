@@ -66,12 +66,22 @@ pub async fn read_group<T>(
     let mut last_seen: Option<i64> = None;
     let mut cut = false;
     let mut exhausted = false;
+    let mut throttled = false;
     loop {
         if req.start_ms >= req.end_ms {
             exhausted = true;
             break;
         }
-        let page = source.fetch(&req).await?;
+        let page = match source.fetch(&req).await {
+            Ok(page) => page,
+            // Throttled until the retries or the time ran out: answer what there is.
+            Err(SourceError::Throttled { .. }) => {
+                throttled = true;
+                cut = true;
+                break;
+            }
+            Err(e) => return Err(e),
+        };
         let mut page_events = page.events;
         page_events.sort_by(|a, b| (a.timestamp, &a.id).cmp(&(b.timestamp, &b.id)));
         let mut finished = false;
@@ -114,7 +124,7 @@ pub async fn read_group<T>(
         }
     }
     rows.sort_by(|a, b| a.0.cmp(&b.0));
-    let frontier = if let (Some(w), Some(_)) = (want, stop_at) {
+    let frontier = if let (Some(w), Some(_), false) = (want, stop_at, throttled) {
         if exhausted && rows.len() <= w {
             None
         } else {
@@ -126,10 +136,15 @@ pub async fn read_group<T>(
         // strictly before it is known complete.
         let t = last_seen.unwrap_or(req.start_ms);
         rows.retain(|r| r.0.t < t);
-        Some(Key {
+        let known = Key {
             t,
             g,
             id: String::new(),
+        };
+        // Never behind the cursor this read started from: that much was answered before.
+        Some(match after {
+            Some(a) if *a > known => a.clone(),
+            _ => known,
         })
     } else {
         None

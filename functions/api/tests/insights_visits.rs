@@ -1,0 +1,191 @@
+//! Visitor lists through Logs Insights (aws-smithy-mocks): the raw-record query over a busy
+//! range is split wherever one query would pass 10,000 rows, a few queries at a time; StartQuery
+//! refused for too many running queries is retried; and on the same data the Insights path and
+//! the local engine give the same visits.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_cloudwatchlogs::Client;
+use aws_sdk_cloudwatchlogs::config::retry::RetryConfig;
+use aws_sdk_cloudwatchlogs::error::ErrorMetadata;
+use aws_sdk_cloudwatchlogs::operation::get_query_results::GetQueryResultsOutput;
+use aws_sdk_cloudwatchlogs::operation::start_query::{StartQueryError, StartQueryOutput};
+use aws_sdk_cloudwatchlogs::types::{QueryStatus, ResultField};
+use aws_smithy_mocks::{MockResponse, Rule, RuleMode, mock, mock_client};
+use axum::body::Body;
+use axum::http::Request;
+use http_body_util::BodyExt;
+use logdesk_api::sample::{self, Group};
+use logdesk_api::source::MemorySource;
+use logdesk_api::{AppState, Config, router};
+use serde_json::Value;
+use tower::ServiceExt;
+
+const BASE: i64 = 1_795_132_800_000_000;
+
+/// Load-balancer events as (timestamp ms, message).
+type Events = Arc<Vec<(i64, String)>>;
+
+/// What the mocked service saw.
+#[derive(Default)]
+struct Seen {
+    started: AtomicUsize,
+    running: AtomicUsize,
+    most_running: AtomicUsize,
+    refused: AtomicUsize,
+    ranges: Mutex<Vec<(i64, i64)>>,
+}
+
+/// StartQuery (refusing the first `refuse` calls with LimitExceededException) and
+/// GetQueryResults answering the raw-record query over `events`: the newest 10,000 records of
+/// the query's seconds.
+fn rules(events: Events, seen: Arc<Seen>, refuse: usize) -> Vec<Rule> {
+    let ranges: Arc<Mutex<HashMap<String, (i64, i64)>>> = Default::default();
+    let (r1, s1) = (ranges.clone(), seen.clone());
+    let start = mock!(Client::start_query).then_compute_response(move |req| {
+        if s1.refused.load(Ordering::SeqCst) < refuse {
+            s1.refused.fetch_add(1, Ordering::SeqCst);
+            return MockResponse::Error(StartQueryError::generic(
+                ErrorMetadata::builder()
+                    .code("LimitExceededException")
+                    .message("too many concurrent queries")
+                    .build(),
+            ));
+        }
+        assert!(req.query_string().unwrap().contains("| limit 10000"));
+        let n = s1.started.fetch_add(1, Ordering::SeqCst);
+        let now = s1.running.fetch_add(1, Ordering::SeqCst) + 1;
+        s1.most_running.fetch_max(now, Ordering::SeqCst);
+        let range = (req.start_time().unwrap(), req.end_time().unwrap());
+        s1.ranges.lock().unwrap().push(range);
+        let id = format!("q{n}");
+        r1.lock().unwrap().insert(id.clone(), range);
+        MockResponse::Output(StartQueryOutput::builder().query_id(id).build())
+    });
+    let results = mock!(Client::get_query_results).then_compute_output(move |req| {
+        let (s, e) = ranges.lock().unwrap()[req.query_id().unwrap()];
+        seen.running.fetch_sub(1, Ordering::SeqCst);
+        let mut rows: Vec<&(i64, String)> = events
+            .iter()
+            .filter(|ev| ev.0.div_euclid(1000) >= s && ev.0.div_euclid(1000) <= e)
+            .collect();
+        rows.sort_by_key(|r| std::cmp::Reverse(r.0));
+        rows.truncate(10_000);
+        GetQueryResultsOutput::builder()
+            .status(QueryStatus::Complete)
+            .set_results(Some(
+                rows.into_iter()
+                    .map(|ev| {
+                        vec![
+                            ResultField::builder()
+                                .field("@timestamp")
+                                .value(ev.0.to_string())
+                                .build(),
+                            ResultField::builder()
+                                .field("@message")
+                                .value(&ev.1)
+                                .build(),
+                            ResultField::builder().field("@ptr").value("p").build(),
+                        ]
+                    })
+                    .collect(),
+            ))
+            .build()
+    });
+    vec![start, results]
+}
+
+fn app(events: &Events, rules: &[Rule]) -> axum::Router {
+    let mut src = MemorySource::new(1000);
+    for (t, m) in events.iter() {
+        src.push("/logdesk/lb", *t, m.clone());
+    }
+    let client = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, rules, |c| c
+        .retry_config(RetryConfig::disabled()));
+    let config = Config::from_lookup(|_| None).unwrap();
+    router(AppState::new(config, Arc::new(src)).with_insights(client))
+}
+
+async fn get(app: &axum::Router, uri: &str) -> Value {
+    let resp = app
+        .clone()
+        .oneshot(Request::builder().uri(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = resp.status();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    serde_json::from_slice(&body).unwrap()
+}
+
+fn same_answer(a: &Value, b: &Value) {
+    assert_eq!(a["engine"], "logs_insights");
+    assert_eq!(b["engine"], "memory");
+    for k in ["partial", "count", "rows", "next_cursor"] {
+        assert_eq!(a[k], b[k], "{k}");
+    }
+}
+
+#[tokio::test]
+async fn the_sample_day_gives_the_same_visits_by_insights_and_locally() {
+    let events: Events = Arc::new(
+        sample::day(BASE)
+            .into_iter()
+            .filter(|e| e.group == Group::Lb)
+            .map(|e| (e.timestamp, e.message))
+            .collect(),
+    );
+    let seen = Arc::new(Seen::default());
+    let rules = rules(events.clone(), seen.clone(), 0);
+    let app = app(&events, &rules);
+    let range = "from=2026-11-20T00:00:00Z&to=2026-11-20T08:00:00Z&source=lb&bots=true";
+    let by_insights = get(&app, &format!("/v1/visits?{range}&engine=insights")).await;
+    let local = get(&app, &format!("/v1/visits?{range}&engine=local")).await;
+    assert!(by_insights["count"].as_u64().unwrap() >= 2, "{by_insights}");
+    same_answer(&by_insights, &local);
+    assert_eq!(seen.started.load(Ordering::SeqCst), 1);
+    // Over six hours `auto` picks Insights too.
+    let auto = get(&app, &format!("/v1/visits?{range}")).await;
+    assert_eq!(auto["engine"], "logs_insights");
+}
+
+#[tokio::test]
+async fn a_busy_range_is_split_below_ten_thousand_rows_per_query() {
+    // 40,000 requests in an hour: at least four queries' worth.
+    let events: Events = Arc::new(
+        sample::alb_requests(40_000, BASE, 3600)
+            .map(|e| (e.timestamp, e.message))
+            .collect(),
+    );
+    let seen = Arc::new(Seen::default());
+    let rules = rules(events.clone(), seen.clone(), 2);
+    let app = app(&events, &rules);
+    let range = "from=2026-11-20T00:00:00Z&to=2026-11-20T01:00:00Z&source=lb&limit=1000";
+    let by_insights = get(&app, &format!("/v1/visits?{range}&engine=insights")).await;
+    let local = get(&app, &format!("/v1/visits?{range}&engine=local")).await;
+    same_answer(&by_insights, &local);
+    assert_eq!(by_insights["partial"], false);
+    let started = seen.started.load(Ordering::SeqCst);
+    assert!(started >= 7, "split into parts: {started} queries");
+    assert!(seen.most_running.load(Ordering::SeqCst) <= 3);
+    assert_eq!(
+        seen.refused.load(Ordering::SeqCst),
+        2,
+        "LimitExceeded retried"
+    );
+    // The parts that were kept cover the hour without overlap.
+    let ranges = seen.ranges.lock().unwrap().clone();
+    let mut leaves: Vec<(i64, i64)> = ranges
+        .iter()
+        .copied()
+        .filter(|r| !ranges.iter().any(|o| o != r && o.0 >= r.0 && o.1 <= r.1))
+        .collect();
+    leaves.sort();
+    assert_eq!(leaves.first().unwrap().0, BASE / 1_000_000);
+    assert_eq!(leaves.last().unwrap().1, BASE / 1_000_000 + 3599);
+    for w in leaves.windows(2) {
+        assert_eq!(w[0].1 + 1, w[1].0);
+    }
+}

@@ -81,7 +81,8 @@ impl Scratch {
 
     /// Reads `e` (a logdesk record from the load-balancer group, or a raw nginx line when
     /// `nginx`) into the scratch record and returns it when it is a request of `[from, to)`
-    /// that passes `filter`. Only the keys of [`View`] are filled in; the rest stay empty.
+    /// that passes `filter`. Only the keys of the view are to be read: the others may hold an
+    /// earlier event's values.
     pub fn read(
         &mut self,
         e: &LogEvent,
@@ -151,7 +152,7 @@ impl Scratch {
     }
 }
 
-/// The owned copy of the keys of [`View`], for callers that keep records (visits).
+/// The owned copy of the keys of the view, for callers that keep records (visits).
 pub fn keep(r: &RequestRecord) -> RequestRecord {
     RequestRecord {
         t: r.t,

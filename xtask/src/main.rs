@@ -6,6 +6,8 @@
 //! - `emulator`: just the local AWS emulator, until Ctrl-C.
 //! - `bench`: the benchmarks, with their figures.
 
+mod browser;
+
 use std::path::Path;
 use std::process::{Command, ExitCode};
 
@@ -26,6 +28,7 @@ fn main() -> ExitCode {
         "demo" => demo(),
         "emulator" => emulator(),
         "bench" => bench(rest),
+        "browser" => browser::browser(rest),
         _ => {
             eprintln!("unknown command {command:?}\n{USAGE}");
             return ExitCode::from(2);

@@ -1,6 +1,7 @@
 //! `cargo xtask browser [--url URL --token T]`: the dashboard's tests in headless Chromium.
 //!
-//! Installs what is missing (Debian's `chromium` through apt, `npm ci` in `tests/browser`),
+//! Installs what is missing (Debian's `chromium` through apt, a Japanese font for the
+//! screenshots, `npm ci` in `tests/browser`),
 //! starts the local demo as a child (`xtask demo --port <free> --token <random>`), waits for its
 //! `logdesk is ready: URL` line, runs `node --test` in `tests/browser` against it, and stops the
 //! demo (SIGTERM to it, then SIGKILL to its process group if it lingers). With `--url` (and
@@ -55,6 +56,7 @@ pub fn browser(args: &[String]) -> Result {
     let root = project_root();
     let dir = root.join("tests").join("browser");
     ensure_chromium()?;
+    ensure_japanese_font();
     ensure_node_modules(&dir)?;
     let shots = root.join("target").join("screenshots");
     std::fs::create_dir_all(&shots)?;
@@ -88,6 +90,35 @@ fn ensure_chromium() -> Result {
         .into());
     }
     Ok(())
+}
+
+/// Screenshots of a Japanese page need a Japanese font (the tests read text, not pixels, so
+/// a failed install is only a warning).
+fn ensure_japanese_font() {
+    let listed = Command::new("fc-list")
+        .arg(":lang=ja")
+        .output()
+        .map(|o| !o.stdout.is_empty())
+        .unwrap_or(false);
+    if listed {
+        return;
+    }
+    eprintln!("+ apt-get install -y fonts-ipafont-gothic");
+    let ok = Command::new("apt-get")
+        .args([
+            "install",
+            "-y",
+            "--no-install-recommends",
+            "fonts-ipafont-gothic",
+        ])
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!(
+            "warning: no Japanese font; screenshots will show boxes instead of Japanese text"
+        );
+    }
 }
 
 fn ensure_node_modules(dir: &Path) -> Result {

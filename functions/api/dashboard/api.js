@@ -56,6 +56,8 @@ async function call(path, params) {
     throw new ApiError('network', 'network error');
   }
   if (resp.status === 401) throw new AuthError('unauthorized');
+  // A Function URL with AWS_IAM auth refuses unsigned browser requests.
+  if (resp.status === 403) throw new ApiError('forbidden', 'forbidden');
   if (!resp.ok) {
     let body = null;
     try {

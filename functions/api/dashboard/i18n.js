@@ -45,6 +45,7 @@ const LABELS = {
     err_bad: '「{param}」の指定が正しくありません。入力を確認してください。',
     err_bad_range: '開始日は終了日より前にしてください。',
     err_not_found: '見つかりませんでした。',
+    err_forbidden: 'このページからはデータを読めない設定になっています（AWS_IAM 認証）。技術担当者にトークン認証への切り替えを依頼してください。',
     err_unknown: '予期しないエラーが発生しました。ページを再読み込みしてください。',
     // mail
     mail_title: 'メール',
@@ -226,6 +227,7 @@ const LABELS = {
     err_bad: '"{param}" is not valid. Please check what you entered.',
     err_bad_range: 'The start date must be before the end date.',
     err_not_found: 'Not found.',
+    err_forbidden: 'This page may not read the data: the API uses AWS_IAM auth, which a browser cannot sign. Ask the engineers to switch to token auth (or put a signing proxy in front).',
     err_unknown: 'Something unexpected happened. Please reload the page.',
     mail_title: 'Mail',
     mail_recipient: 'Recipient (part of the address is fine)',

@@ -458,7 +458,7 @@ function accessTable(rows) {
       el('td', { class: 'nowrap' }, fmtTime(r.time)),
       el('td', {}, r.source, el('div', { class: 'sub wrap' }, r.server || '')),
       el('td', { class: 'nowrap' }, r.client_ip ? el('a', { href: `#/visits?ip=${encodeURIComponent(r.client_ip)}`, title: t('show_visits') }, r.client_ip) : ''),
-      el('td', { class: 'wrap' }, r.host || ''),
+      el('td', { class: 'nowrap' }, r.host || ''),
       el(
         'td',
         { class: 'wrap request' },
@@ -752,7 +752,7 @@ function errorTable(rows) {
       el('td', { class: 'nowrap' }, r.client || ''),
       el('td', { class: 'wrap' }, r.request || ''),
       el('td', { class: 'wrap' }, r.upstream || ''),
-      el('td', { class: 'wrap' }, r.host || r.server || ''),
+      el('td', { class: 'nowrap' }, r.host || r.server || ''),
     ),
   );
   return table(

@@ -82,6 +82,8 @@ export function errorText(err, paramLabels = {}) {
         return t('err_bad', { param: paramLabels[err.parameter] || err.parameter || '?' });
       case 'not_found':
         return t('err_not_found');
+      case 'forbidden':
+        return t('err_forbidden');
       case 'internal':
         return err.requestId ? t('err_internal', { id: err.requestId }) : t('err_internal_noid');
       default:

@@ -1,19 +1,27 @@
 //! logdesk's developer commands, run as `cargo xtask <command>`:
 //!
 //! - `test`: installs what the tests need (the emulator's virtualenv) and runs every test.
-//! - `ci`: what `.ci/run` runs: format check, clippy, docs, then `test`.
-//! - `demo`: the local run on the embedded default (emulator plus the bundled samples).
+//! - `ci`: what `.ci/run` runs: format check, clippy, docs, `test`, then `deploy-check`,
+//!   each step timed.
+//! - `deploy-check`: cfn-lint, `sam validate --lint`, `cargo lambda build --release` of the
+//!   three functions (x86_64), their glibc needs and sizes; see `xtask/src/deploy.rs`.
+//! - `demo [--port 8080] [--token T]`: the local demo (emulator, a generated day of traffic,
+//!   ingest, notify, the API on 127.0.0.1) until Ctrl-C; see `demo/`.
 //! - `emulator`: just the local AWS emulator, until Ctrl-C.
 //! - `bench`: the benchmarks, with their figures.
+//! - `browser [--url URL --token T]`: the dashboard's tests in headless Chromium against the
+//!   demo (or a running logdesk); see `xtask/src/browser.rs`.
 
 mod browser;
 
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 
 use logdesk_e2e::{Emulator, ensure_venv, project_root};
 
-const USAGE: &str = "usage: cargo xtask <test|ci|demo|emulator|bench> [args…]";
+mod deploy;
+
+const USAGE: &str = "usage: cargo xtask <test|ci|deploy-check|demo|emulator|bench|browser> [args…]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -25,7 +33,13 @@ fn main() -> ExitCode {
     let result = match command.as_str() {
         "test" => test(rest),
         "ci" => ci(),
-        "demo" => demo(),
+        "deploy-check" => {
+            let mut steps = deploy::Steps::default();
+            let r = deploy::deploy_check(&mut steps);
+            steps.print();
+            r
+        }
+        "demo" => demo(rest),
         "emulator" => emulator(),
         "bench" => bench(rest),
         "browser" => browser::browser(rest),
@@ -71,26 +85,43 @@ fn test(extra: &[String]) -> Result {
     cargo(&["test", "--workspace", "--doc"])
 }
 
+/// Format, lint, docs, every test, then the deploy checks; each step timed.
 fn ci() -> Result {
-    cargo(&["fmt", "--all", "--", "--check"])?;
-    cargo(&[
-        "clippy",
-        "--workspace",
-        "--all-targets",
-        "--all-features",
-        "--",
-        "-D",
-        "warnings",
-    ])?;
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["doc", "--workspace", "--no-deps"])
-        .env("RUSTDOCFLAGS", "-D warnings")
-        .current_dir(project_root())
-        .status()?;
-    if !status.success() {
-        return Err("cargo doc reported warnings".into());
-    }
-    test(&[])
+    let mut steps = deploy::Steps::default();
+    let r = ci_steps(&mut steps);
+    steps.print();
+    r
+}
+
+fn ci_steps(steps: &mut deploy::Steps) -> Result {
+    steps.run("cargo fmt --check", || {
+        cargo(&["fmt", "--all", "--", "--check"])
+    })?;
+    steps.run("cargo clippy -D warnings", || {
+        cargo(&[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--all-features",
+            "--",
+            "-D",
+            "warnings",
+        ])
+    })?;
+    steps.run("cargo doc -D warnings", || {
+        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["doc", "--workspace", "--no-deps"])
+            .env("RUSTDOCFLAGS", "-D warnings")
+            .current_dir(project_root())
+            .status()?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err("cargo doc reported warnings".into())
+        }
+    })?;
+    steps.run("tests (unit, e2e, doc)", || test(&[]))?;
+    deploy::deploy_check(steps)
 }
 
 fn emulator() -> Result {
@@ -103,52 +134,64 @@ fn emulator() -> Result {
     Ok(())
 }
 
-/// The local run: starts the emulator and parses the bundled sample logs with the same code
-/// the ingest function uses, printing the records it would write.
-fn demo() -> Result {
-    let emulator = Emulator::start()?;
-    cargo(&["build", "--quiet", "--package", "logdesk-ingest"])?;
-    let root = project_root();
-    let bin = root.join("target").join("debug").join("logdesk-ingest");
-    let samples = root.join("events").join("samples");
-    let runs: [(&str, &str); 6] = [
-        ("alb", "alb-access.log"),
-        ("alb-connection", "alb-connection.log"),
-        ("nlb", "nlb.log"),
-        ("clb", "clb.log"),
-        ("nginx", "nginx-access.log"),
-        ("ses", "ses-firehose.json"),
-    ];
-    for (kind, file) in runs {
-        println!("\n== {kind}: events/samples/{file}");
-        run_parse(&bin, kind, &samples.join(file), &[])?;
+/// The local demo: builds the function binaries and the demo once, then replaces this process
+/// with `logdesk-demo` (so Ctrl-C and SIGTERM reach it directly; it stops the emulator and the
+/// API it started). See `demo/src/lib.rs`.
+fn demo(rest: &[String]) -> Result {
+    cargo(&[
+        "build",
+        "--quiet",
+        "--package",
+        "logdesk-demo",
+        "--package",
+        "logdesk-ingest",
+        "--package",
+        "logdesk-notify",
+        "--package",
+        "logdesk-api",
+        "--bins",
+    ])?;
+    // The emulator stops itself after an hour unless told otherwise; the demo runs until
+    // Ctrl-C.
+    let mut cmd = Command::new(target_dir().join("debug").join("logdesk-demo"));
+    cmd.args(rest).current_dir(project_root());
+    if std::env::var_os("LOGDESK_EMULATOR_MAX_SECONDS").is_none() {
+        cmd.env("LOGDESK_EMULATOR_MAX_SECONDS", "604800");
     }
-    println!("\n== nginx-error: events/samples/nginx-error.log");
-    run_parse(
-        &bin,
-        "nginx-error",
-        &samples.join("nginx-error.log"),
-        &["--tz", "Asia/Tokyo"],
-    )?;
-    println!(
-        "\nThe local AWS emulator is running at {} (export AWS_ENDPOINT_URL to use it).",
-        emulator.endpoint()
-    );
-    println!("Ctrl-C stops everything.");
-    emulator.wait()?;
-    Ok(())
+    exec(cmd)
 }
 
-fn run_parse(bin: &Path, kind: &str, file: &Path, extra: &[&str]) -> Result {
-    let status = Command::new(bin)
-        .args(["parse", "--kind", kind])
-        .args(extra)
-        .arg(file)
-        .status()?;
+#[cfg(unix)]
+fn exec(mut cmd: Command) -> Result {
+    use std::os::unix::process::CommandExt as _;
+    // Only returns on failure.
+    let program = cmd.get_program().to_owned();
+    let error = cmd.exec();
+    Err(format!("cannot run {program:?}: {error}").into())
+}
+
+#[cfg(not(unix))]
+fn exec(mut cmd: Command) -> Result {
+    let status = cmd.status()?;
     if status.success() {
         Ok(())
     } else {
-        Err(format!("logdesk-ingest parse --kind {kind} failed").into())
+        Err(format!("{:?} failed ({status})", cmd.get_program()).into())
+    }
+}
+
+/// Cargo's target directory (`CARGO_TARGET_DIR` or `target/`).
+fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(d) => {
+            let d = PathBuf::from(d);
+            if d.is_absolute() {
+                d
+            } else {
+                project_root().join(d)
+            }
+        }
+        None => project_root().join("target"),
     }
 }
 

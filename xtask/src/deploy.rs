@@ -1,0 +1,234 @@
+//! `cargo xtask deploy-check`: what CI checks about deploying, with no AWS account.
+//!
+//! 1. `cfn-lint template.yaml` and `sam validate --lint` (offline: dummy credentials, no
+//!    telemetry), from `deploy/requirements.txt` installed into `./.venv-deploy`;
+//! 2. `cargo lambda build --release --x86-64` of the three functions (zig from the same
+//!    virtualenv; arm64 needs a target this machine cannot download);
+//! 3. each `bootstrap` needs no glibc symbol version newer than Amazon Linux 2023's 2.34;
+//! 4. the binary sizes.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use logdesk_e2e::project_root;
+
+use crate::Result;
+
+/// The functions' binaries (also the `target/lambda/<name>/` directories).
+const FUNCTIONS: [&str; 3] = ["logdesk-ingest", "logdesk-notify", "logdesk-api"];
+
+/// Amazon Linux 2023's glibc.
+const MAX_GLIBC: (u32, u32) = (2, 34);
+
+/// Times of named steps, printed as they finish and summed at the end.
+#[derive(Default)]
+pub struct Steps(Vec<(String, f64)>);
+
+impl Steps {
+    /// Runs `f` as step `name`, printing how long it took.
+    pub fn run<T>(&mut self, name: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        eprintln!("ci: == {name}");
+        let t = Instant::now();
+        let r = f();
+        let secs = t.elapsed().as_secs_f64();
+        let outcome = if r.is_ok() { "ok" } else { "FAILED" };
+        eprintln!("ci: {name}: {outcome} in {secs:.0} s");
+        self.0.push((name.to_owned(), secs));
+        r
+    }
+
+    /// The table of step times.
+    pub fn print(&self) {
+        eprintln!("ci: step times");
+        for (name, secs) in &self.0 {
+            eprintln!("ci:   {secs:>6.0} s  {name}");
+        }
+        let total: f64 = self.0.iter().map(|(_, s)| s).sum();
+        eprintln!("ci:   {total:>6.0} s  total");
+    }
+}
+
+fn venv() -> PathBuf {
+    project_root().join(".venv-deploy")
+}
+
+fn venv_bin(name: &str) -> PathBuf {
+    venv().join("bin").join(name)
+}
+
+/// `PATH` with the virtualenv's `bin` first (so cargo-lambda finds its zig through the
+/// venv's python).
+fn path_with_venv() -> std::ffi::OsString {
+    let mut paths = vec![venv().join("bin")];
+    if let Some(p) = std::env::var_os("PATH") {
+        paths.extend(std::env::split_paths(&p));
+    }
+    std::env::join_paths(paths).unwrap_or_default()
+}
+
+fn run(cmd: &mut Command) -> Result {
+    eprintln!("+ {cmd:?}");
+    let status = cmd.current_dir(project_root()).status()?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{:?} failed ({status})", cmd.get_program()).into())
+    }
+}
+
+/// Creates `.venv-deploy` and installs `deploy/requirements.txt`, unless that exact file was
+/// installed already.
+pub fn ensure_venv() -> Result {
+    let requirements = project_root().join("deploy").join("requirements.txt");
+    let wanted = fs::read_to_string(&requirements)?;
+    let stamp = venv().join("logdesk-requirements.txt");
+    if fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
+        return Ok(());
+    }
+    if !venv_bin("python").exists() {
+        let python = std::env::var("LOGDESK_PYTHON").unwrap_or_else(|_| "python3".into());
+        run(Command::new(python).args(["-m", "venv"]).arg(venv()))?;
+    }
+    run(Command::new(venv_bin("python"))
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+        ])
+        .arg(&requirements))?;
+    fs::write(&stamp, wanted)?;
+    Ok(())
+}
+
+/// `cfn-lint template.yaml`.
+pub fn cfn_lint() -> Result {
+    run(Command::new(venv_bin("cfn-lint")).arg("template.yaml"))
+}
+
+/// `sam validate --lint`, offline.
+pub fn sam_validate() -> Result {
+    run(Command::new(venv_bin("sam"))
+        .args(["validate", "--lint", "--template-file", "template.yaml"])
+        .args(["--region", "us-east-1"])
+        .env("SAM_CLI_TELEMETRY", "0")
+        .env("AWS_ACCESS_KEY_ID", "dummy")
+        .env("AWS_SECRET_ACCESS_KEY", "dummy")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN"))
+}
+
+/// `cargo lambda build --release --x86-64` of the three functions.
+pub fn lambda_build() -> Result {
+    let mut cmd = Command::new(venv_bin("cargo-lambda"));
+    cmd.args(["lambda", "build", "--release", "--x86-64"]);
+    for f in FUNCTIONS {
+        cmd.args(["--package", f]);
+    }
+    run(cmd.env("PATH", path_with_venv()))
+}
+
+fn bootstrap(function: &str) -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|d| {
+            if d.is_absolute() {
+                d
+            } else {
+                project_root().join(d)
+            }
+        })
+        .unwrap_or_else(|| project_root().join("target"));
+    target.join("lambda").join(function).join("bootstrap")
+}
+
+/// The newest `GLIBC_x.y` symbol version in `readelf -V` output.
+pub fn newest_glibc(readelf: &str) -> Option<(u32, u32)> {
+    readelf
+        .split("GLIBC_")
+        .skip(1)
+        .filter_map(|rest| {
+            let v: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.')
+                .collect();
+            let mut parts = v.split('.').filter(|p| !p.is_empty());
+            let major = parts.next()?.parse().ok()?;
+            let minor = parts.next().and_then(|m| m.parse().ok()).unwrap_or(0);
+            Some((major, minor))
+        })
+        .max()
+}
+
+/// Each bootstrap needs no glibc newer than 2.34; prints versions and sizes.
+pub fn check_binaries() -> Result {
+    let mut bad = Vec::new();
+    for f in FUNCTIONS {
+        let path = bootstrap(f);
+        let out = Command::new("readelf")
+            .args(["-V", "--wide"])
+            .arg(&path)
+            .output()?;
+        if !out.status.success() {
+            return Err(format!("readelf -V {} failed", path.display()).into());
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        let newest = newest_glibc(&text);
+        let size = fs::metadata(&path)?.len();
+        let shown = newest
+            .map(|(a, b)| format!("GLIBC_{a}.{b}"))
+            .unwrap_or_else(|| "no glibc symbol versions".into());
+        eprintln!(
+            "ci:   {f:<15} {:>6.1} MiB  newest glibc symbol: {shown}  ({})",
+            size as f64 / 1_048_576.0,
+            rel(&path)
+        );
+        if newest.is_some_and(|v| v > MAX_GLIBC) {
+            bad.push(format!("{f} needs {shown}"));
+        }
+    }
+    if bad.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "newer glibc than Amazon Linux 2023's 2.34: {}",
+            bad.join(", ")
+        )
+        .into())
+    }
+}
+
+fn rel(p: &Path) -> String {
+    p.strip_prefix(project_root())
+        .unwrap_or(p)
+        .display()
+        .to_string()
+}
+
+/// All of the above, timed.
+pub fn deploy_check(steps: &mut Steps) -> Result {
+    steps.run("install deploy tools (.venv-deploy)", ensure_venv)?;
+    steps.run("cfn-lint template.yaml", cfn_lint)?;
+    steps.run("sam validate --lint", sam_validate)?;
+    steps.run("cargo lambda build --release --x86-64", lambda_build)?;
+    steps.run("bootstrap glibc <= 2.34, sizes", check_binaries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn newest_glibc_reads_readelf_output() {
+        let text = "  0x0010:   Name: GLIBC_2.2.5  Flags: none  Version: 3\n  0x0020:   Name: GLIBC_2.34  Flags: none\n  0x0030: Name: GLIBC_2.17\n";
+        assert_eq!(newest_glibc(text), Some((2, 34)));
+        assert_eq!(newest_glibc("Name: GLIBC_2.39"), Some((2, 39)));
+        assert_eq!(newest_glibc("nothing"), None);
+    }
+}

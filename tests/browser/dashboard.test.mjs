@@ -80,6 +80,9 @@ async function open(route) {
 async function settled() {
   await page.waitForSelector('#screen-title');
   await page.waitForFunction(() => !document.querySelector('[aria-busy="true"]'));
+  // A missing value must never show up as a word.
+  const text = await page.textContent('main');
+  assert.doesNotMatch(text, /\bnull\b|\bundefined\b|\bNaN\b|\[object /);
 }
 
 async function rowsText(selector) {

@@ -211,7 +211,7 @@ function csvAction(ctx, status, path, params, name, opts) {
 }
 
 function screen(main, title, ...children) {
-  main.replaceChildren(el('h2', { tabindex: '-1', id: 'screen-title' }, title), ...children);
+  main.replaceChildren(el('h2', { tabindex: '-1', id: 'screen-title' }, title), ...children.filter(Boolean));
 }
 
 function pick(p, keys) {

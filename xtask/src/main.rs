@@ -9,6 +9,10 @@
 //!   ingest, notify, the API on 127.0.0.1) until Ctrl-C; see `demo/`.
 //! - `emulator`: just the local AWS emulator, until Ctrl-C.
 //! - `bench`: the benchmarks, with their figures.
+//! - `browser [--url URL --token T]`: the dashboard's tests in headless Chromium against the
+//!   demo (or a running logdesk); see `xtask/src/browser.rs`.
+
+mod browser;
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -17,7 +21,7 @@ use logdesk_e2e::{Emulator, ensure_venv, project_root};
 
 mod deploy;
 
-const USAGE: &str = "usage: cargo xtask <test|ci|deploy-check|demo|emulator|bench> [args…]";
+const USAGE: &str = "usage: cargo xtask <test|ci|deploy-check|demo|emulator|bench|browser> [args…]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -38,6 +42,7 @@ fn main() -> ExitCode {
         "demo" => demo(rest),
         "emulator" => emulator(),
         "bench" => bench(rest),
+        "browser" => browser::browser(rest),
         _ => {
             eprintln!("unknown command {command:?}\n{USAGE}");
             return ExitCode::from(2);

@@ -22,6 +22,7 @@ pub mod auth;
 pub mod budget;
 pub mod config;
 pub mod csv;
+pub mod dashboard;
 pub mod error;
 pub mod insights;
 pub mod light;
@@ -103,6 +104,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/v1/health", get(health))
         .merge(api)
+        .merge(dashboard::routes())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

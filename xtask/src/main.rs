@@ -85,7 +85,8 @@ fn test(extra: &[String]) -> Result {
     cargo(&["test", "--workspace", "--doc"])
 }
 
-/// Format, lint, docs, every test, then the deploy checks; each step timed.
+/// Format, lint, docs, every test, the dashboard's browser tests, then the deploy checks; each
+/// step timed.
 fn ci() -> Result {
     let mut steps = deploy::Steps::default();
     let r = ci_steps(&mut steps);
@@ -121,6 +122,7 @@ fn ci_steps(steps: &mut deploy::Steps) -> Result {
         }
     })?;
     steps.run("tests (unit, e2e, doc)", || test(&[]))?;
+    steps.run("dashboard in headless Chromium", || browser::browser(&[]))?;
     deploy::deploy_check(steps)
 }
 

@@ -19,7 +19,7 @@ use std::borrow::Cow;
 use memchr::memchr;
 
 use crate::error::ParseError;
-use crate::record::{Record, RequestRecord, SCHEMA_VERSION};
+use crate::record::{CERTIFICATE_ARN, Record, RequestRecord, SCHEMA_VERSION, TARGET_GROUP_ARN};
 use crate::timestamp::parse_iso8601;
 use crate::unescape::decode_hex_escapes;
 
@@ -113,7 +113,8 @@ impl<'a> Endpoint<'a> {
     /// Splits `ip:port` on the last colon; `None` when there is no colon, no address or the
     /// port is not a number from 0 to 65535.
     pub fn parse(text: &'a str) -> Option<Endpoint<'a>> {
-        let (ip, port) = text.rsplit_once(':')?;
+        let colon = memchr::memrchr(b':', text.as_bytes())?;
+        let (ip, port) = (text.get(..colon)?, text.get(colon + 1..)?);
         let ip = ip
             .strip_prefix('[')
             .and_then(|ip| ip.strip_suffix(']'))
@@ -155,24 +156,37 @@ impl<'a> Request<'a> {
     /// Splits the text of a request field (without its quotes, escapes not yet decoded).
     /// `-` or empty is an absent request (all `None`).
     pub fn split(text: &'a str) -> Request<'a> {
+        Request::split_with(text, true)
+    }
+
+    /// As [`Request::split`]; `decode` false when the tokenizer saw no backslash in the text.
+    fn split_with(text: &'a str, decode: bool) -> Request<'a> {
+        let unescape = |text: &'a str| -> Cow<'a, str> {
+            if decode {
+                unescape_quoted(text)
+            } else {
+                Cow::Borrowed(text)
+            }
+        };
         if text.is_empty() || text == "-" {
             return Request::default();
         }
-        if let (Some(first), Some(last)) = (memchr(b' ', text.as_bytes()), text.rfind(' ')) {
+        let bytes = text.as_bytes();
+        if let (Some(first), Some(last)) = (memchr(b' ', bytes), memchr::memrchr(b' ', bytes)) {
             let method = &text[..first];
             let protocol = &text[last + 1..];
             let url = text.get(first + 1..last).unwrap_or("");
             if is_method(method) && protocol.starts_with("HTTP/") && !url.is_empty() {
                 return Request {
                     method: Some(method),
-                    url: Some(unescape_quoted(url)),
+                    url: Some(unescape(url)),
                     protocol: Some(protocol),
                     raw: None,
                 };
             }
         }
         Request {
-            raw: Some(unescape_quoted(text)),
+            raw: Some(unescape(text)),
             ..Request::default()
         }
     }
@@ -227,7 +241,8 @@ pub fn parse_line(line: &str) -> Result<AlbEntry<'_>, ParseError> {
         .status("target_status_code")?;
     let received_bytes = f.required("received_bytes")?.count("received_bytes")?;
     let sent_bytes = f.required("sent_bytes")?.count("sent_bytes")?;
-    let request = Request::split(f.required("request")?.text);
+    let request = f.required("request")?;
+    let request = Request::split_with(request.text, request.quoted);
     let user_agent = f.required("user_agent")?.string();
     let ssl_cipher = f.required("ssl_cipher")?.value();
     let ssl_protocol = f.required("ssl_protocol")?.value();
@@ -304,12 +319,17 @@ pub fn parse_record(line: &str) -> Result<Record, ParseError> {
 }
 
 impl AlbEntry<'_> {
+    /// When the request arrived: `request_creation_time`, or for lines from before 2019,
+    /// which have none, `time` (the best there is). The record's `t`.
+    pub fn record_time(&self) -> i64 {
+        self.request_creation_time.unwrap_or(self.time)
+    }
+
     /// The record written for this line.
     pub fn to_record(&self) -> RequestRecord {
         RequestRecord {
             v: SCHEMA_VERSION,
-            // Lines from before 2019 have no request_creation_time; `time` is the best we have.
-            t: self.request_creation_time.unwrap_or(self.time),
+            t: self.record_time(),
             end: Some(self.time),
             kind: Some(self.kind.to_owned()),
             server: Some(self.elb.to_owned()),
@@ -353,6 +373,13 @@ impl AlbEntry<'_> {
     }
 }
 
+/// A member's key as written before its value: `,"key":`.
+macro_rules! key {
+    ($name:literal) => {
+        concat!(",\"", $name, "\":").as_bytes()
+    };
+}
+
 impl AlbEntry<'_> {
     /// Appends the compact JSON of `Record::Alb(self.to_record())` to `out`, byte for byte
     /// (a property test compares the two), without building the record.
@@ -362,46 +389,54 @@ impl AlbEntry<'_> {
     /// gunzip. Key order and names follow `RequestRecord`'s declaration.
     pub fn write_record_json(&self, out: &mut Vec<u8>) {
         let mut o = JsonObject::open(out, "alb");
-        o.int("v", i64::from(SCHEMA_VERSION));
-        o.int("t", self.request_creation_time.unwrap_or(self.time));
-        o.int("te", self.time);
-        o.str("ty", Some(self.kind));
-        o.str("lb", Some(self.elb));
-        o.str("ip", self.client.map(|c| c.ip));
-        o.opt_int("cp", self.client.map(|c| c.port));
-        o.str("tip", self.target.map(|t| t.ip));
-        o.opt_int("tpt", self.target.map(|t| t.port));
-        o.str("m", self.request.method);
-        o.str("u", self.request.url.as_deref());
-        o.str("pr", self.request.protocol);
-        o.str("rq", self.request.raw.as_deref());
-        o.opt_int("s", self.elb_status_code);
-        o.opt_int("ts", self.target_status_code);
-        o.uint("rb", self.received_bytes);
-        o.uint("sb", self.sent_bytes);
-        o.str("ua", self.user_agent.as_deref());
-        o.float("dq", self.request_processing_time);
-        o.float("dt", self.target_processing_time);
-        o.float("dr", self.response_processing_time);
-        o.str("ci", self.ssl_cipher);
-        o.str("sp", self.ssl_protocol);
-        o.str("tg", self.target_group_arn);
-        o.str("tr", self.trace_id.as_deref());
-        o.str("sni", self.domain_name.as_deref());
-        o.str("crt", self.chosen_cert_arn.as_deref());
-        o.opt_int("rule", self.matched_rule_priority);
-        o.str("act", self.actions_executed.as_deref());
-        o.str("rd", self.redirect_url.as_deref());
-        o.str("er", self.error_reason.as_deref());
-        o.str("tl", self.target_list());
-        o.str("tsl", self.target_status_list());
-        o.str("cl", self.classification.as_deref());
-        o.str("clr", self.classification_reason.as_deref());
-        o.str("cid", self.conn_trace_id);
-        o.str("th", self.transformed_host.as_deref());
-        o.str("tu", self.transformed_uri.as_deref());
-        o.str("tst", self.request_transform_status.as_deref());
-        o.list("x", &self.extra);
+        o.int(key!("v"), i64::from(SCHEMA_VERSION));
+        o.int(key!("t"), self.record_time());
+        o.int(key!("te"), self.time);
+        o.str(key!("ty"), Some(self.kind));
+        o.str(key!("lb"), Some(self.elb));
+        o.str(key!("ip"), self.client.map(|c| c.ip));
+        o.opt_int(key!("cp"), self.client.map(|c| c.port));
+        o.str(key!("tip"), self.target.map(|t| t.ip));
+        o.opt_int(key!("tpt"), self.target.map(|t| t.port));
+        o.str(key!("m"), self.request.method);
+        o.str(key!("u"), self.request.url.as_deref());
+        o.str(key!("pr"), self.request.protocol);
+        o.str(key!("rq"), self.request.raw.as_deref());
+        o.opt_int(key!("s"), self.elb_status_code);
+        o.opt_int(key!("ts"), self.target_status_code);
+        o.uint(key!("rb"), self.received_bytes);
+        o.uint(key!("sb"), self.sent_bytes);
+        o.str(key!("ua"), self.user_agent.as_deref());
+        o.float(key!("dq"), self.request_processing_time);
+        o.float(key!("dt"), self.target_processing_time);
+        o.float(key!("dr"), self.response_processing_time);
+        o.str(key!("ci"), self.ssl_cipher);
+        o.str(key!("sp"), self.ssl_protocol);
+        o.str(
+            key!("tg"),
+            self.target_group_arn.map(|a| TARGET_GROUP_ARN.compact(a)),
+        );
+        o.str(key!("tr"), self.trace_id.as_deref());
+        o.str(key!("sni"), self.domain_name.as_deref());
+        o.str(
+            key!("crt"),
+            self.chosen_cert_arn
+                .as_deref()
+                .map(|a| CERTIFICATE_ARN.compact(a)),
+        );
+        o.opt_int(key!("rule"), self.matched_rule_priority);
+        o.str(key!("act"), self.actions_executed.as_deref());
+        o.str(key!("rd"), self.redirect_url.as_deref());
+        o.str(key!("er"), self.error_reason.as_deref());
+        o.str(key!("tl"), self.target_list());
+        o.str(key!("tsl"), self.target_status_list());
+        o.str(key!("cl"), self.classification.as_deref());
+        o.str(key!("clr"), self.classification_reason.as_deref());
+        o.str(key!("cid"), self.conn_trace_id);
+        o.str(key!("th"), self.transformed_host.as_deref());
+        o.str(key!("tu"), self.transformed_uri.as_deref());
+        o.str(key!("tst"), self.request_transform_status.as_deref());
+        o.list(key!("x"), &self.extra);
         o.close();
     }
 
@@ -435,67 +470,54 @@ impl<'o> JsonObject<'o> {
         JsonObject { out }
     }
 
-    /// Starts a member; keys are short ASCII names that need no escaping.
-    fn key(&mut self, key: &str) {
-        self.out.extend_from_slice(b",\"");
-        self.out.extend_from_slice(key.as_bytes());
-        self.out.extend_from_slice(b"\":");
+    /// Starts a member: `key` is `,"name":` ([`key!`]); names are short ASCII that needs no
+    /// escaping.
+    fn key(&mut self, key: &[u8]) {
+        self.out.extend_from_slice(key);
     }
 
-    fn str(&mut self, key: &str, value: Option<&str>) {
+    fn str(&mut self, key: &[u8], value: Option<&str>) {
         if let Some(value) = value {
             self.key(key);
             json_string(self.out, value);
         }
     }
 
-    fn int(&mut self, key: &str, value: i64) {
+    fn int(&mut self, key: &[u8], value: i64) {
         self.key(key);
-        if value < 0 {
-            self.out.push(b'-');
-        }
-        self.digits(value.unsigned_abs());
+        self.out
+            .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
     }
 
-    fn uint(&mut self, key: &str, value: Option<u64>) {
+    fn uint(&mut self, key: &[u8], value: Option<u64>) {
         if let Some(value) = value {
             self.key(key);
-            self.digits(value);
+            self.out
+                .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
         }
     }
 
-    fn digits(&mut self, mut value: u64) {
-        let mut digits = [0u8; 20];
-        let mut at = digits.len();
-        loop {
-            at -= 1;
-            if let Some(d) = digits.get_mut(at) {
-                *d = b'0' + (value % 10) as u8;
-            }
-            value /= 10;
-            if value == 0 || at == 0 {
-                break;
-            }
-        }
-        self.out
-            .extend_from_slice(digits.get(at..).unwrap_or_default());
-    }
-
-    fn opt_int<T: Into<i64>>(&mut self, key: &str, value: Option<T>) {
+    fn opt_int<T: Into<i64>>(&mut self, key: &[u8], value: Option<T>) {
         if let Some(value) = value {
             self.int(key, value.into());
         }
     }
 
-    fn float(&mut self, key: &str, value: Option<f64>) {
+    fn float(&mut self, key: &[u8], value: Option<f64>) {
         if let Some(value) = value {
             self.key(key);
-            // serde_json's own float formatting, so the bytes match exactly.
-            let _ = serde_json::to_writer(&mut *self.out, &value);
+            // serde_json's own float formatting (zmij; `null` for what is not finite), so the
+            // bytes match exactly.
+            if value.is_finite() {
+                self.out
+                    .extend_from_slice(zmij::Buffer::new().format_finite(value).as_bytes());
+            } else {
+                self.out.extend_from_slice(b"null");
+            }
         }
     }
 
-    fn list(&mut self, key: &str, values: &[Cow<'_, str>]) {
+    fn list(&mut self, key: &[u8], values: &[Cow<'_, str>]) {
         if values.is_empty() {
             return;
         }
@@ -592,7 +614,8 @@ pub(crate) fn unescape_quoted(text: &str) -> Cow<'_, str> {
 pub(crate) struct Field<'a> {
     /// The raw text.
     pub(crate) text: &'a str,
-    /// Whether it was enclosed in double quotes.
+    /// Whether the text may hold escapes to decode: it was enclosed in double quotes and has a
+    /// backslash (the tokenizer sees that on its way to the closing quote).
     pub(crate) quoted: bool,
 }
 
@@ -753,17 +776,25 @@ impl<'a> Tokens<'a> {
         }
         let body = start + 1;
         let mut from = body;
+        // Whether the text holds a backslash, found on the way to the closing quote, so that
+        // decoding need not look for one again.
+        let mut backslash = false;
         loop {
-            let Some(quote) = bytes
+            let Some(at) = bytes
                 .get(from..)
-                .and_then(|rest| find_byte(b'"', rest))
+                .and_then(find_quote_or_backslash)
                 .map(|i| from + i)
             else {
                 self.done = true;
                 return Err(ParseError::Unterminated(name));
             };
-            from = quote + 1;
-            if escaped(bytes, body, quote) {
+            from = at + 1;
+            if bytes.get(at) == Some(&b'\\') {
+                backslash = true;
+                continue;
+            }
+            let quote = at;
+            if backslash && escaped(bytes, body, quote) {
                 continue;
             }
             let closes = match bytes.get(quote + 1) {
@@ -781,11 +812,45 @@ impl<'a> Tokens<'a> {
             if closes {
                 return Ok(Some(Field {
                     text: self.line.get(body..quote).unwrap_or_default(),
-                    quoted: true,
+                    quoted: backslash,
                 }));
             }
         }
     }
+}
+
+/// The first `"` or `\` in `bytes`: as [`find_byte`], for two needles.
+#[inline]
+fn find_quote_or_backslash(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let quote = ONES * u64::from(b'"');
+    let backslash = ONES * u64::from(b'\\');
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let mut i = 0;
+    while i < 32 {
+        let Some(Ok(chunk)) = bytes.get(i..i + 8).map(<[u8; 8]>::try_from) else {
+            let rest = bytes.get(i..).unwrap_or_default();
+            return rest
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\')
+                .map(|p| i + p);
+        };
+        let word = u64::from_le_bytes(chunk);
+        // Each half is exact at its lowest flagged byte, so the lower of the two is too.
+        let (q, b) = (zero(word ^ quote), zero(word ^ backslash));
+        let first = match (q, b) {
+            (0, 0) => None,
+            (0, b) => Some(b.trailing_zeros()),
+            (q, 0) => Some(q.trailing_zeros()),
+            (q, b) => Some(q.trailing_zeros().min(b.trailing_zeros())),
+        };
+        if let Some(bit) = first {
+            return Some(i + (bit / 8) as usize);
+        }
+        i += 8;
+    }
+    memchr::memchr2(b'"', b'\\', bytes.get(i..)?).map(|p| i + p)
 }
 
 /// The first `needle` in `bytes`. Most fields are short (a status, a time, `"-"`), where
@@ -1279,6 +1344,14 @@ mod tests {
 
     proptest! {
         #[test]
+        fn find_quote_or_backslash_equals_position(bytes in prop::collection::vec(prop_oneof![Just(b'"'), Just(b'\\'), Just(b'a'), any::<u8>()], 0..80)) {
+            prop_assert_eq!(
+                find_quote_or_backslash(&bytes),
+                bytes.iter().position(|&b| b == b'"' || b == b'\\')
+            );
+        }
+
+        #[test]
         fn find_byte_equals_position(bytes in prop::collection::vec(prop_oneof![Just(b' '), Just(b'"'), any::<u8>()], 0..80)) {
             for needle in [b' ', b'"', 0, 0xff] {
                 prop_assert_eq!(find_byte(needle, &bytes), bytes.iter().position(|&b| b == needle));
@@ -1316,6 +1389,26 @@ mod tests {
             let at = cut.min(line.len());
             line.insert_str(at, &junk);
             let _ = parse_line(&line).map(|e| e.to_record());
+        }
+
+        #[test]
+        fn direct_json_equals_serde_json_on_mangled_lines(
+            cut in 0usize..420,
+            junk in "([ \"\\\\x0-9a-fA-F:./=-]|\\PC){0,16}",
+            tail in prop::collection::vec("(-|\\PC{0,8}|\"\\PC{0,8}\")", 0..6),
+        ) {
+            let mut line = format!("{HTTP} {}", tail.join(" "));
+            let mut at = cut.min(line.len());
+            while !line.is_char_boundary(at) {
+                at -= 1;
+            }
+            line.insert_str(at, &junk);
+            if let Ok(entry) = parse_line(&line) {
+                let mut fast = Vec::new();
+                entry.write_record_json(&mut fast);
+                let serde = Record::Alb(entry.to_record()).to_json();
+                prop_assert_eq!(String::from_utf8(fast).unwrap(), serde, "{}", line);
+            }
         }
 
         #[test]

@@ -87,6 +87,105 @@ impl Record {
     }
 }
 
+/// An ARN prefix that every value of a field repeats, so the record leaves it out.
+///
+/// ALB writes the full ARN of the target group and of the ACM certificate on every line; in the
+/// `aws` partition they always start with the same `arn:aws:<service>:`, 12 to 29 bytes a record
+/// pays for nothing. The written value is what follows (`ap-northeast-1:123456789012:
+/// targetgroup/web/73e2d6bc24d8a067`), and readers put the prefix back. Only a value whose
+/// remainder has the shape `<region>:<12-digit account>:<resource type>/…` is shortened, so a
+/// short value is recognised by that shape: any other value (another partition, an IAM
+/// certificate, `session-reused`) is written and read as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArnPrefix {
+    /// The prefix left out (`arn:aws:elasticloadbalancing:`).
+    pub prefix: &'static str,
+    /// The resource type the short form carries (`targetgroup/`).
+    pub resource: &'static str,
+}
+
+/// `tg`: ALB target group ARNs.
+pub const TARGET_GROUP_ARN: ArnPrefix = ArnPrefix {
+    prefix: "arn:aws:elasticloadbalancing:",
+    resource: "targetgroup/",
+};
+
+/// `crt`: ACM certificate ARNs.
+pub const CERTIFICATE_ARN: ArnPrefix = ArnPrefix {
+    prefix: "arn:aws:acm:",
+    resource: "certificate/",
+};
+
+impl ArnPrefix {
+    /// The value as written into a record.
+    pub fn compact<'a>(&self, value: &'a str) -> &'a str {
+        match value.strip_prefix(self.prefix) {
+            Some(rest) if self.is_short(rest) => rest,
+            _ => value,
+        }
+    }
+
+    /// The value as read from a record (the whole ARN again).
+    pub fn expand(&self, value: String) -> String {
+        if self.is_short(&value) {
+            let mut whole = String::with_capacity(self.prefix.len() + value.len());
+            whole.push_str(self.prefix);
+            whole.push_str(&value);
+            whole
+        } else {
+            value
+        }
+    }
+
+    /// `<region>:<12-digit account>:<resource>…`.
+    fn is_short(&self, text: &str) -> bool {
+        let bytes = text.as_bytes();
+        let Some(colon) = bytes.iter().position(|&b| b == b':') else {
+            return false;
+        };
+        let (region, rest) = bytes.split_at(colon);
+        // `rest` is `:<account>:<resource>`.
+        let account = rest.get(1..13).unwrap_or_default();
+        !region.is_empty()
+            && region
+                .iter()
+                .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && account.len() == 12
+            && account.iter().all(u8::is_ascii_digit)
+            && rest.get(13) == Some(&b':')
+            && rest
+                .get(14..)
+                .is_some_and(|r| r.starts_with(self.resource.as_bytes()))
+    }
+}
+
+macro_rules! arn_field {
+    ($module:ident, $prefix:ident) => {
+        mod $module {
+            use serde::{Deserialize, Deserializer, Serializer};
+
+            pub(super) fn serialize<S: Serializer>(
+                value: &Option<String>,
+                s: S,
+            ) -> Result<S::Ok, S::Error> {
+                match value {
+                    Some(v) => s.serialize_str(super::$prefix.compact(v)),
+                    None => s.serialize_none(),
+                }
+            }
+
+            pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+                d: D,
+            ) -> Result<Option<String>, D::Error> {
+                Ok(Option::<String>::deserialize(d)?.map(|v| super::$prefix.expand(v)))
+            }
+        }
+    };
+}
+
+arn_field!(target_group_arn, TARGET_GROUP_ARN);
+arn_field!(certificate_arn, CERTIFICATE_ARN);
+
 fn is_zero(v: &u32) -> bool {
     *v == 0
 }
@@ -177,8 +276,15 @@ pub struct RequestRecord {
     /// TLS protocol.
     #[serde(rename = "sp", default, skip_serializing_if = "Option::is_none")]
     pub ssl_protocol: Option<String>,
-    /// ALB `target_group_arn`.
-    #[serde(rename = "tg", default, skip_serializing_if = "Option::is_none")]
+    /// ALB `target_group_arn`. Written without its constant `arn:aws:elasticloadbalancing:`
+    /// (see [`TARGET_GROUP_ARN`]); read back whole.
+    #[serde(
+        rename = "tg",
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "target_group_arn::serialize",
+        deserialize_with = "target_group_arn::deserialize"
+    )]
     pub target_group: Option<String>,
     /// ALB `trace_id` (the X-Amzn-Trace-Id header), or the same header logged by nginx.
     #[serde(rename = "tr", default, skip_serializing_if = "Option::is_none")]
@@ -186,8 +292,15 @@ pub struct RequestRecord {
     /// ALB `domain_name` (TLS SNI).
     #[serde(rename = "sni", default, skip_serializing_if = "Option::is_none")]
     pub sni: Option<String>,
-    /// ALB `chosen_cert_arn` (or `session-reused`).
-    #[serde(rename = "crt", default, skip_serializing_if = "Option::is_none")]
+    /// ALB `chosen_cert_arn` (or `session-reused`). An ACM certificate is written without its
+    /// constant `arn:aws:acm:` (see [`CERTIFICATE_ARN`]); read back whole.
+    #[serde(
+        rename = "crt",
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "certificate_arn::serialize",
+        deserialize_with = "certificate_arn::deserialize"
+    )]
     pub cert: Option<String>,
     /// ALB `matched_rule_priority` (0 = default action, -1 = rule evaluation error).
     #[serde(rename = "rule", default, skip_serializing_if = "Option::is_none")]
@@ -583,6 +696,45 @@ mod tests {
             r#"{"k":"alb","v":1,"t":1530570168364000,"ip":"2001:db8::1","cp":2817,"m":"GET","u":"https://www.example.com:443/a b?x=1","pr":"HTTP/1.1","s":200,"x":["-"]}"#
         );
         assert_eq!(Record::from_json(&json).unwrap(), r);
+    }
+
+    #[test]
+    fn arns_written_without_their_constant_prefix() {
+        let tg = "arn:aws:elasticloadbalancing:ap-northeast-1:123456789012:targetgroup/web/73e2d6bc24d8a067";
+        let cert = "arn:aws:acm:ap-northeast-1:123456789012:certificate/12345678-1234-1234-1234-123456789012";
+        let r = Record::Alb(RequestRecord {
+            v: SCHEMA_VERSION,
+            t: 1,
+            target_group: Some(tg.into()),
+            cert: Some(cert.into()),
+            ..Default::default()
+        });
+        let json = r.to_json();
+        assert_eq!(
+            json,
+            r#"{"k":"alb","v":1,"t":1,"tg":"ap-northeast-1:123456789012:targetgroup/web/73e2d6bc24d8a067","crt":"ap-northeast-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"}"#
+        );
+        assert_eq!(Record::from_json(&json).unwrap(), r);
+        // Records written whole (before the prefix was left out) read the same.
+        let whole = format!(r#"{{"k":"alb","v":1,"t":1,"tg":"{tg}","crt":"{cert}"}}"#);
+        assert_eq!(Record::from_json(&whole).unwrap(), r);
+        // Anything else is kept as it is, both ways.
+        for other in [
+            "session-reused",
+            "arn:aws-cn:acm:cn-north-1:123456789012:certificate/x",
+            "arn:aws:iam::123456789012:server-certificate/x",
+            "arn:aws:acm:ap-northeast-1:123456789012:other/x",
+            "arn:aws:acm:ap-northeast-1:12345:certificate/x",
+            "",
+        ] {
+            let r = Record::Alb(RequestRecord {
+                cert: Some(other.into()),
+                target_group: Some(other.into()),
+                ..Default::default()
+            });
+            assert!(r.to_json().contains(&format!(r#""crt":"{other}""#)));
+            assert_eq!(Record::from_json(&r.to_json()).unwrap(), r);
+        }
     }
 
     #[test]

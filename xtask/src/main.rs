@@ -200,5 +200,13 @@ fn target_dir() -> PathBuf {
 fn bench(extra: &[String]) -> Result {
     let mut args = vec!["bench", "--package", "logdesk-core"];
     args.extend(extra.iter().map(String::as_str));
-    cargo(&args)
+    cargo(&args)?;
+    // The ingest pipeline (gunzip → records → batches) and the encoded/raw byte ratio.
+    cargo(&[
+        "bench",
+        "--package",
+        "logdesk-ingest",
+        "--bench",
+        "pipeline",
+    ])
 }

@@ -7,12 +7,14 @@
 //! need not respect line ends, so they are collected and parsed whole at the end.
 
 use std::io::{self, Write};
+use std::sync::mpsc;
+use std::time::Duration;
 
 use flate2::write::MultiGzDecoder;
-use logdesk_core::Record;
-use logdesk_core::input::{GZIP_MAGIC, is_gzip};
-use logdesk_core::ses;
-use logdesk_core::source::{ObjectParser, ParseOptions, SourceKind};
+use logdesk_core::input::{GZIP_MAGIC, is_gzip, trim_line_end};
+use logdesk_core::source::{ObjectParser, ParseOptions, SourceKind, bad_record};
+use logdesk_core::{Record, alb, ses};
+use memchr::{memchr, memchr_iter};
 
 use crate::batch::{Batcher, Event};
 use crate::encode::{self, DEFAULT_MAX};
@@ -58,33 +60,170 @@ pub struct DecodeError {
 }
 
 enum Parse {
+    /// ALB access logs: parsed here and written straight to JSON (see [`AlbLines`]).
+    Alb(AlbLines),
     Lines(Box<ObjectParser>),
     Ses(Vec<u8>),
     FirehoseErrors(Vec<u8>),
 }
 
-struct Sink {
+/// The ALB fast path. Every other line kind goes through the core's [`ObjectParser`], which
+/// builds a [`Record`] and serialises it with serde; for ALB, by far the largest source, the
+/// entry borrowed from the line is written to JSON directly
+/// ([`logdesk_core::alb::AlbEntry::write_record_json`], byte for byte the same text), so
+/// parsing keeps up with gunzip. Counting and bad-line handling follow `ObjectParser`.
+#[derive(Default)]
+struct AlbLines {
+    /// Physical lines seen (1-based number of the current line, for bad records).
+    line_no: u32,
+    /// Non-empty lines.
+    lines: u64,
+}
+
+/// Everything but the partial-line buffer, so that lines can be handed over while it is
+/// borrowed.
+struct Lines {
     parse: Parse,
-    line: Vec<u8>,
-    line_len: u64,
     batcher: Batcher,
     stats: Stats,
     fallback_ms: i64,
     max_event: usize,
 }
 
+struct Sink {
+    /// The start of a line whose end has not arrived yet (at most [`MAX_LINE_BYTES`]).
+    line: Vec<u8>,
+    /// The full length of that line so far, cut bytes included.
+    line_len: u64,
+    out: Lines,
+}
+
 enum Decode {
+    /// The first bytes, until it is clear whether the object is gzip.
     Start(Vec<u8>),
-    Gzip(Box<MultiGzDecoder<Sink>>),
-    Plain(Box<Sink>),
+    /// Not gzip: bytes go to the sink as they are.
+    Plain,
+    /// Gunzip on its own thread (see [`Gunzip`]).
+    Threaded(Gunzip),
+    /// Gunzip in line, when no thread could be started.
+    Gzip(Box<MultiGzDecoder<Vec<u8>>>),
     Finished,
 }
 
 /// Turns one object's bytes into batches.
+///
+/// A gzip object is decoded on a thread of its own, so that gunzip and parsing share the two
+/// vCPUs Lambda gives a function from 1,769 MB of memory; the queues between them are small
+/// and bounded ([`GUNZIP_QUEUE`], [`PLAIN_QUEUE`] × [`PLAIN_CHUNK`]), so memory stays flat.
 pub struct ObjectPipeline {
     decode: Decode,
-    sink: Option<Sink>,
+    sink: Sink,
     consumed: u64,
+}
+
+/// Decoded bytes handed from the gunzip thread to the parser at a time.
+pub const PLAIN_CHUNK: usize = 256 * 1024;
+/// Compressed pieces waiting for the gunzip thread.
+pub const GUNZIP_QUEUE: usize = 16;
+/// Decoded chunks waiting for the parser.
+pub const PLAIN_QUEUE: usize = 4;
+/// Compressed bytes written to the decoder at once, so that one write's output is bounded
+/// (deflate expands at most about 1,032 times: 4 MiB).
+const WRITE_BYTES: usize = 4096;
+
+/// What the gunzip thread sends back.
+enum Plain {
+    Bytes(Vec<u8>),
+    Failed(DecodeError),
+    Done,
+}
+
+/// The gunzip thread and its two queues.
+struct Gunzip {
+    /// Compressed bytes to the thread; dropped to say the object has ended.
+    input: Option<mpsc::SyncSender<Vec<u8>>>,
+    output: mpsc::Receiver<Plain>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    done: bool,
+}
+
+impl Gunzip {
+    fn spawn() -> io::Result<Gunzip> {
+        let (input, compressed) = mpsc::sync_channel(GUNZIP_QUEUE);
+        let (plain, output) = mpsc::sync_channel(PLAIN_QUEUE);
+        let thread = std::thread::Builder::new()
+            .name("gunzip".into())
+            .spawn(move || gunzip(&compressed, &plain))?;
+        Ok(Gunzip {
+            input: Some(input),
+            output,
+            thread: Some(thread),
+            done: false,
+        })
+    }
+}
+
+/// The gunzip thread: decodes what arrives, sends [`PLAIN_CHUNK`]s (or less when it has
+/// nothing more to decode for now), and at the end checks the trailer.
+fn gunzip(compressed: &mpsc::Receiver<Vec<u8>>, plain: &mpsc::SyncSender<Plain>) {
+    let mut dec = MultiGzDecoder::new(Vec::with_capacity(PLAIN_CHUNK));
+    let mut consumed = 0u64;
+    let mut decoded = 0u64;
+    // Hands over what has been decoded; false once the parser side has gone.
+    let send = |dec: &mut MultiGzDecoder<Vec<u8>>, decoded: &mut u64| {
+        let bytes = std::mem::replace(dec.get_mut(), Vec::with_capacity(PLAIN_CHUNK));
+        *decoded += bytes.len() as u64;
+        bytes.is_empty() || plain.send(Plain::Bytes(bytes)).is_ok()
+    };
+    let fail = |offset: u64, decoded: u64, source: io::Error| {
+        let _ = plain.send(Plain::Failed(DecodeError {
+            offset,
+            plain: decoded,
+            source,
+        }));
+    };
+    loop {
+        let data = match compressed.try_recv() {
+            Ok(data) => data,
+            Err(mpsc::TryRecvError::Empty) => {
+                // Nothing queued: pass on what there is rather than wait with it.
+                if !send(&mut dec, &mut decoded) {
+                    return;
+                }
+                match compressed.recv() {
+                    Ok(data) => data,
+                    Err(_) => break,
+                }
+            }
+            Err(mpsc::TryRecvError::Disconnected) => break,
+        };
+        let mut pos = 0;
+        while let Some(rest) = data.get(pos..).filter(|r| !r.is_empty()) {
+            let piece = rest.get(..WRITE_BYTES).unwrap_or(rest);
+            match dec.write(piece) {
+                Ok(0) => {
+                    let stalled = io::Error::new(io::ErrorKind::InvalidData, "decoder stalled");
+                    return fail(consumed + pos as u64, decoded, stalled);
+                }
+                Ok(n) => pos += n,
+                Err(e) => {
+                    let buffered = dec.get_ref().len() as u64;
+                    return fail(consumed + pos as u64, decoded + buffered, e);
+                }
+            }
+            if dec.get_ref().len() >= PLAIN_CHUNK && !send(&mut dec, &mut decoded) {
+                return;
+            }
+        }
+        consumed += data.len() as u64;
+    }
+    if let Err(e) = dec.try_finish() {
+        let buffered = dec.get_ref().len() as u64;
+        return fail(consumed, decoded + buffered, e);
+    }
+    if send(&mut dec, &mut decoded) {
+        let _ = plain.send(Plain::Done);
+    }
 }
 
 impl ObjectPipeline {
@@ -102,27 +241,32 @@ impl ObjectPipeline {
         max_event: usize,
     ) -> ObjectPipeline {
         let parse = match kind {
+            ObjectKind::Source(SourceKind::Alb) => Parse::Alb(AlbLines::default()),
             ObjectKind::Source(SourceKind::Ses) => Parse::Ses(Vec::new()),
             ObjectKind::FirehoseErrors => Parse::FirehoseErrors(Vec::new()),
             ObjectKind::Source(k) => Parse::Lines(Box::new(ObjectParser::new(k, options))),
         };
         ObjectPipeline {
             decode: Decode::Start(Vec::new()),
-            sink: Some(Sink {
-                parse,
+            sink: Sink {
                 line: Vec::with_capacity(4096),
                 line_len: 0,
-                batcher: Batcher::default(),
-                stats: Stats::default(),
-                fallback_ms,
-                max_event,
-            }),
+                out: Lines {
+                    parse,
+                    batcher: Batcher::default(),
+                    stats: Stats::default(),
+                    fallback_ms,
+                    max_event,
+                },
+            },
             consumed: 0,
         }
     }
 
     /// Feeds the next bytes of the object. Take [`ObjectPipeline::pop_ready`] batches between
     /// pushes to keep memory flat (one push of [`STEP_BYTES`] yields a bounded amount).
+    ///
+    /// A gzip error may be reported by a later push, or by [`ObjectPipeline::finish`].
     pub fn push(&mut self, data: &[u8]) -> Result<(), DecodeError> {
         if let Decode::Start(head) = &mut self.decode {
             head.extend_from_slice(data);
@@ -137,36 +281,74 @@ impl ObjectPipeline {
     }
 
     fn start(&mut self, gzip: bool) {
-        let sink = self.sink.take();
-        let Some(sink) = sink else { return };
-        self.decode = if gzip {
-            Decode::Gzip(Box::new(MultiGzDecoder::new(sink)))
+        self.decode = if !gzip {
+            Decode::Plain
         } else {
-            Decode::Plain(Box::new(sink))
+            match Gunzip::spawn() {
+                Ok(g) => Decode::Threaded(g),
+                Err(_) => Decode::Gzip(Box::new(MultiGzDecoder::new(Vec::new()))),
+            }
         };
     }
 
     fn write(&mut self, data: &[u8]) -> Result<(), DecodeError> {
         match &mut self.decode {
+            Decode::Threaded(g) => {
+                let mut piece = data.to_vec();
+                while let Some(input) = &g.input {
+                    match input.try_send(piece) {
+                        Ok(()) => break,
+                        Err(mpsc::TrySendError::Full(back)) => {
+                            // Gunzip is ahead: parse some of its output first.
+                            piece = back;
+                            take_plain(g, &mut self.sink, Some(Duration::from_millis(1)))?;
+                        }
+                        Err(mpsc::TrySendError::Disconnected(back)) => {
+                            // The thread has stopped: it says why.
+                            piece = back;
+                            g.input = None;
+                            while !g.done {
+                                take_plain(g, &mut self.sink, Some(Duration::from_secs(1)))?;
+                            }
+                        }
+                    }
+                }
+                take_plain(g, &mut self.sink, None)?;
+                self.consumed += data.len() as u64;
+                Ok(())
+            }
             Decode::Gzip(dec) => {
                 let mut pos = 0;
-                while pos < data.len() {
-                    match dec.write(&data[pos..]) {
+                while let Some(rest) = data.get(pos..).filter(|r| !r.is_empty()) {
+                    let piece = rest.get(..WRITE_BYTES).unwrap_or(rest);
+                    let written = dec.write(piece);
+                    self.sink.take_bytes(dec.get_ref());
+                    dec.get_mut().clear();
+                    match written {
                         Ok(0) => {
-                            return Err(self.error(
-                                pos,
-                                io::Error::new(io::ErrorKind::InvalidData, "decoder stalled"),
-                            ));
+                            let stalled =
+                                io::Error::new(io::ErrorKind::InvalidData, "decoder stalled");
+                            return Err(DecodeError {
+                                offset: self.consumed + pos as u64,
+                                plain: self.sink.out.stats.plain_bytes,
+                                source: stalled,
+                            });
                         }
                         Ok(n) => pos += n,
-                        Err(e) => return Err(self.error(pos, e)),
+                        Err(source) => {
+                            return Err(DecodeError {
+                                offset: self.consumed + pos as u64,
+                                plain: self.sink.out.stats.plain_bytes,
+                                source,
+                            });
+                        }
                     }
                 }
                 self.consumed += data.len() as u64;
                 Ok(())
             }
-            Decode::Plain(sink) => {
-                sink.take_bytes(data);
+            Decode::Plain => {
+                self.sink.take_bytes(data);
                 self.consumed += data.len() as u64;
                 Ok(())
             }
@@ -174,26 +356,9 @@ impl ObjectPipeline {
         }
     }
 
-    fn error(&mut self, pos: usize, source: io::Error) -> DecodeError {
-        let plain = self.sink_mut().map_or(0, |s| s.stats.plain_bytes);
-        DecodeError {
-            offset: self.consumed + pos as u64,
-            plain,
-            source,
-        }
-    }
-
-    fn sink_mut(&mut self) -> Option<&mut Sink> {
-        match &mut self.decode {
-            Decode::Gzip(dec) => Some(dec.get_mut()),
-            Decode::Plain(sink) => Some(sink),
-            Decode::Start(_) | Decode::Finished => self.sink.as_mut(),
-        }
-    }
-
     /// A full batch, if one is ready.
     pub fn pop_ready(&mut self) -> Option<Vec<Event>> {
-        self.sink_mut()?.batcher.pop_ready()
+        self.sink.out.batcher.pop_ready()
     }
 
     /// Ends the object: checks the gzip trailer, flushes the last line and parses buffered SES
@@ -204,124 +369,197 @@ impl ObjectPipeline {
             self.start(is_gzip(&head));
             self.write(&head)?;
         }
-        let decode = std::mem::replace(&mut self.decode, Decode::Finished);
-        let mut sink = match decode {
-            Decode::Gzip(mut dec) => {
-                if let Err(e) = dec.try_finish() {
-                    let plain = dec.get_mut().stats.plain_bytes;
-                    self.decode = Decode::Gzip(dec);
-                    return Err(DecodeError {
-                        offset: self.consumed,
-                        plain,
-                        source: e,
-                    });
+        match &mut self.decode {
+            Decode::Threaded(g) => {
+                g.input = None;
+                while !g.done {
+                    take_plain(g, &mut self.sink, Some(Duration::from_secs(1)))?;
                 }
-                match dec.finish() {
-                    Ok(sink) => sink,
-                    Err(source) => {
-                        return Err(DecodeError {
-                            offset: self.consumed,
-                            plain: 0,
-                            source,
-                        });
-                    }
+                if let Some(thread) = g.thread.take() {
+                    let _ = thread.join();
                 }
             }
-            Decode::Plain(sink) => *sink,
-            Decode::Start(_) | Decode::Finished => match self.sink.take() {
-                Some(s) => s,
-                None => return Ok(()),
-            },
-        };
-        sink.finish();
-        self.sink = Some(sink);
+            Decode::Gzip(dec) => {
+                let finished = dec.try_finish();
+                self.sink.take_bytes(dec.get_ref());
+                dec.get_mut().clear();
+                if let Err(source) = finished {
+                    return Err(DecodeError {
+                        offset: self.consumed,
+                        plain: self.sink.out.stats.plain_bytes,
+                        source,
+                    });
+                }
+            }
+            Decode::Plain | Decode::Start(_) => {}
+            Decode::Finished => return Ok(()),
+        }
+        self.decode = Decode::Finished;
+        self.sink.finish();
         Ok(())
     }
 
     /// After [`ObjectPipeline::finish`]: the remaining batches, earliest first.
     pub fn pop_remaining(&mut self) -> Option<Vec<Event>> {
-        self.sink.as_mut()?.batcher.pop_any()
+        self.sink.out.batcher.pop_any()
     }
 
     /// Counts so far (complete after [`ObjectPipeline::finish`]).
     pub fn stats(&mut self) -> Stats {
-        let consumed = self.consumed;
-        let mut stats = self.sink_mut().map(|s| s.stats).unwrap_or_default();
-        stats.bytes = consumed;
+        let mut stats = self.sink.out.stats;
+        stats.bytes = self.consumed;
         stats
     }
 }
 
-impl Sink {
-    fn take_bytes(&mut self, mut data: &[u8]) {
-        self.stats.plain_bytes += data.len() as u64;
-        match &mut self.parse {
-            Parse::Ses(buf) | Parse::FirehoseErrors(buf) => {
-                buf.extend_from_slice(data);
-                return;
+/// Parses what the gunzip thread has decoded: everything queued, after waiting up to `wait`
+/// for the first chunk when given.
+fn take_plain(g: &mut Gunzip, sink: &mut Sink, wait: Option<Duration>) -> Result<(), DecodeError> {
+    let mut first = match wait {
+        Some(wait) => match g.output.recv_timeout(wait) {
+            Ok(plain) => Some(plain),
+            Err(mpsc::RecvTimeoutError::Timeout) => return Ok(()),
+            Err(mpsc::RecvTimeoutError::Disconnected) => return gone(g),
+        },
+        None => None,
+    };
+    loop {
+        let plain = match first.take() {
+            Some(plain) => plain,
+            None => match g.output.try_recv() {
+                Ok(plain) => plain,
+                Err(mpsc::TryRecvError::Empty) => return Ok(()),
+                Err(mpsc::TryRecvError::Disconnected) => return gone(g),
+            },
+        };
+        match plain {
+            Plain::Bytes(bytes) => sink.take_bytes(&bytes),
+            Plain::Failed(e) => {
+                g.done = true;
+                g.input = None;
+                return Err(e);
             }
-            Parse::Lines(_) => {}
+            Plain::Done => {
+                g.done = true;
+                return Ok(());
+            }
         }
-        while !data.is_empty() {
-            match memchr(b'\n', data) {
+    }
+}
+
+/// The gunzip thread ended without a word (it panicked): an error, not a hang.
+fn gone(g: &mut Gunzip) -> Result<(), DecodeError> {
+    if g.done {
+        return Ok(());
+    }
+    g.done = true;
+    g.input = None;
+    Err(DecodeError {
+        offset: 0,
+        plain: 0,
+        source: io::Error::other("gunzip thread stopped"),
+    })
+}
+
+impl Sink {
+    /// Takes decoded bytes: whole lines are handled straight from `data`; only a line split
+    /// between two calls is copied (into `line`).
+    fn take_bytes(&mut self, data: &[u8]) {
+        self.out.stats.plain_bytes += data.len() as u64;
+        if let Parse::Ses(buf) | Parse::FirehoseErrors(buf) = &mut self.out.parse {
+            buf.extend_from_slice(data);
+            return;
+        }
+        let mut rest = data;
+        if self.line_len > 0 {
+            match memchr(b'\n', rest) {
                 Some(i) => {
-                    self.append(&data[..i]);
+                    self.append(rest.get(..i).unwrap_or_default());
                     self.end_line();
-                    data = &data[i + 1..];
+                    rest = rest.get(i + 1..).unwrap_or_default();
                 }
                 None => {
-                    self.append(data);
-                    break;
+                    self.append(rest);
+                    return;
                 }
             }
         }
+        let mut start = 0;
+        for end in memchr_iter(b'\n', rest) {
+            let line = rest.get(start..end).unwrap_or_default();
+            start = end + 1;
+            match line.get(..MAX_LINE_BYTES) {
+                Some(cut) if line.len() > MAX_LINE_BYTES => {
+                    self.out.line(cut, Some(line.len() as u64));
+                }
+                _ => self.out.line(line, None),
+            }
+        }
+        self.append(rest.get(start..).unwrap_or_default());
     }
 
     fn append(&mut self, part: &[u8]) {
         self.line_len += part.len() as u64;
         let room = MAX_LINE_BYTES.saturating_sub(self.line.len());
-        self.line.extend_from_slice(&part[..part.len().min(room)]);
+        self.line
+            .extend_from_slice(part.get(..part.len().min(room)).unwrap_or_default());
     }
 
     fn end_line(&mut self) {
-        let Sink {
+        let over = (self.line_len > self.line.len() as u64).then_some(self.line_len);
+        self.out.line(&self.line, over);
+        self.line.clear();
+        self.line_len = 0;
+    }
+
+    fn finish(&mut self) {
+        if self.line_len > 0 {
+            self.end_line();
+        }
+        self.out.finish();
+    }
+}
+
+impl Lines {
+    /// One line without its `\n`; `over` is its full length when it was cut to
+    /// [`MAX_LINE_BYTES`].
+    fn line(&mut self, line: &[u8], over: Option<u64>) {
+        let Lines {
             parse,
-            line,
-            line_len,
             batcher,
             stats,
             fallback_ms,
             max_event,
         } = self;
-        let over = (*line_len > line.len() as u64).then_some(*line_len);
-        if let Parse::Lines(parser) = parse {
-            parser.push_line(line, &mut |mut record| {
-                if let Some(len) = over {
-                    mark_cut(&mut record, len);
-                }
-                push_record(record, batcher, stats, *fallback_ms, *max_event);
-            });
+        match parse {
+            Parse::Alb(alb) => {
+                alb.line(line, over, batcher, stats, *fallback_ms, *max_event);
+            }
+            Parse::Lines(parser) => {
+                parser.push_line(line, &mut |mut record| {
+                    if let Some(len) = over {
+                        mark_cut(&mut record, len);
+                    }
+                    push_record(record, batcher, stats, *fallback_ms, *max_event);
+                });
+            }
+            Parse::Ses(_) | Parse::FirehoseErrors(_) => {}
         }
-        line.clear();
-        *line_len = 0;
     }
 
     fn finish(&mut self) {
-        if !self.line.is_empty() || self.line_len > 0 {
-            self.end_line();
-        }
-        let Sink {
+        let Lines {
             parse,
             batcher,
             stats,
             fallback_ms,
             max_event,
-            ..
         } = self;
         let parse = std::mem::replace(parse, Parse::Ses(Vec::new()));
         let lines;
         let mut emit = |record| push_record(record, batcher, stats, *fallback_ms, *max_event);
         match parse {
+            Parse::Alb(alb) => lines = alb.lines,
             Parse::Lines(parser) => {
                 lines = parser.finish(&mut emit).lines;
             }
@@ -340,19 +578,62 @@ impl Sink {
     }
 }
 
-impl Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.take_bytes(buf);
-        Ok(buf.len())
+impl AlbLines {
+    /// As `ObjectParser::push_line` for ALB, but without building a [`Record`] for a good
+    /// line.
+    fn line(
+        &mut self,
+        line: &[u8],
+        over: Option<u64>,
+        batcher: &mut Batcher,
+        stats: &mut Stats,
+        fallback_ms: i64,
+        max_event: usize,
+    ) {
+        self.line_no = self.line_no.saturating_add(1);
+        let line = trim_line_end(line);
+        if line.is_empty() {
+            return;
+        }
+        self.lines += 1;
+        let text = String::from_utf8_lossy(line);
+        if alb::is_control_line(&text) {
+            return;
+        }
+        let entry = match alb::parse_line(&text) {
+            Ok(entry) => entry,
+            Err(e) => {
+                let record = bad_record(SourceKind::Alb, &e.to_string(), &text, self.line_no);
+                let mut record = record;
+                if let Some(len) = over {
+                    mark_cut(&mut record, len);
+                }
+                return push_record(record, batcher, stats, fallback_ms, max_event);
+            }
+        };
+        if over.is_none() {
+            // The JSON is a little longer than the line; room for it up front saves regrowing.
+            let mut json = Vec::with_capacity(text.len() + text.len() / 8 + 64);
+            entry.write_record_json(&mut json);
+            if json.len() <= max_event {
+                let event = Event {
+                    timestamp: encode::us_to_ms(entry.record_time()),
+                    message: String::from_utf8(json)
+                        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+                };
+                stats.records += 1;
+                stats.encoded_bytes += event.cost() as u64;
+                batcher.push(event);
+                return;
+            }
+        }
+        // Too long for one event (or cut already): the record path knows how to cut it.
+        let mut record = Record::Alb(entry.to_record());
+        if let Some(len) = over {
+            mark_cut(&mut record, len);
+        }
+        push_record(record, batcher, stats, fallback_ms, max_event);
     }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
-    haystack.iter().position(|b| *b == needle)
 }
 
 /// A line over [`MAX_LINE_BYTES`] was cut before parsing: say so in the record.
@@ -452,6 +733,34 @@ mod tests {
         let (members, _) = run_in_memory(alb(), &multi, 0).unwrap();
         assert_eq!(messages(&plain), messages(&zipped));
         assert_eq!(messages(&plain), messages(&members));
+    }
+
+    #[test]
+    fn alb_fast_path_equals_the_record_path() {
+        let mut text = format!("{ALB}\n");
+        crate::sample::alb_lines(&mut text, 300, 1_795_310_100_000, 3);
+        text.push_str(
+            "\r\nnot an alb line\nEnable AccessLog for ELB: app/x/y at 2025-05-30T16:47:00.781Z\n",
+        );
+        let (batches, stats) = run_in_memory(alb(), &gz(text.as_bytes()), 5).unwrap();
+        let (records, counts) = logdesk_core::source::parse_bytes(
+            SourceKind::Alb,
+            ParseOptions::default(),
+            text.as_bytes(),
+        )
+        .unwrap();
+        let mut want: Vec<Event> = records
+            .into_iter()
+            .map(|r| encode::encode(r, 5, DEFAULT_MAX).event)
+            .collect();
+        want.sort_by_key(|e| e.timestamp);
+        let got: Vec<Event> = batches.into_iter().flatten().collect();
+        assert_eq!(got, want);
+        assert_eq!(
+            (stats.lines, stats.records, stats.bad),
+            (counts.lines, counts.records, counts.bad)
+        );
+        assert_eq!(stats.bad, 2);
     }
 
     #[test]

@@ -224,10 +224,16 @@ async fn slow_pages_and_a_tiny_budget_give_partial_pages_that_lose_nothing() {
         let app = app(source(&rule, Retry::default()), 40);
         let (ids, requests, partials) = follow(&app, limit).await;
         every_event_once(&ids, 400);
-        assert!(
-            partials >= 3,
-            "limit {limit}: {partials} partial of {requests}"
-        );
+        // 25 pages of at least 15 ms each cannot fit one 40 ms budget, whatever the machine's
+        // speed. With limit 37 a page of results may fill before the budget runs out (3 pages
+        // take 45 ms at the least, but the budget is checked before each call), so only
+        // "nothing lost" holds there.
+        if limit == 1000 {
+            assert!(
+                partials >= 3,
+                "limit {limit}: {partials} partial of {requests}"
+            );
+        }
     }
 }
 

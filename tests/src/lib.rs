@@ -34,32 +34,40 @@ pub fn venv_python() -> PathBuf {
 /// requirements file was installed already. Safe to call from many test processes at once
 /// (a file lock serialises the install).
 pub fn ensure_venv() -> io::Result<PathBuf> {
-    let root = project_root();
-    let requirements = root.join("tests").join("requirements.txt");
-    let wanted = fs::read_to_string(&requirements)?;
-    let venv = venv_dir();
+    let requirements = project_root().join("tests").join("requirements.txt");
+    install_requirements(&venv_dir(), &requirements, "the local AWS emulator")?;
+    Ok(venv_python())
+}
+
+/// Creates the virtualenv `venv` (with `$LOGDESK_PYTHON`, default `python3`) and installs the
+/// pinned `requirements` file into it, unless that exact file was installed already (a copy of
+/// it is kept in the venv as the stamp). A file lock under `target/` serialises concurrent
+/// installs into the same venv. `what` names the tools in the one line printed on install.
+pub fn install_requirements(venv: &Path, requirements: &Path, what: &str) -> io::Result<()> {
+    let wanted = fs::read_to_string(requirements)?;
     let stamp = venv.join("logdesk-requirements.txt");
-    if fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
-        return Ok(venv_python());
+    let installed = || fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str());
+    if installed() {
+        return Ok(());
     }
-    fs::create_dir_all(root.join("target"))?;
+    let target = project_root().join("target");
+    fs::create_dir_all(&target)?;
+    let name = venv.file_name().unwrap_or_default().to_string_lossy();
     let lock = OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
-        .open(root.join("target").join(".venv.lock"))?;
+        .open(target.join(format!("{name}.lock")))?;
     lock.lock()?;
-    if fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
-        return Ok(venv_python());
+    if installed() {
+        return Ok(());
     }
-    eprintln!(
-        "logdesk: installing the local AWS emulator into {}",
-        venv.display()
-    );
-    if !venv_python().exists() {
-        run(Command::new(python3()).args(["-m", "venv"]).arg(&venv))?;
+    eprintln!("logdesk: installing {what} into {}", venv.display());
+    let python = venv.join("bin").join("python");
+    if !python.exists() {
+        run(Command::new(python3()).args(["-m", "venv"]).arg(venv))?;
     }
-    run(Command::new(venv_python())
+    run(Command::new(python)
         .args([
             "-m",
             "pip",
@@ -68,9 +76,9 @@ pub fn ensure_venv() -> io::Result<PathBuf> {
             "--disable-pip-version-check",
             "-r",
         ])
-        .arg(&requirements))?;
+        .arg(requirements))?;
     fs::write(&stamp, wanted)?;
-    Ok(venv_python())
+    Ok(())
 }
 
 fn python3() -> String {

@@ -82,26 +82,7 @@ fn run(cmd: &mut Command) -> Result {
 /// installed already.
 pub fn ensure_venv() -> Result {
     let requirements = project_root().join("deploy").join("requirements.txt");
-    let wanted = fs::read_to_string(&requirements)?;
-    let stamp = venv().join("logdesk-requirements.txt");
-    if fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
-        return Ok(());
-    }
-    if !venv_bin("python").exists() {
-        let python = std::env::var("LOGDESK_PYTHON").unwrap_or_else(|_| "python3".into());
-        run(Command::new(python).args(["-m", "venv"]).arg(venv()))?;
-    }
-    run(Command::new(venv_bin("python"))
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "-r",
-        ])
-        .arg(&requirements))?;
-    fs::write(&stamp, wanted)?;
+    logdesk_e2e::install_requirements(&venv(), &requirements, "the deploy tools")?;
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use axum::extract::{RawQuery, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use logdesk_core::Record;
 use logdesk_core::nginx::LogFormat;
 use logdesk_core::record::RequestRecord;
@@ -175,6 +175,22 @@ impl RequestFilter {
     pub fn nginx_pattern(&self) -> Option<String> {
         self.ip.as_deref().and_then(pattern::term)
     }
+
+    /// The first read of `group` over the range of `c`, narrowed by this filter's pattern for
+    /// that kind of group (raw nginx lines or load-balancer records).
+    pub fn fetch_request(&self, c: &Common, group: String, nginx: bool) -> FetchRequest {
+        FetchRequest {
+            group,
+            start_ms: c.from_ms(),
+            end_ms: c.to_ms(),
+            pattern: if nginx {
+                self.nginx_pattern()
+            } else {
+                self.lb_pattern()
+            },
+            next: None,
+        }
+    }
 }
 
 /// Reads the `source` parameter.
@@ -326,17 +342,7 @@ pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<R
     let limits = st.limits();
     let mut reads = Vec::new();
     for (g, (group, nginx)) in groups(&st, source).into_iter().enumerate() {
-        let req = FetchRequest {
-            group,
-            start_ms: c.from_ms(),
-            end_ms: c.to_ms(),
-            pattern: if nginx {
-                filter.nginx_pattern()
-            } else {
-                filter.lb_pattern()
-            },
-            next: None,
-        };
+        let req = filter.fetch_request(&c, group, nginx);
         let formats = &st.config.nginx_formats;
         let (from, to) = (c.from, c.to);
         let read = read_group(
@@ -408,17 +414,13 @@ pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<R
             merged.partial,
         ));
     }
-    Ok(axum::Json(ListResponse {
-        engine: st.source.engine(),
-        partial: merged.partial,
-        from: c.time(c.from),
-        to: c.time(c.to),
-        tz: c.tz_name.clone(),
-        count: rows.len(),
-        next_cursor: next,
+    Ok(ListResponse::json(
+        st.source.engine(),
+        &c,
         rows,
-    })
-    .into_response())
+        next,
+        merged.partial,
+    ))
 }
 
 /// Links rows of different sources that carry the same trace id.

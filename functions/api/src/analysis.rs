@@ -16,7 +16,6 @@ use crate::insights::{self, Backoff, num};
 use crate::light::{self, Scratch};
 use crate::params::{self, Common, Format, Params};
 use crate::scan::read_group;
-use crate::source::FetchRequest;
 use crate::{AppState, now_us};
 
 /// `engine=auto` uses Logs Insights for ranges at least this long (µs): six hours.
@@ -37,17 +36,7 @@ async fn for_each_request(
     let limits = st.limits();
     let mut partial = false;
     for (g, (group, nginx)) in groups(st, source).into_iter().enumerate() {
-        let req = FetchRequest {
-            group,
-            start_ms: c.from_ms(),
-            end_ms: c.to_ms(),
-            pattern: if nginx {
-                filter.nginx_pattern()
-            } else {
-                filter.lb_pattern()
-            },
-            next: None,
-        };
+        let req = filter.fetch_request(c, group, nginx);
         let formats = &st.config.nginx_formats;
         let mut scratch = Scratch::new();
         let read = read_group(&*st.source, req, g as u8, None, None, limits, |e| {
@@ -517,15 +506,5 @@ pub async fn visits(
             partial,
         ));
     }
-    Ok(axum::Json(crate::ListResponse {
-        engine,
-        partial,
-        from: c.time(c.from),
-        to: c.time(c.to),
-        tz: c.tz_name.clone(),
-        count: rows.len(),
-        next_cursor: next,
-        rows,
-    })
-    .into_response())
+    Ok(crate::ListResponse::json(engine, &c, rows, next, partial))
 }

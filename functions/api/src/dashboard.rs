@@ -128,7 +128,7 @@ fn serve(path: &str, headers: &HeaderMap) -> Response {
     let mut resp = if not_modified {
         StatusCode::NOT_MODIFIED.into_response()
     } else if use_gzip {
-        let mut r = prep.gzip.clone().into_response();
+        let mut r = prep.gzip.as_slice().into_response();
         r.headers_mut()
             .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
         r

@@ -169,3 +169,27 @@ pub struct ListResponse<T: Serialize> {
     /// The rows.
     pub rows: Vec<T>,
 }
+
+impl<T: Serialize> ListResponse<T> {
+    /// A page of `rows` over the range and zone of `c`, as a JSON response.
+    pub fn json(
+        engine: &'static str,
+        c: &params::Common,
+        rows: Vec<T>,
+        next_cursor: Option<String>,
+        partial: bool,
+    ) -> axum::response::Response {
+        use axum::response::IntoResponse as _;
+        axum::Json(ListResponse {
+            engine,
+            partial,
+            from: c.time(c.from),
+            to: c.time(c.to),
+            tz: c.tz_name.clone(),
+            count: rows.len(),
+            next_cursor,
+            rows,
+        })
+        .into_response()
+    }
+}

@@ -372,17 +372,13 @@ fn respond_mail_rows(
             partial,
         ));
     }
-    Ok(axum::Json(ListResponse {
-        engine: st.source.engine(),
-        partial,
-        from: c.time(c.from),
-        to: c.time(c.to),
-        tz: c.tz_name.clone(),
-        count: rows.len(),
-        next_cursor: next,
+    Ok(ListResponse::json(
+        st.source.engine(),
+        c,
         rows,
-    })
-    .into_response())
+        next,
+        partial,
+    ))
 }
 
 /// One recipient's events in a timeline.

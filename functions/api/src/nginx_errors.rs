@@ -1,7 +1,7 @@
 //! Errors: nginx error-log entries by level and text.
 
 use axum::extract::{RawQuery, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use logdesk_core::Record;
 use logdesk_core::nginx_error;
 use logdesk_core::record::ErrorRecord;
@@ -170,15 +170,11 @@ pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<R
             merged.partial,
         ));
     }
-    Ok(axum::Json(ListResponse {
-        engine: st.source.engine(),
-        partial: merged.partial,
-        from: c.time(c.from),
-        to: c.time(c.to),
-        tz: c.tz_name.clone(),
-        count: rows.len(),
-        next_cursor: next,
+    Ok(ListResponse::json(
+        st.source.engine(),
+        &c,
         rows,
-    })
-    .into_response())
+        next,
+        merged.partial,
+    ))
 }

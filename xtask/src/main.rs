@@ -74,11 +74,15 @@ fn cargo(args: &[&str]) -> Result {
 }
 
 /// Every test of the workspace, unit and end to end, after installing the emulator.
+/// What `cargo xtask test` builds and runs, and what the demo builds (the same build).
+const TEST_TARGETS: [&str; 4] = ["--workspace", "--lib", "--bins", "--tests"];
+
 fn test(extra: &[String]) -> Result {
     ensure_venv()?;
     // Benchmarks are compiled by clippy --all-targets and run by `cargo xtask bench`; running
     // them here in a debug build would only cost minutes.
-    let mut args = vec!["test", "--workspace", "--lib", "--bins", "--tests"];
+    let mut args = vec!["test"];
+    args.extend(TEST_TARGETS);
     args.extend(extra.iter().map(String::as_str));
     cargo(&args)?;
     // Doc tests are not part of the targets above.
@@ -139,20 +143,14 @@ fn emulator() -> Result {
 /// The local demo: builds the function binaries and the demo once, then replaces this process
 /// with `logdesk-demo` (so Ctrl-C and SIGTERM reach it directly; it stops the emulator and the
 /// API it started). See `demo/src/lib.rs`.
+///
+/// The build is the one `cargo xtask test` makes (every package, binaries and tests): the
+/// tests' dev-dependencies turn on features of the AWS SDK crates (`test-util`), and building
+/// the binaries without them would compile those crates a second time.
 fn demo(rest: &[String]) -> Result {
-    cargo(&[
-        "build",
-        "--quiet",
-        "--package",
-        "logdesk-demo",
-        "--package",
-        "logdesk-ingest",
-        "--package",
-        "logdesk-notify",
-        "--package",
-        "logdesk-api",
-        "--bins",
-    ])?;
+    let mut args = vec!["build"];
+    args.extend(TEST_TARGETS);
+    cargo(&args)?;
     // The emulator stops itself after an hour unless told otherwise; the demo runs until
     // Ctrl-C.
     let mut cmd = Command::new(target_dir().join("debug").join("logdesk-demo"));

@@ -215,62 +215,116 @@ pub fn is_control_line(line: &str) -> bool {
         .is_some_and(|(kind, tail)| kind.ends_with("Log") && tail.starts_with("for ELB"))
 }
 
+/// The names of the fields ALB defines (1–33), as `reference/alb.md` gives them.
+const FIELD_NAMES: [&str; 33] = [
+    "type",
+    "time",
+    "elb",
+    "client:port",
+    "target:port",
+    "request_processing_time",
+    "target_processing_time",
+    "response_processing_time",
+    "elb_status_code",
+    "target_status_code",
+    "received_bytes",
+    "sent_bytes",
+    "request",
+    "user_agent",
+    "ssl_cipher",
+    "ssl_protocol",
+    "target_group_arn",
+    "trace_id",
+    "domain_name",
+    "chosen_cert_arn",
+    "matched_rule_priority",
+    "request_creation_time",
+    "actions_executed",
+    "redirect_url",
+    "error_reason",
+    "target:port_list",
+    "target_status_code_list",
+    "classification",
+    "classification_reason",
+    "conn_trace_id",
+    "transformed_host",
+    "transformed_uri",
+    "request_transform_status",
+];
+
 /// Parses one ALB access log line (a trailing `\r\n` or `\n` is ignored).
 pub fn parse_line(line: &str) -> Result<AlbEntry<'_>, ParseError> {
+    parse(line)
+}
+
+/// Parses one ALB access log line and appends the compact JSON of its record to `out`
+/// ([`AlbEntry::write_record_json`]); returns the record's time ([`AlbEntry::record_time`]).
+/// On an error nothing is written.
+///
+/// The same as [`parse_line`] then `write_record_json`, but the entry (some 700 bytes) is
+/// written from where it was parsed instead of being moved out through a `Result`: what the
+/// ingest does for every line.
+pub fn line_to_json(line: &str, out: &mut Vec<u8>) -> Result<i64, ParseError> {
+    let entry = parse(line)?;
+    entry.write_record_json(out);
+    Ok(entry.record_time())
+}
+
+#[inline(always)]
+fn parse(line: &str) -> Result<AlbEntry<'_>, ParseError> {
     let mut f = Tokens::new(line);
     if f.is_empty() {
         return Err(ParseError::Empty);
     }
-    let kind = f.required("type")?.text;
-    let time = f.required("time")?.time("time")?;
-    let elb = f.required("elb")?.text;
-    let client = f.required("client:port")?.endpoint("client:port")?;
-    let target = f.required("target:port")?.endpoint("target:port")?;
-    let request_processing_time = f
-        .required("request_processing_time")?
-        .seconds("request_processing_time")?;
-    let target_processing_time = f
-        .required("target_processing_time")?
-        .seconds("target_processing_time")?;
-    let response_processing_time = f
-        .required("response_processing_time")?
-        .seconds("response_processing_time")?;
-    let elb_status_code = f.required("elb_status_code")?.status("elb_status_code")?;
-    let target_status_code = f
-        .required("target_status_code")?
-        .status("target_status_code")?;
-    let received_bytes = f.required("received_bytes")?.count("received_bytes")?;
-    let sent_bytes = f.required("sent_bytes")?.count("sent_bytes")?;
-    let request = f.required("request")?;
+    // All the defined fields are split off in one loop first (the hot part of parsing); each
+    // is then read in order, so that errors come out as a field-by-field reader would give
+    // them: an invalid value before a missing or unterminated field is reported first.
+    let mut fields = Fields::new(&FIELD_NAMES);
+    f.fill(&mut fields);
+    let req = |i: usize| fields.required(i);
+    let opt = |i: usize| fields.optional(i);
+    let kind = req(0)?.text;
+    let time = req(1)?.time("time")?;
+    let elb = req(2)?.text;
+    let client = req(3)?.endpoint("client:port")?;
+    let target = req(4)?.endpoint("target:port")?;
+    let request_processing_time = req(5)?.seconds("request_processing_time")?;
+    let target_processing_time = req(6)?.seconds("target_processing_time")?;
+    let response_processing_time = req(7)?.seconds("response_processing_time")?;
+    let elb_status_code = req(8)?.status("elb_status_code")?;
+    let target_status_code = req(9)?.status("target_status_code")?;
+    let received_bytes = req(10)?.count("received_bytes")?;
+    let sent_bytes = req(11)?.count("sent_bytes")?;
+    let request = req(12)?;
     let request = Request::split_with(request.text, request.quoted);
-    let user_agent = f.required("user_agent")?.string();
-    let ssl_cipher = f.required("ssl_cipher")?.value();
-    let ssl_protocol = f.required("ssl_protocol")?.value();
-    let target_group_arn = f.required("target_group_arn")?.value();
-    let trace_id = f.required("trace_id")?.string();
+    let user_agent = req(13)?.string();
+    let ssl_cipher = req(14)?.value();
+    let ssl_protocol = req(15)?.value();
+    let target_group_arn = req(16)?.value();
+    let trace_id = req(17)?.string();
     // Everything after trace_id was added later (2019, 2020, 2024, 2025): a line may end at
-    // any of these, and `next` keeps returning `None` once it has.
-    let domain_name = f.next("domain_name")?.and_then(Field::string);
-    let chosen_cert_arn = f.next("chosen_cert_arn")?.and_then(Field::string);
-    let matched_rule_priority = match f.next("matched_rule_priority")? {
+    // any of these, and they are `None` once it has.
+    let domain_name = opt(18)?.and_then(Field::string);
+    let chosen_cert_arn = opt(19)?.and_then(Field::string);
+    let matched_rule_priority = match opt(20)? {
         Some(field) => field.integer("matched_rule_priority")?,
         None => None,
     };
-    let request_creation_time = match f.next("request_creation_time")? {
+    let request_creation_time = match opt(21)? {
         Some(field) if field.value().is_some() => Some(field.time("request_creation_time")?),
         _ => None,
     };
-    let actions_executed = f.next("actions_executed")?.and_then(Field::string);
-    let redirect_url = f.next("redirect_url")?.and_then(Field::string);
-    let error_reason = f.next("error_reason")?.and_then(Field::string);
-    let target_port_list = f.next("target:port_list")?.and_then(Field::string);
-    let target_status_code_list = f.next("target_status_code_list")?.and_then(Field::string);
-    let classification = f.next("classification")?.and_then(Field::string);
-    let classification_reason = f.next("classification_reason")?.and_then(Field::string);
-    let conn_trace_id = f.next("conn_trace_id")?.and_then(Field::value);
-    let transformed_host = f.next("transformed_host")?.and_then(Field::string);
-    let transformed_uri = f.next("transformed_uri")?.and_then(Field::string);
-    let request_transform_status = f.next("request_transform_status")?.and_then(Field::string);
+    let actions_executed = opt(22)?.and_then(Field::string);
+    let redirect_url = opt(23)?.and_then(Field::string);
+    let error_reason = opt(24)?.and_then(Field::string);
+    let target_port_list = opt(25)?.and_then(Field::string);
+    let target_status_code_list = opt(26)?.and_then(Field::string);
+    let classification = opt(27)?.and_then(Field::string);
+    let classification_reason = opt(28)?.and_then(Field::string);
+    let conn_trace_id = opt(29)?.and_then(Field::value);
+    let transformed_host = opt(30)?.and_then(Field::string);
+    let transformed_uri = opt(31)?.and_then(Field::string);
+    let request_transform_status = opt(32)?.and_then(Field::string);
     let mut extra = Vec::new();
     while let Some(field) = f.next("extra")? {
         extra.push(field.decoded());
@@ -815,6 +869,76 @@ impl<'a> Tokens<'a> {
                     quoted: backslash,
                 }));
             }
+        }
+    }
+}
+
+/// The fields a [`Tokens::fill`] call split off, with how the split ended.
+pub(crate) struct Fields<'a, const N: usize> {
+    fields: [Field<'a>; N],
+    /// How many fields the line had (at most `N`).
+    found: usize,
+    /// The field at `found` was opened with a quote and never closed.
+    unterminated: bool,
+    names: &'a [&'static str; N],
+}
+
+impl<'a, const N: usize> Fields<'a, N> {
+    /// No fields yet; `names` name them in errors.
+    pub(crate) fn new(names: &'a [&'static str; N]) -> Fields<'a, N> {
+        Fields {
+            fields: [Field {
+                text: "",
+                quoted: false,
+            }; N],
+            found: 0,
+            unterminated: false,
+            names,
+        }
+    }
+
+    /// Field `i`; `MissingField` (or `Unterminated`) when the line ended before it.
+    #[inline]
+    pub(crate) fn required(&self, i: usize) -> Result<Field<'a>, ParseError> {
+        self.optional(i)?
+            .ok_or_else(|| ParseError::MissingField(self.name(i)))
+    }
+
+    /// Field `i`, `None` when the line ended before it; `Unterminated` for the field whose
+    /// quote was never closed.
+    #[inline]
+    pub(crate) fn optional(&self, i: usize) -> Result<Option<Field<'a>>, ParseError> {
+        if i < self.found {
+            Ok(self.fields.get(i).copied())
+        } else if i == self.found && self.unterminated {
+            Err(ParseError::Unterminated(self.name(i)))
+        } else {
+            Ok(None)
+        }
+    }
+
+    fn name(&self, i: usize) -> &'static str {
+        self.names.get(i).copied().unwrap_or("extra")
+    }
+}
+
+impl<'a> Tokens<'a> {
+    /// Splits off the next fields into `into` (as many as it holds, fewer if the line ends),
+    /// in one loop; reading them through [`Fields`] gives what as many calls of
+    /// [`Tokens::next`] would, error for error.
+    pub(crate) fn fill<const N: usize>(&mut self, into: &mut Fields<'a, N>) {
+        into.found = 0;
+        into.unterminated = false;
+        for slot in into.fields.iter_mut() {
+            match self.next("") {
+                Ok(Some(field)) => *slot = field,
+                Ok(None) => return,
+                Err(_) => {
+                    into.unterminated = true;
+                    return;
+                }
+            }
+            into.found += 1;
         }
     }
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 use flate2::write::MultiGzDecoder;
 use logdesk_core::input::{GZIP_MAGIC, is_gzip, trim_line_end};
 use logdesk_core::source::{ObjectParser, ParseOptions, SourceKind, bad_record};
-use logdesk_core::{Record, alb, ses};
+use logdesk_core::{ParseError, Record, alb, ses};
 use memchr::{memchr, memchr_iter};
 
 use crate::batch::{Batcher, Event};
@@ -600,39 +600,50 @@ impl AlbLines {
         if alb::is_control_line(&text) {
             return;
         }
-        let entry = match alb::parse_line(&text) {
-            Ok(entry) => entry,
-            Err(e) => {
-                let record = bad_record(SourceKind::Alb, &e.to_string(), &text, self.line_no);
-                let mut record = record;
-                if let Some(len) = over {
-                    mark_cut(&mut record, len);
-                }
-                return push_record(record, batcher, stats, fallback_ms, max_event);
-            }
-        };
         if over.is_none() {
             // The JSON is a little longer than the line; room for it up front saves regrowing.
             let mut json = Vec::with_capacity(text.len() + text.len() / 8 + 64);
-            entry.write_record_json(&mut json);
-            if json.len() <= max_event {
-                let event = Event {
-                    timestamp: encode::us_to_ms(entry.record_time()),
-                    message: String::from_utf8(json)
-                        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
-                };
-                stats.records += 1;
-                stats.encoded_bytes += event.cost() as u64;
-                batcher.push(event);
-                return;
+            match alb::line_to_json(&text, &mut json) {
+                Ok(time) if json.len() <= max_event => {
+                    let event = Event {
+                        timestamp: encode::us_to_ms(time),
+                        message: String::from_utf8(json)
+                            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+                    };
+                    stats.records += 1;
+                    stats.encoded_bytes += event.cost() as u64;
+                    batcher.push(event);
+                    return;
+                }
+                // Too long for one event: the record path below knows how to cut it.
+                Ok(_) => {}
+                Err(e) => {
+                    let record = self.bad(&e, &text, None);
+                    return push_record(record, batcher, stats, fallback_ms, max_event);
+                }
             }
         }
-        // Too long for one event (or cut already): the record path knows how to cut it.
+        let entry = match alb::parse_line(&text) {
+            Ok(entry) => entry,
+            Err(e) => {
+                let record = self.bad(&e, &text, over);
+                return push_record(record, batcher, stats, fallback_ms, max_event);
+            }
+        };
         let mut record = Record::Alb(entry.to_record());
         if let Some(len) = over {
             mark_cut(&mut record, len);
         }
         push_record(record, batcher, stats, fallback_ms, max_event);
+    }
+
+    /// The record of a line that does not parse: kept raw, marked bad.
+    fn bad(&self, e: &ParseError, text: &str, over: Option<u64>) -> Record {
+        let mut record = bad_record(SourceKind::Alb, &e.to_string(), text, self.line_no);
+        if let Some(len) = over {
+            mark_cut(&mut record, len);
+        }
+        record
     }
 }
 

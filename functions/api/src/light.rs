@@ -21,7 +21,7 @@ use crate::source::LogEvent;
 /// The keys of a request record ([`RequestRecord`]) that filters, stats and visits read, borrowed
 /// from the message. A string with an escape cannot be borrowed; such a message (rare: a quote or
 /// a backslash in a user agent) is read through the full record instead.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 struct View<'a> {
     k: &'a str,
     t: i64,
@@ -53,6 +53,252 @@ struct View<'a> {
     tr: Option<&'a str>,
     #[serde(borrow, default)]
     cid: Option<&'a str>,
+}
+
+/// A value of the compact JSON [`fast_view`] reads.
+enum Value<'a> {
+    Str(&'a str),
+    Num(&'a str),
+    Null,
+    Bool,
+}
+
+/// Reads the [`View`] straight from the compact JSON the ingest writes (`{"k":"alb","t":…}`: no
+/// white space, strings without escapes, numbers, `null`, booleans), or `None` for anything
+/// else, which then goes to serde_json. It gives what serde_json gives for every message it
+/// accepts (a property test compares the two); it exists because a stats request reads every
+/// record of its range and serde_json's general parser was most of that request's time.
+fn fast_view(message: &str) -> Option<View<'_>> {
+    const K: u32 = 1;
+    const T: u32 = 1 << 1;
+    let b = message.as_bytes();
+    // Control characters are invalid inside JSON strings ([`string_at`] refuses them) and
+    // anywhere else (no branch below accepts one).
+    if b.first() != Some(&b'{') {
+        return None;
+    }
+    let mut v = View::default();
+    let mut seen = 0u32;
+    let mut i = 1;
+    loop {
+        let (key, next) = string_at(message, i)?;
+        i = next;
+        if b.get(i) != Some(&b':') {
+            return None;
+        }
+        i += 1;
+        let value = match b.get(i)? {
+            b'"' => {
+                let (text, next) = string_at(message, i)?;
+                i = next;
+                Value::Str(text)
+            }
+            b'-' | b'0'..=b'9' => {
+                let end = number_end(b, i)?;
+                let text = message.get(i..end)?;
+                i = end;
+                Value::Num(text)
+            }
+            _ => {
+                let rest = b.get(i..)?;
+                let (word, value) = if rest.starts_with(b"null") {
+                    (4, Value::Null)
+                } else if rest.starts_with(b"true") {
+                    (4, Value::Bool)
+                } else if rest.starts_with(b"false") {
+                    (5, Value::Bool)
+                } else {
+                    // Arrays and objects (`x`, extra fields): left to serde_json.
+                    return None;
+                };
+                i += word;
+                value
+            }
+        };
+        let bit = match key {
+            "k" => K,
+            "t" => T,
+            "ip" => 1 << 2,
+            "h" => 1 << 3,
+            "m" => 1 << 4,
+            "u" => 1 << 5,
+            "rq" => 1 << 6,
+            "s" => 1 << 7,
+            "ts" => 1 << 8,
+            "ua" => 1 << 9,
+            "d" => 1 << 10,
+            "dq" => 1 << 11,
+            "dt" => 1 << 12,
+            "dr" => 1 << 13,
+            "tr" => 1 << 14,
+            "cid" => 1 << 15,
+            _ => 0,
+        };
+        if bit != 0 {
+            // serde rejects a field given twice.
+            if seen & bit != 0 {
+                return None;
+            }
+            seen |= bit;
+            match key {
+                "k" => v.k = text(value)?,
+                "t" => v.t = integer(value)?,
+                "ip" => v.ip = opt_text(value)?,
+                "h" => v.h = opt_text(value)?,
+                "m" => v.m = opt_text(value)?,
+                "u" => v.u = opt_text(value)?,
+                "rq" => v.rq = opt_text(value)?,
+                "s" => v.s = opt_status(value)?,
+                "ts" => v.ts = opt_status(value)?,
+                "ua" => v.ua = opt_text(value)?,
+                "d" => v.d = opt_float(value)?,
+                "dq" => v.dq = opt_float(value)?,
+                "dt" => v.dt = opt_float(value)?,
+                "dr" => v.dr = opt_float(value)?,
+                "tr" => v.tr = opt_text(value)?,
+                _ => v.cid = opt_text(value)?,
+            }
+        }
+        match b.get(i)? {
+            b',' => i += 1,
+            b'}' if i + 1 == b.len() => break,
+            _ => return None,
+        }
+    }
+    (seen & (K | T) == K | T).then_some(v)
+}
+
+/// The string starting with the quote at `i` and the index after its closing quote; `None`
+/// when it has an escape or a control character (serde_json refuses those raw).
+fn string_at(message: &str, i: usize) -> Option<(&str, usize)> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let b = message.as_bytes();
+    if b.get(i) != Some(&b'"') {
+        return None;
+    }
+    let start = i + 1;
+    let mut at = start;
+    // Eight bytes at a time (SWAR): a zero byte of `x ^ pattern` is a match; the lowest
+    // flagged byte is exact.
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    while let Some(Ok(chunk)) = b.get(at..at + 8).map(<[u8; 8]>::try_from) {
+        let w = u64::from_le_bytes(chunk);
+        let hits = zero(w ^ (ONES * u64::from(b'"')))
+            | zero(w ^ (ONES * u64::from(b'\\')))
+            | (w.wrapping_sub(ONES * 0x20) & !w & HIGHS);
+        if hits != 0 {
+            at += (hits.trailing_zeros() / 8) as usize;
+            break;
+        }
+        at += 8;
+    }
+    while let Some(&c) = b.get(at) {
+        if c == b'"' || c == b'\\' || c < 0x20 {
+            break;
+        }
+        at += 1;
+    }
+    if b.get(at) != Some(&b'"') {
+        return None;
+    }
+    Some((message.get(start..at)?, at + 1))
+}
+
+/// The end of the JSON number starting at `i` (`-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?`),
+/// `None` when it is not one.
+fn number_end(b: &[u8], mut i: usize) -> Option<usize> {
+    let digits = |i: usize| {
+        b.get(i..)
+            .map_or(0, |r| r.iter().take_while(|c| c.is_ascii_digit()).count())
+    };
+    if b.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    match (b.get(i), digits(i)) {
+        (Some(b'0'), 1) => i += 1,
+        (Some(b'1'..=b'9'), n) => i += n,
+        _ => return None,
+    }
+    if b.get(i) == Some(&b'.') {
+        let n = digits(i + 1);
+        if n == 0 {
+            return None;
+        }
+        i += 1 + n;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let n = digits(i);
+        if n == 0 {
+            return None;
+        }
+        i += n;
+    }
+    Some(i)
+}
+
+fn text(value: Value<'_>) -> Option<&str> {
+    match value {
+        Value::Str(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// `Some(None)` for `null`, `None` (not this reader's to decide) for another type.
+fn opt_text(value: Value<'_>) -> Option<Option<&str>> {
+    match value {
+        Value::Str(s) => Some(Some(s)),
+        Value::Null => Some(None),
+        _ => None,
+    }
+}
+
+/// A plain integer (digits, an optional minus), as serde reads an `i64`.
+fn integer(value: Value<'_>) -> Option<i64> {
+    match value {
+        Value::Num(n) if !n.contains(['.', 'e', 'E']) => n.parse().ok(),
+        _ => None,
+    }
+}
+
+fn opt_status(value: Value<'_>) -> Option<Option<u16>> {
+    match value {
+        Value::Null => Some(None),
+        Value::Num(n) if !n.contains(['.', 'e', 'E', '-']) => n.parse().ok().map(Some),
+        _ => None,
+    }
+}
+
+/// A decimal with at most 15 digits and no exponent: the digits as an integer divided by a
+/// power of ten, exact operands and one correctly rounded division, which is what serde_json
+/// computes for it too. Anything longer is left to serde_json.
+fn opt_float(value: Value<'_>) -> Option<Option<f64>> {
+    const POW10: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    let n = match value {
+        Value::Null => return Some(None),
+        Value::Num(n) => n,
+        _ => return None,
+    };
+    let (negative, digits) = match n.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, n),
+    };
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    if int.len() + frac.len() > 15 || !int.bytes().chain(frac.bytes()).all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let mut mantissa = 0u64;
+    for c in int.bytes().chain(frac.bytes()) {
+        mantissa = mantissa * 10 + u64::from(c - b'0');
+    }
+    let value = mantissa as f64 / POW10.get(frac.len())?;
+    Some(Some(if negative { -value } else { value }))
 }
 
 /// Copies `v` into `dst`, reusing the string already there.
@@ -112,7 +358,7 @@ impl Scratch {
             }
         };
         let view = if json {
-            serde_json::from_str::<View<'_>>(message).ok()
+            fast_view(message).or_else(|| serde_json::from_str::<View<'_>>(message).ok())
         } else {
             None
         };
@@ -179,12 +425,72 @@ mod tests {
     use super::*;
     use crate::access::decode;
     use crate::sample;
+    use proptest::prelude::*;
 
     fn event(message: String) -> LogEvent {
         LogEvent {
             timestamp: 0,
             id: "1".into(),
             message: message.into(),
+        }
+    }
+
+    /// What serde_json reads for a message (the reference the fast reader must agree with).
+    fn serde_view(m: &str) -> Option<View<'_>> {
+        serde_json::from_str::<View<'_>>(m).ok()
+    }
+
+    proptest! {
+        /// On any record (escapes, control characters, any number), the fast reader either
+        /// steps aside or reads exactly what serde_json reads; on plain text it never steps
+        /// aside.
+        #[test]
+        fn fast_view_equals_serde(
+            ip in prop::option::of(".{0,20}"),
+            ua in prop::option::of(prop_oneof![".{0,40}", "[ -~]{0,40}"]),
+            t in prop::num::i64::ANY,
+            s in prop::option::of(0u32..70_000),
+            d in prop::option::of(prop_oneof![
+                prop::num::f64::ANY,
+                (0u32..100_000, 0u32..6).prop_map(|(m, e)| f64::from(m) / 10f64.powi(e as i32)),
+            ]),
+            extra in prop::option::of(prop_oneof![
+                Just(serde_json::json!(["a", "b"])),
+                Just(serde_json::json!(true)),
+                Just(serde_json::json!(1.5e300)),
+            ]),
+        ) {
+            let mut o = serde_json::json!({"k": "alb", "v": 1, "t": t, "ip": ip, "ua": ua, "s": s, "dt": d});
+            if let Some(x) = extra {
+                o["x"] = x;
+            }
+            let m = o.to_string();
+            let fast = fast_view(&m);
+            let slow = serde_view(&m);
+            if fast.is_some() {
+                prop_assert_eq!(&fast, &slow, "{}", m);
+            }
+            // Numbers with an exponent or more than 15 digits are left to serde_json.
+            let short = |v: f64| {
+                let t = serde_json::json!(v).to_string();
+                !t.contains(['e', 'E']) && t.replace(['-', '.'], "").len() <= 15
+            };
+            let plain = !m.contains('\\') && !m.contains('[') && slow.is_some() && d.is_none_or(short);
+            prop_assert!(!plain || fast.is_some(), "{}", m);
+        }
+
+        /// Mangled records: whatever the fast reader accepts, serde_json reads the same.
+        #[test]
+        fn fast_view_on_mangled_records(cut in 0usize..200, at in 0usize..200, junk in "[ -~\\t]{0,4}") {
+            let base = r#"{"k":"alb","v":1,"t":1795132800000000,"ip":"203.0.113.5","m":"GET","u":"https://x.jp/a?b=1","s":200,"ts":200,"ua":"curl/8","dq":0.001,"dt":0.05,"dr":0,"tr":"Root=1-a-b","x":null}"#;
+            let mut m = base.to_owned();
+            let at = at.min(m.len());
+            m.insert_str(at, &junk);
+            m.truncate(m.len().saturating_sub(cut % 4));
+            let fast = fast_view(&m);
+            if fast.is_some() {
+                prop_assert_eq!(&fast, &serde_view(&m), "{}", m);
+            }
         }
     }
 

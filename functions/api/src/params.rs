@@ -51,6 +51,24 @@ impl Params {
         Ok(Params { values })
     }
 
+    /// A digest of every parameter but `cursor` and `engine` (empty values count as absent; the
+    /// engines answer the same rows), taken before any is read: a cursor remembers it, so that a
+    /// cursor given with other parameters than the request that made it is refused instead of
+    /// continuing a different question.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for (k, v) in &self.values {
+            if k == "cursor" || k == "engine" || v.is_empty() {
+                continue;
+            }
+            for part in [k.as_bytes(), b"\0", v.as_bytes(), b"\0"] {
+                h.update(part);
+            }
+        }
+        hex::encode(&h.finalize()[..12])
+    }
+
     /// Takes a parameter; an empty value counts as absent.
     pub fn take(&mut self, name: &str) -> Option<String> {
         self.values.remove(name).filter(|v| !v.is_empty())
@@ -103,6 +121,9 @@ pub struct Common {
     pub cursor: Option<String>,
     /// Output format.
     pub format: Format,
+    /// Start of the whole range as first asked (a continuation's `from` is later): what time
+    /// buckets are aligned to.
+    pub origin: i64,
 }
 
 impl Common {
@@ -201,6 +222,7 @@ pub fn common(
         limit,
         cursor: p.take("cursor"),
         format,
+        origin: from,
     })
 }
 
@@ -263,6 +285,123 @@ pub fn decode_cursor<K: DeserializeOwned>(
         return Err(bad());
     }
     Ok(Some(key))
+}
+
+/// Where the next answer of a range read in parts starts: the cursor of `/v1/mail`,
+/// `/v1/visits` and `/v1/stats`.
+///
+/// An answer that ran out of time (partial) covers exactly `[from, covered_to)`: what was read
+/// at or after `covered_to` is dropped, so every row and number is exact for that sub-range.
+/// Its cursor is a [`Resume::Rest`], asking for `[covered_to, to)`. An answer with more rows
+/// than `limit` has a [`Resume::Page`] cursor: the next page of the same sub-range, after the
+/// last row shown. The two kinds are distinct variants, so neither can be taken for the other,
+/// and both remember the parameters' [`Params::fingerprint`]: given with other parameters, a
+/// cursor is a 400 naming `cursor`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub enum Resume<K> {
+    /// The next page of rows of `[start, end)` (µs), after row `after`.
+    Page {
+        /// Start of the sub-range, µs.
+        start: i64,
+        /// End of the sub-range (exclusive), µs.
+        end: i64,
+        /// End of the whole range, µs (fixed by the first answer, even when `to` was "now").
+        to: i64,
+        /// Start of the whole range as first asked, µs.
+        origin: i64,
+        /// The last row shown.
+        after: K,
+    },
+    /// The rest of the range, `[start, to)` (µs).
+    Rest {
+        /// Where the answer continues (the previous answer's `covered_to`), µs.
+        start: i64,
+        /// End of the whole range, µs.
+        to: i64,
+        /// Start of the whole range as first asked, µs.
+        origin: i64,
+    },
+}
+
+/// Where a request of a range-read endpoint reads, from its cursor (if any).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Window<K> {
+    /// Start of the part to read, µs (the range's `from` unless continued).
+    pub start: i64,
+    /// End of the part to read (exclusive), µs: `to` unless this is a later page of a part.
+    pub end: i64,
+    /// Row to continue after (a later page).
+    pub after: Option<K>,
+}
+
+/// Reads the cursor of a range-read endpoint tagged `tag`: checks that it was made with the
+/// same parameters (`fingerprint`), fixes `c`'s range to the one the cursor carries (`c.from`
+/// becomes where this part starts; `c.to` and `c.origin` those of the first answer), and says
+/// which part and page to read.
+pub fn resume<K: DeserializeOwned>(
+    tag: &str,
+    fingerprint: &str,
+    c: &mut Common,
+) -> Result<Window<K>, ApiError> {
+    let Some(r) = decode_cursor::<(String, Resume<K>)>(tag, c.cursor.as_deref())? else {
+        return Ok(Window {
+            start: c.from,
+            end: c.to,
+            after: None,
+        });
+    };
+    let bad = |m: &str| ApiError::bad("cursor", m.to_owned());
+    if r.0 != fingerprint {
+        return Err(bad(
+            "this cursor belongs to a request with other parameters (repeat them exactly, or start again without the cursor)",
+        ));
+    }
+    let (start, end, to, origin, after) = match r.1 {
+        Resume::Page {
+            start,
+            end,
+            to,
+            origin,
+            after,
+        } => (start, end, to, origin, Some(after)),
+        Resume::Rest { start, to, origin } => (start, to, to, origin, None),
+    };
+    if !(origin <= start && start < end && end <= to) {
+        return Err(bad("not a cursor from this endpoint (start again without it)"));
+    }
+    c.from = start;
+    c.to = to;
+    c.origin = origin;
+    Ok(Window { start, end, after })
+}
+
+/// The cursor of the answer to `c` (whose part started at `c.from`) that covered
+/// `[c.from, covered)` and showed rows up to `last` when more rows of that part remain:
+/// the next page of the part, else the rest of the range when `covered` is short of `c.to`,
+/// else none.
+pub fn next_cursor<K: Serialize>(
+    tag: &str,
+    fingerprint: &str,
+    c: &Common,
+    covered: i64,
+    more_after: Option<K>,
+) -> Option<String> {
+    let r = match more_after {
+        Some(after) => Resume::Page {
+            start: c.from,
+            end: covered,
+            to: c.to,
+            origin: c.origin,
+            after,
+        },
+        None if covered < c.to => Resume::Rest {
+            start: covered,
+            to: c.to,
+            origin: c.origin,
+        },
+        None => return None,
+    };
+    Some(encode_cursor(tag, &(fingerprint, r)))
 }
 
 #[cfg(test)]

@@ -540,6 +540,18 @@ pub async fn visits(
             (covered, covered < c.to, st.source.engine())
         }
     };
+    if after.is_some() && covered < window.end {
+        // A later page whose part could not be read again in time (earlier pages showed visits
+        // up to the part's end): nothing this time, and the same cursor tries again.
+        return Ok(crate::ListResponse::json_covered(
+            engine,
+            &c,
+            Vec::<VisitRow>::new(),
+            c.cursor.clone(),
+            true,
+            Some(c.from),
+        ));
+    }
     let mut rows: Vec<VisitRow> = build_visits(&records, &opts)
         .into_iter()
         .map(|v| VisitRow {

@@ -304,7 +304,9 @@ type MailKey = (i64, String, Option<String>);
 /// `[from, covered_to)` only (events at or after `covered_to` are left out, so each row's
 /// status is the latest event of that sub-range); its `next_cursor` asks for `[covered_to, to)`,
 /// where a message whose events straddle `covered_to` appears again with its later events
-/// (the later status). Pages of `limit` rows go through the rows of one sub-range first.
+/// (the later status). Pages of `limit` rows go through the rows of one sub-range first; a
+/// later page that cannot re-read its sub-range in time answers no rows, `partial`, and the
+/// same cursor.
 pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<Response, ApiError> {
     let mut p = Params::parse(q.as_deref())?;
     let fingerprint = p.fingerprint();
@@ -322,6 +324,19 @@ pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<R
         .find_map(|v| pattern::contains_ignore_case(v));
     let (records, covered) =
         read_mail_part(&st, window.start, window.end, pattern, |_| true).await?;
+    if window.after.is_some() && covered < window.end {
+        // A later page whose part could not be read again in time: the earlier pages showed
+        // rows with events up to the part's end, so no shorter part may follow them. Nothing
+        // this time; the same cursor tries again.
+        return respond_mail_rows(
+            &st,
+            &c,
+            Vec::new(),
+            c.cursor.clone(),
+            true,
+            Some(window.start),
+        );
+    }
     let after = window.after;
     let mut rows: Vec<MailRow> = rows_of(&records, &c)
         .into_iter()

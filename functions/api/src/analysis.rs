@@ -524,17 +524,17 @@ pub async fn visits(
         Some(client) => {
             // Insights stopped early has no point before which it is complete: partial, and
             // no cursor to continue (ask again, or a shorter range).
-            let partial =
-                requests_by_insights(&st, client, &part, &filter, |r| {
-                    records.push(light::keep(r))
-                })
-                .await?;
+            let partial = requests_by_insights(&st, client, &part, &filter, |r| {
+                records.push(light::keep(r))
+            })
+            .await?;
             (part.to, partial, "logs_insights")
         }
         None => {
-            let covered =
-                for_each_request(&st, &part, source, &filter, |r| records.push(light::keep(r)))
-                    .await?;
+            let covered = for_each_request(&st, &part, source, &filter, |r| {
+                records.push(light::keep(r))
+            })
+            .await?;
             // Exact for `[from, covered)`: what was read after it is left to the next answer.
             records.retain(|r| r.t < covered);
             (covered, covered < c.to, st.source.engine())

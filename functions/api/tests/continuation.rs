@@ -95,7 +95,10 @@ async fn follow(app: &axum::Router, uri: &str) -> Vec<Value> {
         let v = get(app, &u).await;
         assert!(out.len() < 400, "no progress");
         if v["partial"] == true {
-            assert!(v["next_cursor"].is_string(), "a partial answer has a cursor: {v}");
+            assert!(
+                v["next_cursor"].is_string(),
+                "a partial answer has a cursor: {v}"
+            );
         }
         if let Some(prev) = out.last() {
             // Each answer starts where the one before stopped, or is a later page of its part.
@@ -163,7 +166,10 @@ async fn partial_stats_answers_concatenate_into_the_whole_answer() {
         }
     }
     assert_eq!(count, 400);
-    assert_eq!(lb_5xx, whole["stats"]["lb"]["server_errors"].as_u64().unwrap());
+    assert_eq!(
+        lb_5xx,
+        whole["stats"]["lb"]["server_errors"].as_u64().unwrap()
+    );
     assert_eq!(
         target_5xx,
         whole["stats"]["target"]["server_errors"].as_u64().unwrap()
@@ -243,11 +249,19 @@ async fn cursors_are_refused_with_other_parameters_or_elsewhere() {
     let (_, slow) = apps(1);
     let v = get(&slow, &format!("/v1/mail?{RANGE}")).await;
     let cursor = v["next_cursor"].as_str().unwrap().to_owned();
-    let (s, e) = call(&slow, &format!("/v1/mail?{RANGE}&cursor={cursor}&subject=x")).await;
+    let (s, e) = call(
+        &slow,
+        &format!("/v1/mail?{RANGE}&cursor={cursor}&subject=x"),
+    )
+    .await;
     assert_eq!((s, e["error"]["parameter"].as_str()), (400, Some("cursor")));
     for other in ["visits", "stats", "access", "errors"] {
         let (s, e) = call(&slow, &format!("/v1/{other}?{RANGE}&cursor={cursor}")).await;
-        assert_eq!((s, e["error"]["parameter"].as_str()), (400, Some("cursor")), "{other}");
+        assert_eq!(
+            (s, e["error"]["parameter"].as_str()),
+            (400, Some("cursor")),
+            "{other}"
+        );
     }
     // Without `to` the first answer fixes the range's end: a continuation asks for the same one.
     let v = get(&slow, "/v1/stats?from=2026-11-20T00:00:00Z&source=lb").await;

@@ -73,6 +73,17 @@ pub struct RequestParams {
     trace_id: Option<String>,
 }
 
+/// Options of `/v1/access`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct AccessParams {
+    /// `asc` (default: oldest first, FilterLogEvents) or `desc` (newest first: Logs Insights
+    /// for `source=lb` on AWS, `engine: "logs_insights"`; else the local engine reads the range
+    /// back from its end). The cursor continues in the same order.
+    order: Option<String>,
+}
+
 /// Options of `/v1/stats`.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -141,7 +152,7 @@ pub struct ErrorDetail {
 /// A page of rows; `rows` holds the endpoint's row type.
 #[derive(Serialize, ToSchema)]
 pub struct ListEnvelope {
-    /// Which engine answered (`filter_log_events`, `memory`).
+    /// Which engine answered (`filter_log_events`, `memory`, `logs_insights`).
     pub engine: String,
     /// Stopped early (time budget or read cap); `next_cursor` continues.
     pub partial: bool,
@@ -182,8 +193,8 @@ fn mail_timeline() {}
 #[allow(dead_code)]
 fn recipient() {}
 
-#[utoipa::path(get, path = "/v1/access", params(CommonParams, ListParams, RequestParams),
-    responses((status = 200, description = "Requests, oldest first (rows: AccessRow)", body = ListEnvelope), (status = 400, body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/access", params(CommonParams, ListParams, RequestParams, AccessParams),
+    responses((status = 200, description = "Requests, oldest first, or newest first with order=desc (rows: AccessRow)", body = ListEnvelope), (status = 400, body = ErrorBody)))]
 #[allow(dead_code)]
 fn access() {}
 

@@ -26,6 +26,8 @@ pub const MAX_LIMIT: usize = 1000;
 pub const MAX_CSV_LIMIT: usize = 100_000;
 /// Longest accepted parameter value, in bytes.
 const MAX_VALUE_LEN: usize = 2048;
+/// Longest accepted cursor, in bytes (a newest-first cursor names the rows of one millisecond).
+const MAX_CURSOR_LEN: usize = 8192;
 
 /// The raw query string, parsed, with each parameter taken at most once.
 #[derive(Debug, Default)]
@@ -41,7 +43,12 @@ impl Params {
             if k.is_empty() {
                 continue;
             }
-            if v.len() > MAX_VALUE_LEN {
+            let max = if k == "cursor" {
+                MAX_CURSOR_LEN
+            } else {
+                MAX_VALUE_LEN
+            };
+            if v.len() > max {
                 return Err(ApiError::bad(&k, "value is too long"));
             }
             if values.insert(k.to_string(), v.to_string()).is_some() {
@@ -367,7 +374,9 @@ pub fn resume<K: DeserializeOwned>(
         Resume::Rest { start, to, origin } => (start, to, to, origin, None),
     };
     if !(origin <= start && start < end && end <= to) {
-        return Err(bad("not a cursor from this endpoint (start again without it)"));
+        return Err(bad(
+            "not a cursor from this endpoint (start again without it)",
+        ));
     }
     c.from = start;
     c.to = to;

@@ -530,7 +530,7 @@ async fn newest_locally(
         if covered < at.hi_ms {
             // The newest part of the window is unknown: show nothing of it, and next time read
             // a narrower window (what was not reached, at most half of this one).
-            let width = (at.hi_ms - covered).min(at.width_ms / 2).max(1);
+            let width = at.hi_ms.saturating_sub(covered).min(at.width_ms / 2).max(1);
             at.width_ms = width;
             return Ok((strip(found), Some(at), true));
         }
@@ -540,7 +540,7 @@ async fn newest_locally(
         if found.len() > c.limit || (found.len() == c.limit && lo > from_ms) {
             found.truncate(c.limit);
             let next = found.last().map(|(k, _)| LocalDesc {
-                hi_ms: k.t + 1,
+                hi_ms: k.t.saturating_add(1),
                 before: Some(k.clone()),
                 width_ms: at.width_ms,
             });
@@ -592,7 +592,7 @@ impl InsightsDesc {
         } else if self.t.div_euclid(1000) == t.div_euclid(1000) {
             InsightsDesc {
                 t,
-                newer: self.newer + self.ptrs.len(),
+                newer: self.newer.saturating_add(self.ptrs.len()),
                 ptrs: vec![ptr],
             }
         } else {
@@ -644,8 +644,10 @@ async fn newest_by_insights(
         if end_s < start_s {
             return Ok((found, None, false));
         }
-        let skip = at.as_ref().map_or(0, |k| k.newer + k.ptrs.len());
-        let asked = c.limit - found.len() + skip;
+        let skip = at
+            .as_ref()
+            .map_or(0, |k| k.newer.saturating_add(k.ptrs.len()));
+        let asked = (c.limit - found.len()).saturating_add(skip);
         if asked > insights::MAX_ROWS {
             // More rows in one second than a query returns: cannot go on exactly.
             return Ok((found, at, true));

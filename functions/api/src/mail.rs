@@ -203,7 +203,7 @@ async fn read_mail_part(
     let req = FetchRequest {
         group: st.config.mail_group.clone(),
         start_ms: start.div_euclid(1000),
-        end_ms: (end + 999).div_euclid(1000),
+        end_ms: end.saturating_add(999).div_euclid(1000),
         pattern,
         next: None,
     };

@@ -146,7 +146,7 @@ impl Common {
 
     /// End of the range in ms, exclusive, rounded up.
     pub fn to_ms(&self) -> i64 {
-        (self.to + 999).div_euclid(1000)
+        self.to.saturating_add(999).div_euclid(1000)
     }
 }
 
@@ -373,7 +373,8 @@ pub fn resume<K: DeserializeOwned>(
         } => (start, end, to, origin, Some(after)),
         Resume::Rest { start, to, origin } => (start, to, to, origin, None),
     };
-    if !(origin <= start && start < end && end <= to) {
+    let valid = |us: i64| Timestamp::from_microsecond(us).is_ok();
+    if !(valid(origin) && valid(to) && origin <= start && start < end && end <= to) {
         return Err(bad(
             "not a cursor from this endpoint (start again without it)",
         ));

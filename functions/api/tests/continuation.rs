@@ -275,3 +275,73 @@ async fn cursors_are_refused_with_other_parameters_or_elsewhere() {
         assert_eq!(w["to"], first_to);
     }
 }
+
+#[tokio::test]
+async fn forged_cursors_are_refused_or_answered_never_a_crash() {
+    use logdesk_api::access::{InsightsDesc, LocalDesc};
+    use logdesk_api::params::{Params, Resume, encode_cursor};
+    use logdesk_api::scan::Key;
+    let (full, _) = apps(16);
+    let query = format!("{RANGE}&source=lb");
+    let fp = Params::parse(Some(&query)).unwrap().fingerprint();
+    let mail_fp = Params::parse(Some(RANGE)).unwrap().fingerprint();
+    let extremes = [i64::MIN, -1, 0, 1, i64::MAX];
+    for &a in &extremes {
+        for &b in &extremes {
+            let rest = Resume::<()>::Rest {
+                start: a,
+                to: b,
+                origin: a,
+            };
+            let page = Resume::Page {
+                start: a,
+                end: b,
+                to: b,
+                origin: a,
+                after: (a, "m".to_owned(), None::<String>),
+            };
+            for (path, cursor) in [
+                ("stats", encode_cursor("stats", &(&fp, &rest))),
+                ("visits", encode_cursor("visits", &(&fp, &page))),
+                ("mail", encode_cursor("mail", &(&mail_fp, &page))),
+                (
+                    "access",
+                    encode_cursor(
+                        "access:desc",
+                        &LocalDesc {
+                            hi_ms: a,
+                            before: Some(Key {
+                                t: b,
+                                g: 0,
+                                id: String::new(),
+                            }),
+                            width_ms: b,
+                        },
+                    ),
+                ),
+                (
+                    "access",
+                    encode_cursor(
+                        "access:desc",
+                        &InsightsDesc {
+                            t: a,
+                            ptrs: vec!["x".to_owned()],
+                            newer: usize::MAX,
+                        },
+                    ),
+                ),
+            ] {
+                let q = match path {
+                    "access" => format!("{query}&order=desc"),
+                    "mail" => RANGE.to_owned(),
+                    _ => query.clone(),
+                };
+                let (status, v) = call(&full, &format!("/v1/{path}?{q}&cursor={cursor}")).await;
+                assert!(
+                    status == 200 || status == 400,
+                    "{path} {a} {b}: {status} {v}"
+                );
+            }
+        }
+    }
+}

@@ -666,6 +666,8 @@ async fn newest_by_insights(
             // A stopped query's rows are not the newest ones: show none of them.
             return Ok((found, at, true));
         }
+        // Fewer rows than asked: nothing older is left (counted before any row is dropped).
+        let complete = got.rows.len() < asked;
         let mut rows: Vec<(i64, String, String)> = got
             .rows
             .into_iter()
@@ -674,7 +676,6 @@ async fn newest_by_insights(
                 Some((t, r.get("@ptr")?.clone(), r.get("@message")?.clone()))
             })
             .collect();
-        let complete = rows.len() < asked;
         rows.sort_by_key(|r| std::cmp::Reverse(r.0));
         for (t, ptr, message) in rows {
             if at.as_ref().is_some_and(|k| k.handled(t, &ptr)) {

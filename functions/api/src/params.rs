@@ -58,15 +58,16 @@ impl Params {
         Ok(Params { values })
     }
 
-    /// A digest of every parameter but `cursor` and `engine` (empty values count as absent; the
-    /// engines answer the same rows), taken before any is read: a cursor remembers it, so that a
-    /// cursor given with other parameters than the request that made it is refused instead of
-    /// continuing a different question.
+    /// A digest of every parameter but `cursor`, `engine` and `lang` (empty values count as
+    /// absent; the engines answer the same rows, and the language only changes explanations, as
+    /// when the dashboard's language is switched between pages), taken before any is read: a
+    /// cursor remembers it, so that a cursor given with other parameters than the request that
+    /// made it is refused instead of continuing a different question.
     pub fn fingerprint(&self) -> String {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
         for (k, v) in &self.values {
-            if k == "cursor" || k == "engine" || v.is_empty() {
+            if matches!(k.as_str(), "cursor" | "engine" | "lang") || v.is_empty() {
                 continue;
             }
             for part in [k.as_bytes(), b"\0", v.as_bytes(), b"\0"] {
@@ -466,6 +467,21 @@ mod tests {
         assert_eq!(back, Some((5, "x".to_owned())));
         assert!(decode_cursor::<(i64, String)>("access", Some(&c)).is_err());
         assert!(decode_cursor::<(i64, String)>("mail", Some("!!")).is_err());
+    }
+
+    #[test]
+    fn fingerprints_ignore_cursor_engine_lang_and_parameter_order() {
+        let fp = |q: &str| Params::parse(Some(q)).unwrap().fingerprint();
+        let base = fp("from=2026-11-20&to=2026-11-21&status=5xx");
+        assert_eq!(base, fp("status=5xx&to=2026-11-21&from=2026-11-20"));
+        assert_eq!(
+            base,
+            fp("from=2026-11-20&to=2026-11-21&status=5xx&cursor=x&engine=local&lang=en&ip=")
+        );
+        assert_ne!(base, fp("from=2026-11-20&to=2026-11-21&status=4xx"));
+        assert_ne!(base, fp("from=2026-11-20&to=2026-11-21&status=5xx&limit=5"));
+        // Keys and values cannot run into each other.
+        assert_ne!(fp("a=bc"), fp("ab=c"));
     }
 
     #[test]

@@ -8,10 +8,13 @@ use logdesk_core::Record;
 use logdesk_core::nginx::LogFormat;
 use logdesk_core::record::RequestRecord;
 use logdesk_core::useragent::{UaCache, UaSummary};
-use serde::Serialize;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
 
 use crate::csv;
 use crate::error::ApiError;
+use crate::insights;
 use crate::params::{self, Common, Format, Params};
 use crate::pattern::{self, JsonCond};
 use crate::scan::{self, Key, read_group};
@@ -331,44 +334,55 @@ fn row_of(
     }
 }
 
-/// `GET /v1/access`: requests, oldest first.
+/// Order of `/v1/access` rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// Oldest first (the default): FilterLogEvents pages, in order.
+    Asc,
+    /// Newest first: Logs Insights for the load-balancer group on AWS, else the local engine.
+    Desc,
+}
+
+/// A row before it is shown: (row id, source name, record).
+type Found = (String, &'static str, RequestRecord);
+
+/// `GET /v1/access`: requests, oldest first (`order=desc`: newest first).
 pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<Response, ApiError> {
     let mut p = Params::parse(q.as_deref())?;
     let c = params::common(&mut p, &st.config, now_us(), 24)?;
     let source = take_source(&mut p)?;
     let filter = RequestFilter::take(&mut p)?;
+    let order = match p.take("order").as_deref() {
+        None | Some("asc") => Order::Asc,
+        Some("desc") => Order::Desc,
+        Some(_) => return Err(ApiError::bad("order", "expected asc or desc")),
+    };
     p.finish()?;
-    let after: Option<Key> = params::decode_cursor("access", c.cursor.as_deref())?;
-    let limits = st.limits();
-    let mut reads = Vec::new();
-    for (g, (group, nginx)) in groups(&st, source).into_iter().enumerate() {
-        let req = filter.fetch_request(&c, group, nginx);
-        let formats = &st.config.nginx_formats;
-        let (from, to) = (c.from, c.to);
-        let read = read_group(
-            &*st.source,
-            req,
-            g as u8,
-            after.as_ref(),
-            Some(c.limit),
-            limits,
-            |e| {
-                decode(e, nginx, formats)
-                    .filter(|(_, r)| r.t >= from && r.t < to && filter.matches(r))
-            },
-        )
-        .await?;
-        reads.push(read);
-    }
-    let merged = scan::merge(reads, c.limit);
+    let (engine, found, next, partial) = match (order, &st.insights) {
+        (Order::Desc, Some(client)) if source == Source::Lb => {
+            let after = params::decode_cursor("access:desc:insights", c.cursor.as_deref())?;
+            let (found, next, partial) =
+                newest_by_insights(&st, client, &c, &filter, after).await?;
+            let next = next.map(|k| params::encode_cursor("access:desc:insights", &k));
+            ("logs_insights", found, next, partial)
+        }
+        (Order::Desc, _) => {
+            let after = params::decode_cursor("access:desc", c.cursor.as_deref())?;
+            let (found, next, partial) = newest_locally(&st, &c, source, &filter, after).await?;
+            let next = next.map(|k| params::encode_cursor("access:desc", &k));
+            (st.source.engine(), found, next, partial)
+        }
+        (Order::Asc, _) => {
+            let (found, next, partial) = oldest(&st, &c, source, &filter).await?;
+            (st.source.engine(), found, next, partial)
+        }
+    };
     let mut cache = UaCache::new();
-    let mut rows: Vec<AccessRow> = merged
-        .rows
+    let mut rows: Vec<AccessRow> = found
         .into_iter()
-        .map(|(k, (src, r))| row_of(format!("{}:{}", k.g, k.id), src, r, &c, &mut cache))
+        .map(|(id, src, r)| row_of(id, src, r, &c, &mut cache))
         .collect();
     link_by_trace(&mut rows);
-    let next = merged.next.map(|k| params::encode_cursor("access", &k));
     if c.format == Format::Csv {
         return Ok(csv::stream_response(
             "access",
@@ -411,16 +425,287 @@ pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<R
                 ]
             }),
             next.as_deref(),
-            merged.partial,
+            partial,
         ));
     }
-    Ok(ListResponse::json(
-        st.source.engine(),
-        &c,
-        rows,
-        next,
-        merged.partial,
-    ))
+    Ok(ListResponse::json(engine, &c, rows, next, partial))
+}
+
+/// Oldest first: each group read in order until the page is full, merged by [`Key`].
+async fn oldest(
+    st: &AppState,
+    c: &Common,
+    source: Source,
+    filter: &RequestFilter,
+) -> Result<(Vec<Found>, Option<String>, bool), ApiError> {
+    let after: Option<Key> = params::decode_cursor("access", c.cursor.as_deref())?;
+    let limits = st.limits();
+    let mut reads = Vec::new();
+    for (g, (group, nginx)) in groups(st, source).into_iter().enumerate() {
+        let req = filter.fetch_request(c, group, nginx);
+        let formats = &st.config.nginx_formats;
+        let (from, to) = (c.from, c.to);
+        let read = read_group(
+            &*st.source,
+            req,
+            g as u8,
+            after.as_ref(),
+            Some(c.limit),
+            limits,
+            |e| {
+                decode(e, nginx, formats)
+                    .filter(|(_, r)| r.t >= from && r.t < to && filter.matches(r))
+            },
+        )
+        .await?;
+        reads.push(read);
+    }
+    let merged = scan::merge(reads, c.limit);
+    let next = merged.next.map(|k| params::encode_cursor("access", &k));
+    let found = merged
+        .rows
+        .into_iter()
+        .map(|(k, (src, r))| (format!("{}:{}", k.g, k.id), src, r))
+        .collect();
+    Ok((found, next, merged.partial))
+}
+
+/// Where a newest-first listing read by the local engine continues: rows before `before` (all
+/// rows below `hi_ms` when `None`), read in windows of `width_ms` going back in time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalDesc {
+    /// End of what is left (exclusive), ms.
+    pub hi_ms: i64,
+    /// The last row shown; rows at `hi_ms - 1` after it are left.
+    pub before: Option<Key>,
+    /// Width of the next window read, ms (halved when a read runs out of time).
+    pub width_ms: i64,
+}
+
+/// Newest first without Logs Insights: the range is read oldest first (as FilterLogEvents
+/// reads) in windows going back from the end, keeping the newest `limit` rows. A window whose
+/// read runs out of time leaves its newest part unknown, so its rows are not shown: the answer
+/// is `partial` with a cursor that reads a window half as wide (or only what was not reached).
+async fn newest_locally(
+    st: &AppState,
+    c: &Common,
+    source: Source,
+    filter: &RequestFilter,
+    after: Option<LocalDesc>,
+) -> Result<(Vec<Found>, Option<LocalDesc>, bool), ApiError> {
+    let from_ms = c.from_ms();
+    let mut at = after.unwrap_or(LocalDesc {
+        hi_ms: c.to_ms(),
+        before: None,
+        width_ms: (c.to_ms() - from_ms).max(1),
+    });
+    let limits = st.limits();
+    let mut found: Vec<(Key, Found)> = Vec::new();
+    loop {
+        let lo = from_ms.max(at.hi_ms.saturating_sub(at.width_ms));
+        if lo >= at.hi_ms {
+            return Ok((strip(found), None, false));
+        }
+        let mut window: Vec<(Key, Found)> = Vec::new();
+        let mut covered = at.hi_ms;
+        for (g, (group, nginx)) in groups(st, source).into_iter().enumerate() {
+            let mut req = filter.fetch_request(c, group, nginx);
+            req.start_ms = lo;
+            req.end_ms = at.hi_ms;
+            let formats = &st.config.nginx_formats;
+            let (from, to) = (c.from, c.to);
+            let read = read_group(&*st.source, req, g as u8, None, None, limits, |e| {
+                decode(e, nginx, formats)
+                    .filter(|(_, r)| r.t >= from && r.t < to && filter.matches(r))
+            })
+            .await?;
+            if read.cut {
+                covered = covered.min(read.frontier.map_or(lo, |k| k.t));
+            }
+            window.extend(read.rows.into_iter().map(|(k, (src, r))| {
+                let id = format!("{}:{}", k.g, k.id);
+                (k, (id, src, r))
+            }));
+        }
+        if covered < at.hi_ms {
+            // The newest part of the window is unknown: show nothing of it, and next time read
+            // a narrower window (what was not reached, at most half of this one).
+            let width = at.hi_ms.saturating_sub(covered).min(at.width_ms / 2).max(1);
+            at.width_ms = width;
+            return Ok((strip(found), Some(at), true));
+        }
+        window.retain(|(k, _)| at.before.as_ref().is_none_or(|b| k < b));
+        window.sort_by(|a, b| b.0.cmp(&a.0));
+        found.extend(window);
+        if found.len() > c.limit || (found.len() == c.limit && lo > from_ms) {
+            found.truncate(c.limit);
+            let next = found.last().map(|(k, _)| LocalDesc {
+                hi_ms: k.t.saturating_add(1),
+                before: Some(k.clone()),
+                width_ms: at.width_ms,
+            });
+            return Ok((strip(found), next, false));
+        }
+        if lo <= from_ms {
+            return Ok((strip(found), None, false));
+        }
+        at = LocalDesc {
+            hi_ms: lo,
+            before: None,
+            width_ms: at.width_ms.saturating_mul(2),
+        };
+        if Instant::now() >= limits.deadline {
+            return Ok((strip(found), Some(at), true));
+        }
+    }
+}
+
+fn strip(found: Vec<(Key, Found)>) -> Vec<Found> {
+    found.into_iter().map(|f| f.1).collect()
+}
+
+/// Where a newest-first listing read through Logs Insights continues.
+///
+/// Insights takes whole seconds for a query's range and sorts rows of the same millisecond in
+/// no fixed order, so the cursor names the last row shown by its millisecond `t` and keeps a
+/// token of the `@ptr` of every row already handled at `t` (12 hex digits each: a cursor stays
+/// within the longest accepted value up to some 400 rows in one millisecond); `newer` counts rows already handled in `t`'s
+/// second after `t`. The next query ends with that second and asks for `limit` more rows than
+/// it will skip.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InsightsDesc {
+    /// Millisecond of the last row handled.
+    pub t: i64,
+    /// Token of the `@ptr` of every row handled at `t`.
+    pub ptrs: Vec<String>,
+    /// Rows handled in the same second after `t`.
+    pub newer: usize,
+}
+
+impl InsightsDesc {
+    /// The position after handling a row at `t` with `ptr` (rows come newest first).
+    fn advance(self, t: i64, ptr: String) -> InsightsDesc {
+        if self.t == t {
+            let mut ptrs = self.ptrs;
+            ptrs.push(ptr);
+            InsightsDesc { ptrs, ..self }
+        } else if self.t.div_euclid(1000) == t.div_euclid(1000) {
+            InsightsDesc {
+                t,
+                newer: self.newer.saturating_add(self.ptrs.len()),
+                ptrs: vec![ptr],
+            }
+        } else {
+            InsightsDesc {
+                t,
+                ptrs: vec![ptr],
+                newer: 0,
+            }
+        }
+    }
+
+    /// Whether a row at `t` with `ptr` was handled already.
+    fn handled(&self, t: i64, ptr: &str) -> bool {
+        t > self.t || (t == self.t && self.ptrs.iter().any(|p| *p == ptr_token(ptr)))
+    }
+}
+
+/// A short stand-in for an `@ptr` in a cursor (they are long): 48 bits of its SHA-256, plenty
+/// to tell apart the rows of one millisecond.
+fn ptr_token(ptr: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(&Sha256::digest(ptr.as_bytes())[..6])
+}
+
+/// Most queries one newest-first page runs (rows that fail the re-check may need another).
+const MAX_DESC_QUERIES: usize = 5;
+
+/// Newest first through Logs Insights (`source=lb`): `fields @timestamp, @message, @ptr |
+/// filter … | sort @timestamp desc | limit N`, rows re-checked here, continued by
+/// [`InsightsDesc`] with no duplicates or gaps, even inside one millisecond.
+async fn newest_by_insights(
+    st: &AppState,
+    client: &aws_sdk_cloudwatchlogs::Client,
+    c: &Common,
+    filter: &RequestFilter,
+    after: Option<InsightsDesc>,
+) -> Result<(Vec<Found>, Option<InsightsDesc>, bool), ApiError> {
+    let start_s = c.from.div_euclid(1_000_000);
+    let deadline = st.limits().deadline;
+    let groups = [st.config.lb_group.clone()];
+    let formats = &st.config.nginx_formats;
+    let mut at = after;
+    let mut found: Vec<Found> = Vec::new();
+    for _ in 0..MAX_DESC_QUERIES {
+        let end_s = match &at {
+            Some(k) => k.t.div_euclid(1000),
+            None => (c.to - 1).div_euclid(1_000_000),
+        };
+        if end_s < start_s {
+            return Ok((found, None, false));
+        }
+        let skip = at
+            .as_ref()
+            .map_or(0, |k| k.newer.saturating_add(k.ptrs.len()));
+        let asked = (c.limit - found.len()).saturating_add(skip);
+        if asked > insights::MAX_ROWS {
+            // More rows in one second than a query returns: cannot go on exactly.
+            return Ok((found, at, true));
+        }
+        let got = insights::run_query(
+            client,
+            &groups,
+            start_s,
+            end_s,
+            &insights::newest_query(filter, asked),
+            insights::Backoff::default(),
+            deadline,
+        )
+        .await?;
+        if got.partial {
+            // A stopped query's rows are not the newest ones: show none of them.
+            return Ok((found, at, true));
+        }
+        // Fewer rows than asked: nothing older is left (counted before any row is dropped).
+        let complete = got.rows.len() < asked;
+        let mut rows: Vec<(i64, String, String)> = got
+            .rows
+            .into_iter()
+            .filter_map(|r| {
+                let t = insights::bin_time(r.get("@timestamp")?)?.div_euclid(1000);
+                Some((t, r.get("@ptr")?.clone(), r.get("@message")?.clone()))
+            })
+            .collect();
+        rows.sort_by_key(|r| std::cmp::Reverse(r.0));
+        for (t, ptr, message) in rows {
+            if at.as_ref().is_some_and(|k| k.handled(t, &ptr)) {
+                continue;
+            }
+            let event = LogEvent {
+                timestamp: t,
+                id: ptr.as_str().into(),
+                message: message.into(),
+            };
+            if let Some((src, r)) = decode(&event, false, formats)
+                && r.t >= c.from
+                && r.t < c.to
+                && filter.matches(&r)
+            {
+                found.push((format!("0:{ptr}"), src, r));
+            }
+            at = Some(at.unwrap_or_default().advance(t, ptr_token(&ptr)));
+            if found.len() >= c.limit {
+                return Ok((found, at, false));
+            }
+        }
+        if complete {
+            return Ok((found, None, false));
+        }
+        if Instant::now() >= deadline {
+            return Ok((found, at, true));
+        }
+    }
+    Ok((found, at, false))
 }
 
 /// Links rows of different sources that carry the same trace id.

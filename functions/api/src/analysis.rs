@@ -15,7 +15,7 @@ use crate::error::ApiError;
 use crate::insights::{self, Backoff, num};
 use crate::light::{self, Scratch};
 use crate::params::{self, Common, Format, Params};
-use crate::scan::read_group;
+use crate::scan::{self, read_group};
 use crate::{AppState, now_us};
 
 /// `engine=auto` uses Logs Insights for ranges at least this long (µs): six hours.
@@ -25,16 +25,17 @@ const INSIGHTS_FROM_US: i64 = 6 * 3_600_000_000;
 const MAX_URL_GROUPS: usize = 50;
 
 /// Reads every request of the range that passes `filter`, handing each to `push`; returns
-/// whether the read stopped early.
+/// where the read is complete (µs): `c.to`, or earlier when it stopped on the budget. Records
+/// at or after that point may have been pushed too; an exact answer drops them.
 async fn for_each_request(
     st: &AppState,
     c: &Common,
     source: Source,
     filter: &RequestFilter,
     mut push: impl FnMut(&RequestRecord),
-) -> Result<bool, ApiError> {
+) -> Result<i64, ApiError> {
     let limits = st.limits();
-    let mut partial = false;
+    let mut covered = c.to;
     for (g, (group, nginx)) in groups(st, source).into_iter().enumerate() {
         let req = filter.fetch_request(c, group, nginx);
         let formats = &st.config.nginx_formats;
@@ -46,9 +47,75 @@ async fn for_each_request(
             None::<()>
         })
         .await?;
-        partial |= read.cut;
+        covered = covered.min(scan::covered(
+            c.from,
+            c.to,
+            read.cut,
+            read.frontier.as_ref(),
+        ));
     }
-    Ok(partial)
+    Ok(covered)
+}
+
+/// A stats accumulator per time bucket, so that an answer cut by the budget can keep whole
+/// buckets only: two consecutive answers' series then concatenate.
+struct BucketAccs<'a> {
+    opts: StatsOptions<'a>,
+    bucket_us: i64,
+    offset_us: i64,
+    accs: std::collections::BTreeMap<i64, StatsAccumulator<'a>>,
+}
+
+impl<'a> BucketAccs<'a> {
+    fn new(opts: StatsOptions<'a>) -> BucketAccs<'a> {
+        BucketAccs {
+            bucket_us: opts.bucket_seconds.max(1).saturating_mul(1_000_000),
+            offset_us: opts.utc_offset_seconds.saturating_mul(1_000_000),
+            opts,
+            accs: std::collections::BTreeMap::new(),
+        }
+    }
+
+    /// The bucket of a time, as `StatsAccumulator` keys them.
+    fn key(&self, t: i64) -> i64 {
+        t.saturating_add(self.offset_us).div_euclid(self.bucket_us)
+    }
+
+    fn push(&mut self, r: &RequestRecord) {
+        let key = self.key(r.t);
+        let opts = &self.opts;
+        self.accs
+            .entry(key)
+            .or_insert_with(|| StatsAccumulator::new(opts))
+            .push(r);
+    }
+
+    /// The last bucket boundary at or before `covered` that is after `start` (or `covered`
+    /// itself when it is `end`): where an exact answer of whole buckets stops. `start` when no
+    /// bucket was finished.
+    fn cut(&self, start: i64, end: i64, covered: i64) -> i64 {
+        if covered >= end {
+            return end;
+        }
+        let boundary = self
+            .key(covered)
+            .saturating_mul(self.bucket_us)
+            .saturating_sub(self.offset_us);
+        if boundary > start { boundary } else { start }
+    }
+
+    /// Everything pushed before `until`: a bucket boundary from [`BucketAccs::cut`], or at
+    /// least `end`, the end of the range (then everything).
+    fn finish(self, until: i64, end: i64) -> StatsAccumulator<'a> {
+        let mut all = StatsAccumulator::new(&self.opts);
+        let first_left_out = self.key(until);
+        for (k, acc) in self.accs {
+            if until >= end || k < first_left_out {
+                all.merge(acc);
+            }
+        }
+        all
+    }
 }
 
 /// Reads every load-balancer request of the range that passes `filter` through Logs Insights
@@ -104,6 +171,15 @@ pub struct StatsResponse {
     pub to: String,
     /// The display zone.
     pub tz: String,
+    /// A partial answer of the local engine covers exactly `[from, covered_to)`, cut at a
+    /// bucket boundary (nothing read at or after it is counted), so the series of consecutive
+    /// answers concatenate. Absent when the answer reaches `to`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub covered_to: Option<String>,
+    /// Asks for `[covered_to, to)` with the same parameters. Absent when the answer reaches `to`
+    /// (or when Logs Insights stopped early: then the numbers are Insights' partial counts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
     /// Requested bucket width (`1m`, `5m`, `1h`, `1d`).
     pub interval: String,
     /// The statistics (`logdesk_core::stats::Stats`; times in µs, plus `time` on each bucket).
@@ -127,11 +203,13 @@ pub async fn stats(
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
     let mut p = Params::parse(q.as_deref())?;
-    let c = params::common(&mut p, &st.config, now_us(), 24)?;
+    let fingerprint = p.fingerprint();
+    let mut c = params::common(&mut p, &st.config, now_us(), 24)?;
+    let resumed = params::resume::<()>("stats", &fingerprint, &mut c)?;
     let source = take_source(&mut p)?;
     let filter = RequestFilter::take(&mut p)?;
     let interval = p.take("interval").unwrap_or_else(|| {
-        if c.to - c.from > 2 * 86_400_000_000 {
+        if c.to - c.origin > 2 * 86_400_000_000 {
             "1h"
         } else {
             "5m"
@@ -173,7 +251,10 @@ pub async fn stats(
     let use_insights = match engine.as_str() {
         "local" => false,
         "auto" => {
-            st.insights.is_some() && insights_queries.is_some() && c.to - c.from >= INSIGHTS_FROM_US
+            st.insights.is_some()
+                && insights_queries.is_some()
+                && c.to - c.origin >= INSIGHTS_FROM_US
+                && c.cursor.is_none()
         }
         "insights" if st.insights.is_some() && insights_queries.is_some() => true,
         "insights" => {
@@ -184,13 +265,20 @@ pub async fn stats(
         }
         _ => return Err(ApiError::bad("engine", "expected auto, insights or local")),
     };
+    if resumed.after.is_some() {
+        return Err(ApiError::bad(
+            "cursor",
+            "not a cursor from this endpoint (start again without it)",
+        ));
+    }
     if let (true, Some(client), Some((totals, series))) =
         (use_insights, &st.insights, insights_queries)
     {
         return stats_by_insights(&st, client, &c, &interval, bucket_seconds, &totals, &series)
             .await;
     }
-    let offset = Timestamp::from_microsecond(c.from)
+    // Buckets are aligned as the whole range's first answer aligned them.
+    let offset = Timestamp::from_microsecond(c.origin)
         .map(|t| i64::from(c.tz.to_offset(t).seconds()))
         .unwrap_or(0);
     let opts = StatsOptions {
@@ -199,9 +287,13 @@ pub async fn stats(
         url_groups: Some(&grouper),
         top_groups,
     };
-    let mut acc = StatsAccumulator::new(&opts);
-    let partial = for_each_request(&st, &c, source, &filter, |r| acc.push(r)).await?;
-    let stats = acc.finish();
+    let mut accs = BucketAccs::new(opts);
+    let covered = for_each_request(&st, &c, source, &filter, |r| accs.push(r)).await?;
+    // A cut answer keeps whole buckets only, so consecutive answers' series concatenate.
+    let covered = accs.cut(c.from, c.to, covered);
+    let stats = accs.finish(covered, c.to).finish();
+    let partial = covered < c.to;
+    let next = params::next_cursor::<()>("stats", &fingerprint, &c, covered, None);
     if c.format == Format::Csv {
         let body = csv::render(
             &[
@@ -227,7 +319,7 @@ pub async fn stats(
                 ]
             }),
         );
-        return Ok(csv::response("stats", body, None, partial));
+        return Ok(csv::response("stats", body, next.as_deref(), partial));
     }
     let mut value = serde_json::to_value(&stats).unwrap_or_default();
     if let Some(buckets) = value.get_mut("buckets").and_then(|b| b.as_array_mut()) {
@@ -243,6 +335,8 @@ pub async fn stats(
         from: c.time(c.from),
         to: c.time(c.to),
         tz: c.tz_name.clone(),
+        covered_to: partial.then(|| c.time(covered)),
+        next_cursor: next,
         interval,
         stats: value,
     })
@@ -330,6 +424,8 @@ async fn stats_by_insights(
         from: c.time(c.from),
         to: c.time(c.to),
         tz: c.tz_name.clone(),
+        covered_to: None,
+        next_cursor: None,
         interval: interval.to_owned(),
         stats,
     })
@@ -375,12 +471,17 @@ pub struct VisitRow {
 /// `GET /v1/visits`: visitors (IP + user agent) and their path through the site, oldest
 /// visit first. Filters: `ip`, `host`, `path`, `status`; `assets` and `bots` include what is
 /// left out by default.
+///
+/// An answer that runs out of time covers `[from, covered_to)` only: visits are built from the
+/// requests of that sub-range, and `next_cursor` asks for `[covered_to, to)` (a visit that
+/// straddles `covered_to` shows as two: its pages before, then its pages after).
 pub async fn visits(
     State(st): State<AppState>,
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
     let mut p = Params::parse(q.as_deref())?;
-    let c = params::common(&mut p, &st.config, now_us(), 24)?;
+    let fingerprint = p.fingerprint();
+    let mut c = params::common(&mut p, &st.config, now_us(), 24)?;
     let source = take_source(&mut p)?;
     let filter = RequestFilter::take(&mut p)?;
     let opts = VisitOptions {
@@ -390,8 +491,12 @@ pub async fn visits(
     };
     let engine = p.take("engine").unwrap_or_else(|| "auto".to_owned());
     p.finish()?;
-    type VisitCursor = (i64, String, Option<String>);
-    let after: Option<VisitCursor> = params::decode_cursor("visits", c.cursor.as_deref())?;
+    type VisitKey = (i64, String, Option<String>);
+    let window = params::resume::<VisitKey>("visits", &fingerprint, &mut c)?;
+    let after = window.after;
+    // The part of the range this request reads: a later page re-reads its page's part.
+    let mut part = c.clone();
+    part.to = window.end;
     // Visits span sources: an ALB row and the nginx row of one request would be two page
     // views, so `all` reads the load balancer only when both are configured.
     let source = if source == Source::All {
@@ -401,7 +506,9 @@ pub async fn visits(
     };
     let insights_client = match engine.as_str() {
         "local" => None,
-        "auto" if source == Source::Lb && c.to - c.from >= INSIGHTS_FROM_US => st.insights.as_ref(),
+        "auto" if source == Source::Lb && c.to - c.origin >= INSIGHTS_FROM_US => {
+            st.insights.as_ref()
+        }
         "auto" => None,
         "insights" if source == Source::Lb && st.insights.is_some() => st.insights.as_ref(),
         "insights" => {
@@ -413,20 +520,38 @@ pub async fn visits(
         _ => return Err(ApiError::bad("engine", "expected auto, insights or local")),
     };
     let mut records: Vec<RequestRecord> = Vec::new();
-    let (partial, engine) = match insights_client {
+    let (covered, partial, engine) = match insights_client {
         Some(client) => {
-            let partial =
-                requests_by_insights(&st, client, &c, &filter, |r| records.push(light::keep(r)))
-                    .await?;
-            (partial, "logs_insights")
+            // Insights stopped early has no point before which it is complete: partial, and
+            // no cursor to continue (ask again, or a shorter range).
+            let partial = requests_by_insights(&st, client, &part, &filter, |r| {
+                records.push(light::keep(r))
+            })
+            .await?;
+            (part.to, partial, "logs_insights")
         }
         None => {
-            let partial =
-                for_each_request(&st, &c, source, &filter, |r| records.push(light::keep(r)))
-                    .await?;
-            (partial, st.source.engine())
+            let covered = for_each_request(&st, &part, source, &filter, |r| {
+                records.push(light::keep(r))
+            })
+            .await?;
+            // Exact for `[from, covered)`: what was read after it is left to the next answer.
+            records.retain(|r| r.t < covered);
+            (covered, covered < c.to, st.source.engine())
         }
     };
+    if after.is_some() && covered < window.end {
+        // A later page whose part could not be read again in time (earlier pages showed visits
+        // up to the part's end): nothing this time, and the same cursor tries again.
+        return Ok(crate::ListResponse::json_covered(
+            engine,
+            &c,
+            Vec::<VisitRow>::new(),
+            c.cursor.clone(),
+            true,
+            Some(c.from),
+        ));
+    }
     let mut rows: Vec<VisitRow> = build_visits(&records, &opts)
         .into_iter()
         .map(|v| VisitRow {
@@ -459,12 +584,13 @@ pub async fn visits(
         .filter(|v| after.as_ref().is_none_or(|a| &v.key > a))
         .collect();
     rows.sort_by(|a, b| a.key.cmp(&b.key));
-    let next = if rows.len() > c.limit {
+    let more = if rows.len() > c.limit {
         rows.truncate(c.limit);
-        rows.last().map(|r| params::encode_cursor("visits", &r.key))
+        rows.last().map(|r| r.key.clone())
     } else {
         None
     };
+    let next = params::next_cursor("visits", &fingerprint, &c, covered, more);
     if c.format == Format::Csv {
         return Ok(csv::stream_response(
             "visits",
@@ -506,5 +632,12 @@ pub async fn visits(
             partial,
         ));
     }
-    Ok(crate::ListResponse::json(engine, &c, rows, next, partial))
+    Ok(crate::ListResponse::json_covered(
+        engine,
+        &c,
+        rows,
+        next,
+        partial,
+        (covered < c.to).then_some(covered),
+    ))
 }

@@ -112,11 +112,19 @@ pub const MAX_ROWS: usize = 10_000;
 /// load-balancer record the filters Insights can express let through. Rows are decoded and
 /// re-checked against the whole filter here.
 pub fn messages_query(filter: &RequestFilter) -> String {
+    newest_query(filter, MAX_ROWS)
+}
+
+/// The newest-first listing of `/v1/access?order=desc`: `@timestamp`, `@message` and `@ptr` of
+/// the newest `limit` (1 to [`MAX_ROWS`]) load-balancer records that what of `filter` Insights
+/// expresses lets through (client IP, status, trace id, as escaped literals and numbers; a
+/// value that cannot go into a query narrows nothing). Host and path are left out: every row
+/// is re-checked with [`RequestFilter::matches`].
+pub fn newest_query(filter: &RequestFilter, limit: usize) -> String {
     let narrow =
         narrowing(filter).unwrap_or_else(|| "filter k = \"alb\" or k = \"clb\"\n".to_owned());
-    format!(
-        "fields @timestamp, @message, @ptr\n| {narrow}| sort @timestamp desc\n| limit {MAX_ROWS}"
-    )
+    let limit = limit.clamp(1, MAX_ROWS);
+    format!("fields @timestamp, @message, @ptr\n| {narrow}| sort @timestamp desc\n| limit {limit}")
 }
 
 /// How a split read runs its queries.
@@ -439,6 +447,48 @@ mod tests {
         assert!(messages_query(&f).contains(
             r#"| filter tr like "Root=1-x\" or ip like /./ | display @message" or cid = "Root=1-x\" or ip like /./ | display @message""#
         ));
+    }
+
+    #[test]
+    fn golden_newest_first_query() {
+        let f = RequestFilter {
+            ip: Some("203.0.113.5".to_owned()),
+            status: vec![StatusFilter::Code(404), StatusFilter::Class(5)],
+            host: Some("example".to_owned()),
+            ..Default::default()
+        };
+        assert_eq!(
+            newest_query(&f, 101),
+            "fields @timestamp, @message, @ptr\n\
+| filter k = \"alb\" or k = \"clb\"\n\
+| filter ip = \"203.0.113.5\"\n\
+| filter (s >= 404 and s <= 404) or (ts >= 404 and ts <= 404) or (s >= 500 and s <= 599) or (ts >= 500 and ts <= 599)\n\
+| sort @timestamp desc\n\
+| limit 101"
+        );
+        assert!(newest_query(&RequestFilter::default(), 0).ends_with("| limit 1"));
+        assert!(newest_query(&RequestFilter::default(), 50_000).ends_with("| limit 10000"));
+        // Injection attempts stay inside a literal, or the value narrows nothing.
+        let f = RequestFilter {
+            ip: Some(r#"1.2.3.4" | sort @timestamp asc | limit 10000 | filter ip = "x"#.to_owned()),
+            ..Default::default()
+        };
+        assert_eq!(
+            newest_query(&f, 5),
+            "fields @timestamp, @message, @ptr\n\
+| filter k = \"alb\" or k = \"clb\"\n\
+| filter ip = \"1.2.3.4\\\" | sort @timestamp asc | limit 10000 | filter ip = \\\"x\"\n\
+| sort @timestamp desc\n\
+| limit 5"
+        );
+        let f = RequestFilter {
+            trace_id: Some("Root=1-x\n| display @logStream".to_owned()),
+            ..Default::default()
+        };
+        assert_eq!(
+            newest_query(&f, 5),
+            "fields @timestamp, @message, @ptr\n| filter k = \"alb\" or k = \"clb\"\n| sort @timestamp desc\n| limit 5"
+        );
     }
 
     #[test]

@@ -163,6 +163,10 @@ pub struct ListResponse<T: Serialize> {
     pub tz: String,
     /// Rows in this page.
     pub count: usize,
+    /// A partial answer of `/v1/mail` or `/v1/visits` covers exactly `[from, covered_to)`
+    /// (display zone); `next_cursor` asks for the rest. Absent when the answer reaches `to`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub covered_to: Option<String>,
     /// Cursor of the next page; absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
@@ -179,6 +183,18 @@ impl<T: Serialize> ListResponse<T> {
         next_cursor: Option<String>,
         partial: bool,
     ) -> axum::response::Response {
+        ListResponse::json_covered(engine, c, rows, next_cursor, partial, None)
+    }
+
+    /// [`ListResponse::json`] of an answer that covers `[c.from, covered_to)` only.
+    pub fn json_covered(
+        engine: &'static str,
+        c: &params::Common,
+        rows: Vec<T>,
+        next_cursor: Option<String>,
+        partial: bool,
+        covered_to: Option<i64>,
+    ) -> axum::response::Response {
         use axum::response::IntoResponse as _;
         axum::Json(ListResponse {
             engine,
@@ -187,6 +203,7 @@ impl<T: Serialize> ListResponse<T> {
             to: c.time(c.to),
             tz: c.tz_name.clone(),
             count: rows.len(),
+            covered_to: covered_to.map(|t| c.time(t)),
             next_cursor,
             rows,
         })

@@ -13,7 +13,7 @@ use crate::csv;
 use crate::error::ApiError;
 use crate::params::{self, Common, Format, Params};
 use crate::pattern::{self, JsonCond};
-use crate::scan::read_group;
+use crate::scan::{self, read_group};
 use crate::source::FetchRequest;
 use crate::{AppState, ListResponse, now_us};
 
@@ -186,14 +186,27 @@ async fn read_mail(
     pattern: Option<String>,
     keep: impl Fn(&MailRecord) -> bool,
 ) -> Result<(Vec<MailRecord>, bool), ApiError> {
+    let (records, covered) = read_mail_part(st, c.from, c.to, pattern, keep).await?;
+    Ok((records, covered < c.to))
+}
+
+/// Reads the mail records of `[start, end)` (µs) that `pattern` may narrow, until the range
+/// ends or the budget runs out: `(records, covered)`, where the records are exactly those of
+/// `[start, covered)` (`covered` is `end` when the read finished).
+async fn read_mail_part(
+    st: &AppState,
+    start: i64,
+    end: i64,
+    pattern: Option<String>,
+    keep: impl Fn(&MailRecord) -> bool,
+) -> Result<(Vec<MailRecord>, i64), ApiError> {
     let req = FetchRequest {
         group: st.config.mail_group.clone(),
-        start_ms: c.from_ms(),
-        end_ms: c.to_ms(),
+        start_ms: start.div_euclid(1000),
+        end_ms: end.saturating_add(999).div_euclid(1000),
         pattern,
         next: None,
     };
-    let (from, to) = (c.from, c.to);
     let got = read_group(
         &*st.source,
         req,
@@ -202,12 +215,20 @@ async fn read_mail(
         None,
         st.limits(),
         |e| match Record::from_json(&e.message) {
-            Ok(Record::Mail(m)) if m.t >= from && m.t < to && keep(&m) => Some(m),
+            Ok(Record::Mail(m)) if m.t >= start && m.t < end && keep(&m) => Some(m),
             _ => None,
         },
     )
     .await?;
-    Ok((got.rows.into_iter().map(|r| r.1).collect(), got.cut))
+    let covered = scan::covered(start, end, got.cut, got.frontier.as_ref());
+    Ok((
+        got.rows
+            .into_iter()
+            .map(|r| r.1)
+            .filter(|m| m.t < covered)
+            .collect(),
+        covered,
+    ))
 }
 
 /// Groups records into message × recipient rows, newest first.
@@ -274,24 +295,49 @@ fn contains_ci(hay: Option<&str>, needle_lower: &str) -> bool {
     hay.is_some_and(|h| h.to_lowercase().contains(needle_lower))
 }
 
-type MailCursor = (i64, String, Option<String>);
+/// Position of a row in a page of `/v1/mail`: (sort time µs, message id, recipient).
+type MailKey = (i64, String, Option<String>);
 
 /// `GET /v1/mail`: one row per message and recipient, newest first.
+///
+/// Rows are grouped from the events the range holds. An answer that runs out of time covers
+/// `[from, covered_to)` only (events at or after `covered_to` are left out, so each row's
+/// status is the latest event of that sub-range); its `next_cursor` asks for `[covered_to, to)`,
+/// where a message whose events straddle `covered_to` appears again with its later events
+/// (the later status). Pages of `limit` rows go through the rows of one sub-range first; a
+/// later page that cannot re-read its sub-range in time answers no rows, `partial`, and the
+/// same cursor.
 pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<Response, ApiError> {
     let mut p = Params::parse(q.as_deref())?;
-    let c = params::common(&mut p, &st.config, now_us(), 24)?;
+    let fingerprint = p.fingerprint();
+    let mut c = params::common(&mut p, &st.config, now_us(), 24)?;
     let recipient = p.take("recipient").map(|v| v.to_lowercase());
     let subject = p.take("subject").map(|v| v.to_lowercase());
     let from_address = p.take("from_address").map(|v| v.to_lowercase());
     let statuses = p.take("status").map(|s| parse_statuses(&s)).transpose()?;
     p.finish()?;
-    let after: Option<MailCursor> = params::decode_cursor("mail", c.cursor.as_deref())?;
+    let window = params::resume::<MailKey>("mail", &fingerprint, &mut c)?;
 
     let pattern = [&recipient, &from_address, &subject]
         .into_iter()
         .flatten()
         .find_map(|v| pattern::contains_ignore_case(v));
-    let (records, partial) = read_mail(&st, &c, pattern, |_| true).await?;
+    let (records, covered) =
+        read_mail_part(&st, window.start, window.end, pattern, |_| true).await?;
+    if window.after.is_some() && covered < window.end {
+        // A later page whose part could not be read again in time: the earlier pages showed
+        // rows with events up to the part's end, so no shorter part may follow them. Nothing
+        // this time; the same cursor tries again.
+        return respond_mail_rows(
+            &st,
+            &c,
+            Vec::new(),
+            c.cursor.clone(),
+            true,
+            Some(window.start),
+        );
+    }
+    let after = window.after;
     let mut rows: Vec<MailRow> = rows_of(&records, &c)
         .into_iter()
         .filter(|r| {
@@ -320,14 +366,16 @@ pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<R
                 .is_none_or(|a| (r.sort_us, &r.message_id, &r.to) < (a.0, &a.1, &a.2))
         })
         .collect();
-    let next = if rows.len() > c.limit {
+    let more = if rows.len() > c.limit {
         rows.truncate(c.limit);
         rows.last()
-            .map(|r| params::encode_cursor("mail", &(r.sort_us, &r.message_id, &r.to)))
+            .map(|r| (r.sort_us, r.message_id.clone(), r.to.clone()))
     } else {
         None
     };
-    respond_mail_rows(&st, &c, rows, next, partial)
+    let next = params::next_cursor("mail", &fingerprint, &c, covered, more);
+    let partial = covered < c.to;
+    respond_mail_rows(&st, &c, rows, next, partial, partial.then_some(covered))
 }
 
 fn respond_mail_rows(
@@ -336,6 +384,7 @@ fn respond_mail_rows(
     rows: Vec<MailRow>,
     next: Option<String>,
     partial: bool,
+    covered_to: Option<i64>,
 ) -> Result<Response, ApiError> {
     if c.format == Format::Csv {
         return Ok(csv::stream_response(
@@ -372,12 +421,13 @@ fn respond_mail_rows(
             partial,
         ));
     }
-    Ok(ListResponse::json(
+    Ok(ListResponse::json_covered(
         st.source.engine(),
         c,
         rows,
         next,
         partial,
+        covered_to,
     ))
 }
 

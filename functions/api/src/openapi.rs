@@ -33,7 +33,7 @@ pub struct CommonParams {
 pub struct ListParams {
     /// Rows per page, 1 to 1000 (default 100).
     limit: Option<u32>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous answer, with the same other parameters.
     cursor: Option<String>,
     /// `json` (default) or `csv` (UTF-8 with BOM).
     format: Option<String>,
@@ -73,6 +73,17 @@ pub struct RequestParams {
     trace_id: Option<String>,
 }
 
+/// Options of `/v1/access`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct AccessParams {
+    /// `asc` (default: oldest first, FilterLogEvents) or `desc` (newest first: Logs Insights
+    /// for `source=lb` on AWS, `engine: "logs_insights"`; else the local engine reads the range
+    /// back from its end). The cursor continues in the same order.
+    order: Option<String>,
+}
+
 /// Options of `/v1/stats`.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -89,6 +100,9 @@ pub struct StatsParams {
     /// `auto` (default: Logs Insights for source=lb over 6 h or more, when the filters allow),
     /// `insights` or `local` (FilterLogEvents and exact computation here).
     engine: Option<String>,
+    /// `next_cursor` of a partial answer (same other parameters): the rest of the range, from
+    /// its `covered_to`.
+    cursor: Option<String>,
 }
 
 /// Options of `/v1/visits`.
@@ -138,7 +152,7 @@ pub struct ErrorDetail {
 /// A page of rows; `rows` holds the endpoint's row type.
 #[derive(Serialize, ToSchema)]
 pub struct ListEnvelope {
-    /// Which engine answered (`filter_log_events`, `memory`).
+    /// Which engine answered (`filter_log_events`, `memory`, `logs_insights`).
     pub engine: String,
     /// Stopped early (time budget or read cap); `next_cursor` continues.
     pub partial: bool,
@@ -150,7 +164,14 @@ pub struct ListEnvelope {
     pub tz: String,
     /// Rows in this page.
     pub count: u32,
-    /// Cursor of the next page.
+    /// `/v1/mail` and `/v1/visits`: a partial answer covers exactly `[from, covered_to)` (what
+    /// was read after it is left out, so rows are exact for that part); absent when the answer
+    /// reaches `to`.
+    pub covered_to: Option<String>,
+    /// Cursor of the next page. `/v1/access` and `/v1/errors`: the next rows after the last one
+    /// shown. `/v1/mail` and `/v1/visits`: the next page of the same part, or (after its last
+    /// page) the rest of the range, `[covered_to, to)`. A cursor is refused (400, `cursor`)
+    /// with other parameters than those of the request that gave it.
     pub next_cursor: Option<String>,
     /// The rows (see the endpoint).
     pub rows: Vec<serde_json::Value>,
@@ -172,8 +193,8 @@ fn mail_timeline() {}
 #[allow(dead_code)]
 fn recipient() {}
 
-#[utoipa::path(get, path = "/v1/access", params(CommonParams, ListParams, RequestParams),
-    responses((status = 200, description = "Requests, oldest first (rows: AccessRow)", body = ListEnvelope), (status = 400, body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/access", params(CommonParams, ListParams, RequestParams, AccessParams),
+    responses((status = 200, description = "Requests, oldest first, or newest first with order=desc (rows: AccessRow)", body = ListEnvelope), (status = 400, body = ErrorBody)))]
 #[allow(dead_code)]
 fn access() {}
 

@@ -26,6 +26,8 @@ pub const MAX_LIMIT: usize = 1000;
 pub const MAX_CSV_LIMIT: usize = 100_000;
 /// Longest accepted parameter value, in bytes.
 const MAX_VALUE_LEN: usize = 2048;
+/// Longest accepted cursor, in bytes (a newest-first cursor names the rows of one millisecond).
+const MAX_CURSOR_LEN: usize = 8192;
 
 /// The raw query string, parsed, with each parameter taken at most once.
 #[derive(Debug, Default)]
@@ -41,7 +43,12 @@ impl Params {
             if k.is_empty() {
                 continue;
             }
-            if v.len() > MAX_VALUE_LEN {
+            let max = if k == "cursor" {
+                MAX_CURSOR_LEN
+            } else {
+                MAX_VALUE_LEN
+            };
+            if v.len() > max {
                 return Err(ApiError::bad(&k, "value is too long"));
             }
             if values.insert(k.to_string(), v.to_string()).is_some() {
@@ -49,6 +56,25 @@ impl Params {
             }
         }
         Ok(Params { values })
+    }
+
+    /// A digest of every parameter but `cursor`, `engine` and `lang` (empty values count as
+    /// absent; the engines answer the same rows, and the language only changes explanations, as
+    /// when the dashboard's language is switched between pages), taken before any is read: a
+    /// cursor remembers it, so that a cursor given with other parameters than the request that
+    /// made it is refused instead of continuing a different question.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for (k, v) in &self.values {
+            if matches!(k.as_str(), "cursor" | "engine" | "lang") || v.is_empty() {
+                continue;
+            }
+            for part in [k.as_bytes(), b"\0", v.as_bytes(), b"\0"] {
+                h.update(part);
+            }
+        }
+        hex::encode(&h.finalize()[..12])
     }
 
     /// Takes a parameter; an empty value counts as absent.
@@ -103,6 +129,9 @@ pub struct Common {
     pub cursor: Option<String>,
     /// Output format.
     pub format: Format,
+    /// Start of the whole range as first asked (a continuation's `from` is later): what time
+    /// buckets are aligned to.
+    pub origin: i64,
 }
 
 impl Common {
@@ -118,7 +147,7 @@ impl Common {
 
     /// End of the range in ms, exclusive, rounded up.
     pub fn to_ms(&self) -> i64 {
-        (self.to + 999).div_euclid(1000)
+        self.to.saturating_add(999).div_euclid(1000)
     }
 }
 
@@ -201,6 +230,7 @@ pub fn common(
         limit,
         cursor: p.take("cursor"),
         format,
+        origin: from,
     })
 }
 
@@ -265,6 +295,126 @@ pub fn decode_cursor<K: DeserializeOwned>(
     Ok(Some(key))
 }
 
+/// Where the next answer of a range read in parts starts: the cursor of `/v1/mail`,
+/// `/v1/visits` and `/v1/stats`.
+///
+/// An answer that ran out of time (partial) covers exactly `[from, covered_to)`: what was read
+/// at or after `covered_to` is dropped, so every row and number is exact for that sub-range.
+/// Its cursor is a [`Resume::Rest`], asking for `[covered_to, to)`. An answer with more rows
+/// than `limit` has a [`Resume::Page`] cursor: the next page of the same sub-range, after the
+/// last row shown. The two kinds are distinct variants, so neither can be taken for the other,
+/// and both remember the parameters' [`Params::fingerprint`]: given with other parameters, a
+/// cursor is a 400 naming `cursor`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub enum Resume<K> {
+    /// The next page of rows of `[start, end)` (µs), after row `after`.
+    Page {
+        /// Start of the sub-range, µs.
+        start: i64,
+        /// End of the sub-range (exclusive), µs.
+        end: i64,
+        /// End of the whole range, µs (fixed by the first answer, even when `to` was "now").
+        to: i64,
+        /// Start of the whole range as first asked, µs.
+        origin: i64,
+        /// The last row shown.
+        after: K,
+    },
+    /// The rest of the range, `[start, to)` (µs).
+    Rest {
+        /// Where the answer continues (the previous answer's `covered_to`), µs.
+        start: i64,
+        /// End of the whole range, µs.
+        to: i64,
+        /// Start of the whole range as first asked, µs.
+        origin: i64,
+    },
+}
+
+/// Where a request of a range-read endpoint reads, from its cursor (if any).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Window<K> {
+    /// Start of the part to read, µs (the range's `from` unless continued).
+    pub start: i64,
+    /// End of the part to read (exclusive), µs: `to` unless this is a later page of a part.
+    pub end: i64,
+    /// Row to continue after (a later page).
+    pub after: Option<K>,
+}
+
+/// Reads the cursor of a range-read endpoint tagged `tag`: checks that it was made with the
+/// same parameters (`fingerprint`), fixes `c`'s range to the one the cursor carries (`c.from`
+/// becomes where this part starts; `c.to` and `c.origin` those of the first answer), and says
+/// which part and page to read.
+pub fn resume<K: DeserializeOwned>(
+    tag: &str,
+    fingerprint: &str,
+    c: &mut Common,
+) -> Result<Window<K>, ApiError> {
+    let Some(r) = decode_cursor::<(String, Resume<K>)>(tag, c.cursor.as_deref())? else {
+        return Ok(Window {
+            start: c.from,
+            end: c.to,
+            after: None,
+        });
+    };
+    let bad = |m: &str| ApiError::bad("cursor", m.to_owned());
+    if r.0 != fingerprint {
+        return Err(bad(
+            "this cursor belongs to a request with other parameters (repeat them exactly, or start again without the cursor)",
+        ));
+    }
+    let (start, end, to, origin, after) = match r.1 {
+        Resume::Page {
+            start,
+            end,
+            to,
+            origin,
+            after,
+        } => (start, end, to, origin, Some(after)),
+        Resume::Rest { start, to, origin } => (start, to, to, origin, None),
+    };
+    let valid = |us: i64| Timestamp::from_microsecond(us).is_ok();
+    if !(valid(origin) && valid(to) && origin <= start && start < end && end <= to) {
+        return Err(bad(
+            "not a cursor from this endpoint (start again without it)",
+        ));
+    }
+    c.from = start;
+    c.to = to;
+    c.origin = origin;
+    Ok(Window { start, end, after })
+}
+
+/// The cursor of the answer to `c` (whose part started at `c.from`) that covered
+/// `[c.from, covered)` and showed rows up to `last` when more rows of that part remain:
+/// the next page of the part, else the rest of the range when `covered` is short of `c.to`,
+/// else none.
+pub fn next_cursor<K: Serialize>(
+    tag: &str,
+    fingerprint: &str,
+    c: &Common,
+    covered: i64,
+    more_after: Option<K>,
+) -> Option<String> {
+    let r = match more_after {
+        Some(after) => Resume::Page {
+            start: c.from,
+            end: covered,
+            to: c.to,
+            origin: c.origin,
+            after,
+        },
+        None if covered < c.to => Resume::Rest {
+            start: covered,
+            to: c.to,
+            origin: c.origin,
+        },
+        None => return None,
+    };
+    Some(encode_cursor(tag, &(fingerprint, r)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -317,6 +467,21 @@ mod tests {
         assert_eq!(back, Some((5, "x".to_owned())));
         assert!(decode_cursor::<(i64, String)>("access", Some(&c)).is_err());
         assert!(decode_cursor::<(i64, String)>("mail", Some("!!")).is_err());
+    }
+
+    #[test]
+    fn fingerprints_ignore_cursor_engine_lang_and_parameter_order() {
+        let fp = |q: &str| Params::parse(Some(q)).unwrap().fingerprint();
+        let base = fp("from=2026-11-20&to=2026-11-21&status=5xx");
+        assert_eq!(base, fp("status=5xx&to=2026-11-21&from=2026-11-20"));
+        assert_eq!(
+            base,
+            fp("from=2026-11-20&to=2026-11-21&status=5xx&cursor=x&engine=local&lang=en&ip=")
+        );
+        assert_ne!(base, fp("from=2026-11-20&to=2026-11-21&status=4xx"));
+        assert_ne!(base, fp("from=2026-11-20&to=2026-11-21&status=5xx&limit=5"));
+        // Keys and values cannot run into each other.
+        assert_ne!(fp("a=bc"), fp("ab=c"));
     }
 
     #[test]

@@ -157,6 +157,18 @@ pub async fn read_group<T>(
     })
 }
 
+/// Where a read of `[start, end)` (µs) is complete: `end` when the read was not `cut`, else
+/// the start of its `frontier`'s millisecond (everything before it was examined), kept within
+/// the range. Events read at or after that point are to be dropped from an exact answer.
+pub fn covered(start: i64, end: i64, cut: bool, frontier: Option<&Key>) -> i64 {
+    if !cut {
+        return end;
+    }
+    frontier
+        .map(|k| k.t.saturating_mul(1000).clamp(start, end))
+        .unwrap_or(start)
+}
+
 /// A merged page of rows from several groups.
 #[derive(Debug)]
 pub struct Merged<T> {

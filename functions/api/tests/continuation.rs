@@ -1,0 +1,347 @@
+//! Partial answers of the endpoints that read a whole range (`/v1/stats`, `/v1/visits`,
+//! `/v1/mail`): with slow pages and a tiny time budget each answer covers `[from, covered_to)`
+//! exactly and its cursor asks for the rest; followed to the end, the answers add up to the
+//! unbudgeted answer. Cursors are refused with other parameters or on another endpoint.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::Request;
+use http_body_util::BodyExt;
+use logdesk_api::sample::{self, Group};
+use logdesk_api::source::{BoxFuture, FetchRequest, LogSource, MemorySource, Page, SourceError};
+use logdesk_api::{AppState, Config, router};
+use serde_json::Value;
+use tower::ServiceExt;
+
+/// 2026-11-20T00:00:00Z in µs.
+const BASE: i64 = 1_795_132_800_000_000;
+
+/// A source whose every page takes `delay`.
+struct Slow {
+    inner: MemorySource,
+    delay: Duration,
+}
+
+impl LogSource for Slow {
+    fn fetch<'a>(&'a self, req: &'a FetchRequest) -> BoxFuture<'a, Result<Page, SourceError>> {
+        Box::pin(async move {
+            tokio::time::sleep(self.delay).await;
+            self.inner.fetch(req).await
+        })
+    }
+
+    fn engine(&self) -> &'static str {
+        "memory"
+    }
+}
+
+fn memory(page: usize) -> MemorySource {
+    let mut src = MemorySource::new(page);
+    for e in sample::alb_requests(400, BASE, 3600) {
+        src.push("/logdesk/lb", e.timestamp, e.message);
+    }
+    for e in sample::day(BASE) {
+        if e.group == Group::Mail {
+            src.push("/logdesk/mail", e.timestamp, e.message);
+        }
+    }
+    src
+}
+
+fn app(source: impl LogSource + 'static, budget_ms: u64) -> axum::Router {
+    let budget = budget_ms.to_string();
+    let config = Config::from_lookup(|k| (k == "TIME_BUDGET_MS").then(|| budget.clone())).unwrap();
+    router(AppState::new(config, Arc::new(source)))
+}
+
+/// The unbudgeted app and the slow one with a 40 ms budget, over the same events.
+fn apps(page: usize) -> (axum::Router, axum::Router) {
+    let slow = Slow {
+        inner: memory(page),
+        delay: Duration::from_millis(15),
+    };
+    (app(memory(page), 60_000), app(slow, 40))
+}
+
+async fn call(app: &axum::Router, uri: &str) -> (u16, Value) {
+    let resp = app
+        .clone()
+        .oneshot(Request::builder().uri(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&body).unwrap())
+}
+
+async fn get(app: &axum::Router, uri: &str) -> Value {
+    let (status, v) = call(app, uri).await;
+    assert_eq!(status, 200, "{uri}: {v}");
+    v
+}
+
+/// Every answer to `uri` and its cursors, in order.
+async fn follow(app: &axum::Router, uri: &str) -> Vec<Value> {
+    let mut out: Vec<Value> = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let u = match &cursor {
+            Some(c) => format!("{uri}&cursor={c}"),
+            None => uri.to_owned(),
+        };
+        let v = get(app, &u).await;
+        assert!(out.len() < 400, "no progress");
+        if v["partial"] == true {
+            assert!(
+                v["next_cursor"].is_string(),
+                "a partial answer has a cursor: {v}"
+            );
+        }
+        if let Some(prev) = out.last() {
+            // Each answer starts where the one before stopped, or is a later page of its part.
+            let prev_end = prev.get("covered_to").unwrap_or(&prev["to"]);
+            assert!(v["from"] == prev["from"] || &v["from"] == prev_end, "{v}");
+        }
+        cursor = v["next_cursor"].as_str().map(str::to_owned);
+        out.push(v);
+        if cursor.is_none() {
+            break;
+        }
+    }
+    out
+}
+
+const RANGE: &str = "from=2026-11-20T00:00:00Z&to=2026-11-20T01:00:00Z";
+
+fn bucket_counts(v: &Value) -> BTreeMap<i64, [u64; 4]> {
+    v["stats"]["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            let n = |k: &str| b[k].as_u64().unwrap();
+            (
+                b["start"].as_i64().unwrap(),
+                [
+                    n("count"),
+                    n("success"),
+                    n("client_errors"),
+                    n("server_errors"),
+                ],
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn partial_stats_answers_concatenate_into_the_whole_answer() {
+    let (full, slow) = apps(16);
+    let uri = format!("/v1/stats?{RANGE}&source=lb&interval=1m");
+    let whole = get(&full, &uri).await;
+    assert_eq!(whole["partial"], false);
+    assert!(whole.get("next_cursor").is_none() && whole.get("covered_to").is_none());
+    assert_eq!(whole["stats"]["count"], 400);
+
+    let answers = follow(&slow, &uri).await;
+    let partials = answers.iter().filter(|a| a["partial"] == true).count();
+    // 25 pages of 15 ms cannot fit in one 40 ms budget.
+    assert!(partials >= 3, "{partials} partial answers");
+    let mut series: BTreeMap<i64, [u64; 4]> = BTreeMap::new();
+    let (mut count, mut lb_5xx, mut target_5xx) = (0, 0, 0);
+    for a in &answers {
+        let s = &a["stats"];
+        count += s["count"].as_u64().unwrap();
+        lb_5xx += s["lb"]["server_errors"].as_u64().unwrap();
+        target_5xx += s["target"]["server_errors"].as_u64().unwrap();
+        for (start, n) in bucket_counts(a) {
+            // Cut at bucket boundaries: no bucket is in two answers.
+            assert!(series.insert(start, n).is_none(), "bucket {start} twice");
+            if let Some(end) = a["covered_to"].as_str() {
+                let end: jiff::Timestamp = end.parse().unwrap();
+                assert!(start + 60_000_000 <= end.as_microsecond());
+            }
+        }
+    }
+    assert_eq!(count, 400);
+    assert_eq!(
+        lb_5xx,
+        whole["stats"]["lb"]["server_errors"].as_u64().unwrap()
+    );
+    assert_eq!(
+        target_5xx,
+        whole["stats"]["target"]["server_errors"].as_u64().unwrap()
+    );
+    assert_eq!(series, bucket_counts(&whole));
+}
+
+fn visit_pages(answers: &[Value]) -> BTreeMap<(String, String), Vec<String>> {
+    let mut out: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for a in answers {
+        for v in a["rows"].as_array().unwrap() {
+            let key = (
+                v["ip"].as_str().unwrap().to_owned(),
+                v["user_agent"].as_str().unwrap_or("").to_owned(),
+            );
+            for p in v["pages"].as_array().unwrap() {
+                out.entry(key.clone())
+                    .or_default()
+                    .push(format!("{} {}", p["time"], p["path"]));
+            }
+        }
+    }
+    for pages in out.values_mut() {
+        pages.sort();
+    }
+    out
+}
+
+#[tokio::test]
+async fn partial_visits_answers_and_pages_give_every_page_view_once() {
+    let (full, slow) = apps(16);
+    for limit in [1000, 7] {
+        let uri = format!("/v1/visits?{RANGE}&source=lb&limit={limit}&bots=true&assets=true");
+        let whole = follow(&full, &uri).await;
+        assert!(whole.iter().all(|a| a["partial"] == false));
+        let answers = follow(&slow, &uri).await;
+        if limit == 1000 {
+            let partials = answers.iter().filter(|a| a["partial"] == true).count();
+            assert!(partials >= 3, "{partials} partial answers");
+        }
+        let (got, want) = (visit_pages(&answers), visit_pages(&whole));
+        assert_eq!(got.values().map(Vec::len).sum::<usize>(), 400);
+        assert_eq!(got, want, "limit {limit}");
+    }
+}
+
+#[tokio::test]
+async fn partial_mail_answers_show_every_event_and_end_on_the_latest_status() {
+    // One event a page: every answer stops after two or three.
+    let (full, slow) = apps(1);
+    for limit in [100, 1] {
+        let uri = format!("/v1/mail?{RANGE}&limit={limit}");
+        let whole = follow(&full, &uri).await;
+        let answers = follow(&slow, &uri).await;
+        assert!(answers.iter().filter(|a| a["partial"] == true).count() >= 3);
+        let rows = |answers: &[Value]| {
+            // (message, recipient) → (events seen, status in the last answer that shows it).
+            let mut out: BTreeMap<(String, String), (u64, String)> = BTreeMap::new();
+            for a in answers {
+                for r in a["rows"].as_array().unwrap() {
+                    let key = (r["message_id"].to_string(), r["to"].to_string());
+                    let e = out.entry(key).or_default();
+                    e.0 += r["events"].as_u64().unwrap();
+                    e.1 = r["status"].as_str().unwrap().to_owned();
+                }
+            }
+            out
+        };
+        let want = rows(&whole);
+        assert_eq!(want.len(), 5, "{whole:?}");
+        assert_eq!(rows(&answers), want, "limit {limit}");
+    }
+}
+
+#[tokio::test]
+async fn cursors_are_refused_with_other_parameters_or_elsewhere() {
+    let (_, slow) = apps(1);
+    let v = get(&slow, &format!("/v1/mail?{RANGE}")).await;
+    let cursor = v["next_cursor"].as_str().unwrap().to_owned();
+    let (s, e) = call(
+        &slow,
+        &format!("/v1/mail?{RANGE}&cursor={cursor}&subject=x"),
+    )
+    .await;
+    assert_eq!((s, e["error"]["parameter"].as_str()), (400, Some("cursor")));
+    for other in ["visits", "stats", "access", "errors"] {
+        let (s, e) = call(&slow, &format!("/v1/{other}?{RANGE}&cursor={cursor}")).await;
+        assert_eq!(
+            (s, e["error"]["parameter"].as_str()),
+            (400, Some("cursor")),
+            "{other}"
+        );
+    }
+    // Without `to` the first answer fixes the range's end: a continuation asks for the same one.
+    let v = get(&slow, "/v1/stats?from=2026-11-20T00:00:00Z&source=lb").await;
+    let first_to = v["to"].clone();
+    if let Some(c) = v["next_cursor"].as_str() {
+        let w = get(
+            &slow,
+            &format!("/v1/stats?from=2026-11-20T00:00:00Z&source=lb&cursor={c}"),
+        )
+        .await;
+        assert_eq!(w["to"], first_to);
+    }
+}
+
+#[tokio::test]
+async fn forged_cursors_are_refused_or_answered_never_a_crash() {
+    use logdesk_api::access::{InsightsDesc, LocalDesc};
+    use logdesk_api::params::{Params, Resume, encode_cursor};
+    use logdesk_api::scan::Key;
+    let (full, _) = apps(16);
+    let query = format!("{RANGE}&source=lb");
+    let fp = Params::parse(Some(&query)).unwrap().fingerprint();
+    let mail_fp = Params::parse(Some(RANGE)).unwrap().fingerprint();
+    let extremes = [i64::MIN, -1, 0, 1, i64::MAX];
+    for &a in &extremes {
+        for &b in &extremes {
+            let rest = Resume::<()>::Rest {
+                start: a,
+                to: b,
+                origin: a,
+            };
+            let page = Resume::Page {
+                start: a,
+                end: b,
+                to: b,
+                origin: a,
+                after: (a, "m".to_owned(), None::<String>),
+            };
+            for (path, cursor) in [
+                ("stats", encode_cursor("stats", &(&fp, &rest))),
+                ("visits", encode_cursor("visits", &(&fp, &page))),
+                ("mail", encode_cursor("mail", &(&mail_fp, &page))),
+                (
+                    "access",
+                    encode_cursor(
+                        "access:desc",
+                        &LocalDesc {
+                            hi_ms: a,
+                            before: Some(Key {
+                                t: b,
+                                g: 0,
+                                id: String::new(),
+                            }),
+                            width_ms: b,
+                        },
+                    ),
+                ),
+                (
+                    "access",
+                    encode_cursor(
+                        "access:desc",
+                        &InsightsDesc {
+                            t: a,
+                            ptrs: vec!["x".to_owned()],
+                            newer: usize::MAX,
+                        },
+                    ),
+                ),
+            ] {
+                let q = match path {
+                    "access" => format!("{query}&order=desc"),
+                    "mail" => RANGE.to_owned(),
+                    _ => query.clone(),
+                };
+                let (status, v) = call(&full, &format!("/v1/{path}?{q}&cursor={cursor}")).await;
+                assert!(
+                    status == 200 || status == 400,
+                    "{path} {a} {b}: {status} {v}"
+                );
+            }
+        }
+    }
+}

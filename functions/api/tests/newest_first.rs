@@ -1,0 +1,339 @@
+//! `GET /v1/access?order=desc`: newest first through Logs Insights (aws-smithy-mocks rules that
+//! answer StartQuery / GetQueryResults like Insights would, rows of one millisecond in a
+//! different order on every query) and through the local engine (in memory, also with slow
+//! pages and a tiny budget). Following the cursors gives every row once, newest first.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_sdk_cloudwatchlogs::Client;
+use aws_sdk_cloudwatchlogs::config::retry::RetryConfig;
+use aws_sdk_cloudwatchlogs::operation::get_query_results::GetQueryResultsOutput;
+use aws_sdk_cloudwatchlogs::operation::start_query::StartQueryOutput;
+use aws_sdk_cloudwatchlogs::types::{QueryStatus, ResultField};
+use aws_smithy_mocks::{MockResponse, Rule, RuleMode, mock, mock_client};
+use axum::body::Body;
+use axum::http::Request;
+use http_body_util::BodyExt;
+use logdesk_api::sample::{self, Group};
+use logdesk_api::source::{BoxFuture, FetchRequest, LogSource, MemorySource, Page, SourceError};
+use logdesk_api::{AppState, Config, router};
+use serde_json::Value;
+use tower::ServiceExt;
+
+/// 2026-11-20T00:00:00Z in ms.
+const BASE_MS: i64 = 1_795_132_800_000;
+const RANGE: &str = "from=2026-11-20T00:00:00Z&to=2026-11-20T01:00:00Z";
+
+/// 30 ALB events, three to a millisecond, ten milliseconds 400 ms apart (four seconds):
+/// (timestamp ms, message).
+fn events() -> Vec<(i64, String)> {
+    sample::alb_requests(30, BASE_MS * 1000, 600)
+        .enumerate()
+        .map(|(i, e)| (BASE_MS + (i as i64 / 3) * 400, e.message))
+        .collect()
+}
+
+fn memory(page: usize) -> MemorySource {
+    let mut src = MemorySource::new(page);
+    for (t, m) in events() {
+        src.push("/logdesk/lb", t, m);
+    }
+    // And the nginx lines of the sample day, for source=all.
+    for e in sample::day(BASE_MS * 1000) {
+        if e.group == Group::NginxAccess {
+            src.push("/logdesk/nginx/access", e.timestamp, e.message);
+        }
+    }
+    src
+}
+
+fn config(budget_ms: u64) -> Config {
+    let budget = budget_ms.to_string();
+    Config::from_lookup(|k| (k == "TIME_BUDGET_MS").then(|| budget.clone())).unwrap()
+}
+
+async fn get(app: &axum::Router, uri: &str) -> Value {
+    let resp = app
+        .clone()
+        .oneshot(Request::builder().uri(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = resp.status();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(status, 200, "{uri}: {}", String::from_utf8_lossy(&body));
+    serde_json::from_slice(&body).unwrap()
+}
+
+/// Follows `uri`'s cursors: (every row, answers, partial answers).
+async fn follow(app: &axum::Router, uri: &str) -> (Vec<Value>, usize, usize) {
+    let (mut rows, mut answers, mut partials) = (Vec::new(), 0, 0);
+    let mut cursor: Option<String> = None;
+    loop {
+        let u = match &cursor {
+            Some(c) => format!("{uri}&cursor={c}"),
+            None => uri.to_owned(),
+        };
+        let v = get(app, &u).await;
+        answers += 1;
+        assert!(answers < 500, "no progress");
+        if v["partial"] == true {
+            partials += 1;
+            assert!(v["next_cursor"].is_string(), "{v}");
+        }
+        rows.extend(v["rows"].as_array().unwrap().iter().cloned());
+        cursor = v["next_cursor"].as_str().map(str::to_owned);
+        if cursor.is_none() {
+            return (rows, answers, partials);
+        }
+    }
+}
+
+/// A row's identity across engines: its time and request (times are unique here).
+fn who(r: &Value) -> String {
+    format!("{} {} {}", r["time"], r["client_ip"], r["path"])
+}
+
+/// The oldest-first listing (the reference), as identities in order.
+async fn oldest_first(app: &axum::Router, query: &str) -> Vec<String> {
+    let (rows, _, _) = follow(app, &format!("/v1/access?{RANGE}&{query}&limit=1000")).await;
+    rows.iter().map(who).collect()
+}
+
+#[tokio::test]
+async fn locally_newest_first_pages_are_the_oldest_first_listing_reversed() {
+    let app = router(AppState::new(config(20_000), Arc::new(memory(4))));
+    for query in [
+        "source=lb",
+        "source=all",
+        "source=lb&status=5xx,404",
+        "source=all&path=/apply",
+    ] {
+        let mut want = oldest_first(&app, query).await;
+        want.reverse();
+        assert!(!want.is_empty(), "{query}");
+        for limit in [1, 2, 3, 7, 100] {
+            let (rows, _, partials) = follow(
+                &app,
+                &format!("/v1/access?{RANGE}&{query}&order=desc&limit={limit}"),
+            )
+            .await;
+            assert_eq!(partials, 0);
+            let got: Vec<String> = rows.iter().map(who).collect();
+            assert_eq!(got, want, "{query} limit {limit}");
+        }
+    }
+    let v = get(
+        &app,
+        &format!("/v1/access?{RANGE}&source=lb&order=desc&limit=5"),
+    )
+    .await;
+    assert_eq!(v["engine"], "memory");
+    let e = app
+        .clone()
+        .oneshot(
+            Request::builder()
+                .uri(format!("/v1/access?{RANGE}&order=newest"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(e.status(), 400);
+    // An oldest-first cursor is not a newest-first one.
+    let asc = get(&app, &format!("/v1/access?{RANGE}&source=lb&limit=5")).await;
+    let c = asc["next_cursor"].as_str().unwrap();
+    let e = app
+        .clone()
+        .oneshot(
+            Request::builder()
+                .uri(format!(
+                    "/v1/access?{RANGE}&source=lb&order=desc&limit=5&cursor={c}"
+                ))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(e.status(), 400);
+}
+
+/// A source whose every page takes `delay`.
+struct Slow(MemorySource, Duration);
+
+impl LogSource for Slow {
+    fn fetch<'a>(&'a self, req: &'a FetchRequest) -> BoxFuture<'a, Result<Page, SourceError>> {
+        Box::pin(async move {
+            tokio::time::sleep(self.1).await;
+            self.0.fetch(req).await
+        })
+    }
+
+    fn engine(&self) -> &'static str {
+        "memory"
+    }
+}
+
+#[tokio::test]
+async fn locally_a_tiny_budget_gives_partial_answers_that_lose_nothing() {
+    let full = router(AppState::new(config(20_000), Arc::new(memory(2))));
+    let mut want = oldest_first(&full, "source=lb").await;
+    want.reverse();
+    // 15 pages of 15 ms each cannot be read in one 40 ms budget.
+    let slow = Slow(memory(2), Duration::from_millis(15));
+    let app = router(AppState::new(config(40), Arc::new(slow)));
+    for limit in [4, 100] {
+        let (rows, answers, partials) = follow(
+            &app,
+            &format!("/v1/access?{RANGE}&source=lb&order=desc&limit={limit}"),
+        )
+        .await;
+        assert!(partials >= 1, "{partials} partial of {answers}");
+        let got: Vec<String> = rows.iter().map(who).collect();
+        assert_eq!(got, want, "limit {limit}");
+    }
+}
+
+/// What the mocked Insights saw: (start s, end s, query) of every StartQuery.
+type Started = Arc<Mutex<Vec<(i64, i64, String)>>>;
+
+fn utc(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .unwrap()
+        .strftime("%Y-%m-%d %H:%M:%S%.3f")
+        .to_string()
+}
+
+/// StartQuery and GetQueryResults answering `sort @timestamp desc | limit N` over `events`
+/// between the query's seconds (both ends included). Rows of one millisecond come in ascending
+/// `@ptr` order on even queries and descending on odd ones, as Insights gives no fixed order.
+fn insights_rules(events: Arc<Vec<(i64, String)>>, started: Started) -> Vec<Rule> {
+    let seen = started.clone();
+    let start = mock!(Client::start_query).then_compute_response(move |r| {
+        let mut s = seen.lock().unwrap();
+        s.push((
+            r.start_time().unwrap_or(0),
+            r.end_time().unwrap_or(0),
+            r.query_string().unwrap_or_default().to_owned(),
+        ));
+        MockResponse::Output(
+            StartQueryOutput::builder()
+                .query_id(format!("q{}", s.len() - 1))
+                .build(),
+        )
+    });
+    let results = mock!(Client::get_query_results).then_compute_response(move |r| {
+        let n: usize = r.query_id().unwrap_or("q0")[1..].parse().unwrap();
+        let (start_s, end_s, query) = started.lock().unwrap()[n].clone();
+        let limit: usize = query.rsplit("| limit ").next().unwrap().parse().unwrap();
+        let mut rows: Vec<(i64, String, &String)> = events
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.0.div_euclid(1000) >= start_s && e.0.div_euclid(1000) <= end_s)
+            .map(|(i, e)| (e.0, format!("ptr-{i:03}"), &e.1))
+            .collect();
+        rows.sort_by(|a, b| {
+            b.0.cmp(&a.0).then_with(|| {
+                if n.is_multiple_of(2) {
+                    a.1.cmp(&b.1)
+                } else {
+                    b.1.cmp(&a.1)
+                }
+            })
+        });
+        rows.truncate(limit);
+        let rows: Vec<Vec<ResultField>> = rows
+            .into_iter()
+            .map(|(t, ptr, m)| {
+                [
+                    ("@timestamp", utc(t)),
+                    ("@message", m.clone()),
+                    ("@ptr", ptr),
+                ]
+                .into_iter()
+                .map(|(f, v)| ResultField::builder().field(f).value(v).build())
+                .collect()
+            })
+            .collect();
+        MockResponse::Output(
+            GetQueryResultsOutput::builder()
+                .status(QueryStatus::Complete)
+                .set_results(Some(rows))
+                .build(),
+        )
+    });
+    vec![start, results]
+}
+
+#[tokio::test]
+async fn insights_newest_first_pages_have_no_duplicates_or_gaps_inside_a_millisecond() {
+    let reference = router(AppState::new(config(20_000), Arc::new(memory(100))));
+    let events = Arc::new(events());
+    for (query, re_checked) in [("source=lb", false), ("source=lb&path=/apply", true)] {
+        let mut want = oldest_first(&reference, query).await;
+        want.reverse();
+        // Row identity → millisecond of its event, to check the order.
+        let ms: BTreeMap<String, i64> = {
+            let (rows, _, _) = follow(
+                &reference,
+                &format!("/v1/access?{RANGE}&{query}&limit=1000"),
+            )
+            .await;
+            let all: Vec<String> = rows.iter().map(who).collect();
+            let by_index: BTreeMap<String, usize> = oldest_first(&reference, "source=lb")
+                .await
+                .into_iter()
+                .enumerate()
+                .map(|(i, w)| (w, i))
+                .collect();
+            all.into_iter()
+                .map(|w| {
+                    let i = by_index[&w];
+                    (w, events[i].0)
+                })
+                .collect()
+        };
+        for limit in [1, 2, 4, 5, 100] {
+            let started: Started = Arc::default();
+            let rules = insights_rules(events.clone(), started.clone());
+            let client = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, &rules, |c| c
+                .retry_config(RetryConfig::disabled()));
+            let app = router(
+                AppState::new(config(20_000), Arc::new(MemorySource::new(1))).with_insights(client),
+            );
+            let uri = format!("/v1/access?{RANGE}&{query}&order=desc&limit={limit}");
+            let first = get(&app, &uri).await;
+            assert_eq!(first["engine"], "logs_insights");
+            let (rows, answers, partials) = follow(&app, &uri).await;
+            assert_eq!(partials, 0);
+            let got: Vec<String> = rows.iter().map(who).collect();
+            // Every row once; newest first by millisecond (ties in any order).
+            let mut sorted_got = got.clone();
+            sorted_got.sort();
+            let mut sorted_want = want.clone();
+            sorted_want.sort();
+            assert_eq!(sorted_got, sorted_want, "{query} limit {limit}");
+            for w in got.windows(2) {
+                assert!(ms[&w[0]] >= ms[&w[1]], "{query} limit {limit}: {w:?}");
+            }
+            let queries = started.lock().unwrap().clone();
+            assert!(queries.len() >= answers.min(1), "{query} limit {limit}");
+            for (s, e, q) in &queries {
+                assert!(
+                    q.starts_with(
+                        "fields @timestamp, @message, @ptr\n| filter k = \"alb\" or k = \"clb\"\n"
+                    ),
+                    "{q}"
+                );
+                assert!(q.contains("| sort @timestamp desc\n| limit "), "{q}");
+                assert_eq!(*s, BASE_MS / 1000);
+                assert!(*e <= BASE_MS / 1000 + 3599, "{e}");
+            }
+            if limit == 1 && !re_checked {
+                // Pages end inside a millisecond: the next query ends with that second.
+                assert!(queries.iter().any(|q| q.1 == BASE_MS / 1000 + 3));
+            }
+        }
+    }
+}

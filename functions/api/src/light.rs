@@ -115,49 +115,30 @@ fn fast_view(message: &str) -> Option<View<'_>> {
                 value
             }
         };
-        let bit = match key {
-            "k" => K,
-            "t" => T,
-            "ip" => 1 << 2,
-            "h" => 1 << 3,
-            "m" => 1 << 4,
-            "u" => 1 << 5,
-            "rq" => 1 << 6,
-            "s" => 1 << 7,
-            "ts" => 1 << 8,
-            "ua" => 1 << 9,
-            "d" => 1 << 10,
-            "dq" => 1 << 11,
-            "dt" => 1 << 12,
-            "dr" => 1 << 13,
-            "tr" => 1 << 14,
-            "cid" => 1 << 15,
-            _ => 0,
-        };
-        if bit != 0 {
-            // serde rejects a field given twice.
-            if seen & bit != 0 {
-                return None;
-            }
+        // serde rejects a field given twice.
+        let mut once = |bit: u32| {
+            let fresh = seen & bit == 0;
             seen |= bit;
-            match key {
-                "k" => v.k = text(value)?,
-                "t" => v.t = integer(value)?,
-                "ip" => v.ip = opt_text(value)?,
-                "h" => v.h = opt_text(value)?,
-                "m" => v.m = opt_text(value)?,
-                "u" => v.u = opt_text(value)?,
-                "rq" => v.rq = opt_text(value)?,
-                "s" => v.s = opt_status(value)?,
-                "ts" => v.ts = opt_status(value)?,
-                "ua" => v.ua = opt_text(value)?,
-                "d" => v.d = opt_float(value)?,
-                "dq" => v.dq = opt_float(value)?,
-                "dt" => v.dt = opt_float(value)?,
-                "dr" => v.dr = opt_float(value)?,
-                "tr" => v.tr = opt_text(value)?,
-                _ => v.cid = opt_text(value)?,
-            }
+            fresh.then_some(())
+        };
+        match key {
+            "k" => (once(K)?, v.k = text(value)?).1,
+            "t" => (once(T)?, v.t = integer(value)?).1,
+            "ip" => (once(1 << 2)?, v.ip = opt_text(value)?).1,
+            "h" => (once(1 << 3)?, v.h = opt_text(value)?).1,
+            "m" => (once(1 << 4)?, v.m = opt_text(value)?).1,
+            "u" => (once(1 << 5)?, v.u = opt_text(value)?).1,
+            "rq" => (once(1 << 6)?, v.rq = opt_text(value)?).1,
+            "s" => (once(1 << 7)?, v.s = opt_status(value)?).1,
+            "ts" => (once(1 << 8)?, v.ts = opt_status(value)?).1,
+            "ua" => (once(1 << 9)?, v.ua = opt_text(value)?).1,
+            "d" => (once(1 << 10)?, v.d = opt_float(value)?).1,
+            "dq" => (once(1 << 11)?, v.dq = opt_float(value)?).1,
+            "dt" => (once(1 << 12)?, v.dt = opt_float(value)?).1,
+            "dr" => (once(1 << 13)?, v.dr = opt_float(value)?).1,
+            "tr" => (once(1 << 14)?, v.tr = opt_text(value)?).1,
+            "cid" => (once(1 << 15)?, v.cid = opt_text(value)?).1,
+            _ => {}
         }
         match b.get(i)? {
             b',' => i += 1,
@@ -257,18 +238,37 @@ fn opt_text(value: Value<'_>) -> Option<Option<&str>> {
     }
 }
 
-/// A plain integer (digits, an optional minus), as serde reads an `i64`.
+/// The value of a run of at most 19 ASCII digits (no overflow in a u64), `None` otherwise.
+fn digits_value(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() || digits.len() > 19 {
+        return None;
+    }
+    let mut n = 0u64;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + u64::from(c - b'0');
+    }
+    Some(n)
+}
+
+/// A plain integer (digits, an optional minus), as serde reads an `i64`; longer numbers are
+/// left to serde_json.
 fn integer(value: Value<'_>) -> Option<i64> {
-    match value {
-        Value::Num(n) if !n.contains(['.', 'e', 'E']) => n.parse().ok(),
-        _ => None,
+    let Value::Num(n) = value else { return None };
+    match n.as_bytes().split_first()? {
+        (b'-', digits) => digits_value(digits).and_then(|d| 0i64.checked_sub_unsigned(d)),
+        _ => digits_value(n.as_bytes()).and_then(|d| i64::try_from(d).ok()),
     }
 }
 
 fn opt_status(value: Value<'_>) -> Option<Option<u16>> {
     match value {
         Value::Null => Some(None),
-        Value::Num(n) if !n.contains(['.', 'e', 'E', '-']) => n.parse().ok().map(Some),
+        Value::Num(n) => digits_value(n.as_bytes())
+            .and_then(|d| u16::try_from(d).ok())
+            .map(Some),
         _ => None,
     }
 }
@@ -282,22 +282,30 @@ fn opt_float(value: Value<'_>) -> Option<Option<f64>> {
     ];
     let n = match value {
         Value::Null => return Some(None),
-        Value::Num(n) => n,
+        Value::Num(n) => n.as_bytes(),
         _ => return None,
     };
-    let (negative, digits) = match n.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, n),
+    let (negative, digits) = match n.split_first()? {
+        (b'-', rest) => (true, rest),
+        _ => (false, n),
     };
-    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
-    if int.len() + frac.len() > 15 || !int.bytes().chain(frac.bytes()).all(|c| c.is_ascii_digit()) {
-        return None;
-    }
     let mut mantissa = 0u64;
-    for c in int.bytes().chain(frac.bytes()) {
-        mantissa = mantissa * 10 + u64::from(c - b'0');
+    let mut count = 0usize;
+    let mut scale = None;
+    for (i, &c) in digits.iter().enumerate() {
+        match c {
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + u64::from(c - b'0');
+                count += 1;
+            }
+            b'.' if scale.is_none() => scale = Some(digits.len() - i - 1),
+            _ => return None,
+        }
+        if count > 15 {
+            return None;
+        }
     }
-    let value = mantissa as f64 / POW10.get(frac.len())?;
+    let value = mantissa as f64 / POW10.get(scale.unwrap_or(0))?;
     Some(Some(if negative { -value } else { value }))
 }
 

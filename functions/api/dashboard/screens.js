@@ -380,7 +380,7 @@ export function message_(main, ctx) {
           el('dt', {}, t('message_id')),
           el('dd', { class: 'wrap mono' }, d.message_id),
         ),
-        d.partial ? message('warn', t('partial')) : null,
+        d.partial ? message('warn', t('partial_part')) : null,
         (d.recipients || []).map((r) =>
           el(
             'section',
@@ -430,7 +430,7 @@ export function recipient(main, ctx) {
           el('dd', {}, fmtTime(d.latest_time)),
         ),
         d.likely_suppressed ? message('error', t('suppressed')) : message('info', t('not_suppressed')),
-        d.partial ? message('warn', t('partial')) : null,
+        d.partial ? message('warn', t('partial_part')) : null,
         el('h3', {}, t('messages')),
         msgs.length ? mailTable(msgs) : message('empty', t('none')),
         el('h3', {}, t('bounces')),
@@ -686,7 +686,7 @@ function statsView(d, tz, width) {
   return el(
     'div',
     {},
-    d.partial ? message('warn', t('partial')) : null,
+    d.partial ? message('warn', t('partial_part')) : null,
     el(
       'div',
       { class: 'cards' },

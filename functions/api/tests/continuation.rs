@@ -4,17 +4,14 @@
 //! unbudgeted answer. Cursors are refused with other parameters or on another endpoint.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::Request;
-use http_body_util::BodyExt;
 use logdesk_api::sample::{self, Group};
 use logdesk_api::source::{BoxFuture, FetchRequest, LogSource, MemorySource, Page, SourceError};
-use logdesk_api::{AppState, Config, router};
 use serde_json::Value;
-use tower::ServiceExt;
+
+mod support;
+use support::{app, call, get};
 
 /// 2026-11-20T00:00:00Z in µs.
 const BASE: i64 = 1_795_132_800_000_000;
@@ -51,12 +48,6 @@ fn memory(page: usize) -> MemorySource {
     src
 }
 
-fn app(source: impl LogSource + 'static, budget_ms: u64) -> axum::Router {
-    let budget = budget_ms.to_string();
-    let config = Config::from_lookup(|k| (k == "TIME_BUDGET_MS").then(|| budget.clone())).unwrap();
-    router(AppState::new(config, Arc::new(source)))
-}
-
 /// The unbudgeted app and the slow one with a 40 ms budget, over the same events.
 fn apps(page: usize) -> (axum::Router, axum::Router) {
     let slow = Slow {
@@ -64,23 +55,6 @@ fn apps(page: usize) -> (axum::Router, axum::Router) {
         delay: Duration::from_millis(15),
     };
     (app(memory(page), 60_000), app(slow, 40))
-}
-
-async fn call(app: &axum::Router, uri: &str) -> (u16, Value) {
-    let resp = app
-        .clone()
-        .oneshot(Request::builder().uri(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    let body = resp.into_body().collect().await.unwrap().to_bytes();
-    (status, serde_json::from_slice(&body).unwrap())
-}
-
-async fn get(app: &axum::Router, uri: &str) -> Value {
-    let (status, v) = call(app, uri).await;
-    assert_eq!(status, 200, "{uri}: {v}");
-    v
 }
 
 /// Every answer to `uri` and its cursors, in order.

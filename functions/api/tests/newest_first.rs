@@ -15,12 +15,14 @@ use aws_sdk_cloudwatchlogs::types::{QueryStatus, ResultField};
 use aws_smithy_mocks::{MockResponse, Rule, RuleMode, mock, mock_client};
 use axum::body::Body;
 use axum::http::Request;
-use http_body_util::BodyExt;
 use logdesk_api::sample::{self, Group};
 use logdesk_api::source::{BoxFuture, FetchRequest, LogSource, MemorySource, Page, SourceError};
-use logdesk_api::{AppState, Config, router};
+use logdesk_api::{AppState, router};
 use serde_json::Value;
 use tower::ServiceExt;
+
+mod support;
+use support::{app, budget_config, get};
 
 /// 2026-11-20T00:00:00Z in ms.
 const BASE_MS: i64 = 1_795_132_800_000;
@@ -47,23 +49,6 @@ fn memory(page: usize) -> MemorySource {
         }
     }
     src
-}
-
-fn config(budget_ms: u64) -> Config {
-    let budget = budget_ms.to_string();
-    Config::from_lookup(|k| (k == "TIME_BUDGET_MS").then(|| budget.clone())).unwrap()
-}
-
-async fn get(app: &axum::Router, uri: &str) -> Value {
-    let resp = app
-        .clone()
-        .oneshot(Request::builder().uri(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status();
-    let body = resp.into_body().collect().await.unwrap().to_bytes();
-    assert_eq!(status, 200, "{uri}: {}", String::from_utf8_lossy(&body));
-    serde_json::from_slice(&body).unwrap()
 }
 
 /// Follows `uri`'s cursors: (every row, answers, partial answers).
@@ -103,7 +88,7 @@ async fn oldest_first(app: &axum::Router, query: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn locally_newest_first_pages_are_the_oldest_first_listing_reversed() {
-    let app = router(AppState::new(config(20_000), Arc::new(memory(4))));
+    let app = app(memory(4), 20_000);
     for query in [
         "source=lb",
         "source=all",
@@ -177,12 +162,12 @@ impl LogSource for Slow {
 
 #[tokio::test]
 async fn locally_a_tiny_budget_gives_partial_answers_that_lose_nothing() {
-    let full = router(AppState::new(config(20_000), Arc::new(memory(2))));
+    let full = app(memory(2), 20_000);
     let mut want = oldest_first(&full, "source=lb").await;
     want.reverse();
     // 15 pages of 15 ms each cannot be read in one 40 ms budget.
     let slow = Slow(memory(2), Duration::from_millis(15));
-    let app = router(AppState::new(config(40), Arc::new(slow)));
+    let app = app(slow, 40);
     for limit in [4, 100] {
         let (rows, answers, partials) = follow(
             &app,
@@ -268,7 +253,7 @@ fn insights_rules(events: Arc<Vec<(i64, String)>>, started: Started) -> Vec<Rule
 
 #[tokio::test]
 async fn insights_newest_first_pages_have_no_duplicates_or_gaps_inside_a_millisecond() {
-    let reference = router(AppState::new(config(20_000), Arc::new(memory(100))));
+    let reference = app(memory(100), 20_000);
     let events = Arc::new(events());
     for (query, re_checked) in [("source=lb", false), ("source=lb&path=/apply", true)] {
         let mut want = oldest_first(&reference, query).await;
@@ -300,7 +285,8 @@ async fn insights_newest_first_pages_have_no_duplicates_or_gaps_inside_a_millise
             let client = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, &rules, |c| c
                 .retry_config(RetryConfig::disabled()));
             let app = router(
-                AppState::new(config(20_000), Arc::new(MemorySource::new(1))).with_insights(client),
+                AppState::new(budget_config(20_000), Arc::new(MemorySource::new(1)))
+                    .with_insights(client),
             );
             let uri = format!("/v1/access?{RANGE}&{query}&order=desc&limit={limit}");
             let first = get(&app, &uri).await;

@@ -16,14 +16,11 @@ use aws_sdk_cloudwatchlogs::operation::filter_log_events::{
 };
 use aws_sdk_cloudwatchlogs::types::FilteredLogEvent;
 use aws_smithy_mocks::{MockResponse, Rule, RuleMode, mock, mock_client};
-use axum::body::Body;
-use axum::http::Request;
-use http_body_util::BodyExt;
 use logdesk_api::sample;
 use logdesk_api::source::{CloudWatchSource, FetchRequest, LogSource, Pacer, Retry, SourceError};
-use logdesk_api::{AppState, Config, router};
-use serde_json::Value;
-use tower::ServiceExt;
+
+mod support;
+use support::{app, get};
 
 /// 2026-11-20T00:00:00Z in ms.
 const BASE_MS: i64 = 1_795_132_800_000;
@@ -93,24 +90,6 @@ fn source(rule: &Rule, retry: Retry) -> CloudWatchSource {
     let client = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, [rule], |c| c
         .retry_config(RetryConfig::disabled()));
     CloudWatchSource::new(client).with_pacing(Arc::new(Pacer::new(10_000.0, 100.0)), retry)
-}
-
-fn app(source: CloudWatchSource, budget_ms: u64) -> axum::Router {
-    let budget = budget_ms.to_string();
-    let config = Config::from_lookup(|k| (k == "TIME_BUDGET_MS").then(|| budget.clone())).unwrap();
-    router(AppState::new(config, Arc::new(source)))
-}
-
-async fn get(app: &axum::Router, uri: &str) -> Value {
-    let resp = app
-        .clone()
-        .oneshot(Request::builder().uri(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status();
-    let body = resp.into_body().collect().await.unwrap().to_bytes();
-    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
-    serde_json::from_slice(&body).unwrap()
 }
 
 /// Follows the cursors of `/v1/access` to the end: (row ids in order, requests, partial answers).

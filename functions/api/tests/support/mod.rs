@@ -1,0 +1,46 @@
+//! What the API's integration tests share: an app over a source with a time budget, and
+//! requests through the router. (Each test file uses some of these.)
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::Request;
+use http_body_util::BodyExt;
+use logdesk_api::source::LogSource;
+use logdesk_api::{AppState, Config, router};
+use serde_json::Value;
+use tower::ServiceExt;
+
+/// The default configuration with `TIME_BUDGET_MS` set.
+pub fn budget_config(budget_ms: u64) -> Config {
+    let budget = budget_ms.to_string();
+    Config::from_lookup(|k| (k == "TIME_BUDGET_MS").then(|| budget.clone()))
+        .expect("the default configuration")
+}
+
+/// The router over `source`, with a time budget of `budget_ms`.
+pub fn app(source: impl LogSource + 'static, budget_ms: u64) -> axum::Router {
+    router(AppState::new(budget_config(budget_ms), Arc::new(source)))
+}
+
+/// The status and the JSON body of `GET uri`.
+pub async fn call(app: &axum::Router, uri: &str) -> (u16, Value) {
+    let resp = app
+        .clone()
+        .oneshot(Request::builder().uri(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    let value = serde_json::from_slice(&body)
+        .unwrap_or_else(|e| panic!("{uri}: not JSON ({e}): {}", String::from_utf8_lossy(&body)));
+    (status, value)
+}
+
+/// The JSON body of `GET uri`, which must answer 200.
+pub async fn get(app: &axum::Router, uri: &str) -> Value {
+    let (status, v) = call(app, uri).await;
+    assert_eq!(status, 200, "{uri}: {v}");
+    v
+}

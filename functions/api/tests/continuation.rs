@@ -57,35 +57,16 @@ fn apps(page: usize) -> (axum::Router, axum::Router) {
     (app(memory(page), 60_000), app(slow, 40))
 }
 
-/// Every answer to `uri` and its cursors, in order.
+/// Every answer to `uri` and its cursors, in order; each starts where the one before stopped,
+/// or is a later page of its part.
 async fn follow(app: &axum::Router, uri: &str) -> Vec<Value> {
-    let mut out: Vec<Value> = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let u = match &cursor {
-            Some(c) => format!("{uri}&cursor={c}"),
-            None => uri.to_owned(),
-        };
-        let v = get(app, &u).await;
-        assert!(out.len() < 400, "no progress");
-        if v["partial"] == true {
-            assert!(
-                v["next_cursor"].is_string(),
-                "a partial answer has a cursor: {v}"
-            );
-        }
-        if let Some(prev) = out.last() {
-            // Each answer starts where the one before stopped, or is a later page of its part.
-            let prev_end = prev.get("covered_to").unwrap_or(&prev["to"]);
-            assert!(v["from"] == prev["from"] || &v["from"] == prev_end, "{v}");
-        }
-        cursor = v["next_cursor"].as_str().map(str::to_owned);
-        out.push(v);
-        if cursor.is_none() {
-            break;
-        }
+    let answers = support::follow(app, uri).await;
+    for pair in answers.windows(2) {
+        let (prev, v) = (&pair[0], &pair[1]);
+        let prev_end = prev.get("covered_to").unwrap_or(&prev["to"]);
+        assert!(v["from"] == prev["from"] || &v["from"] == prev_end, "{v}");
     }
-    out
+    answers
 }
 
 const RANGE: &str = "from=2026-11-20T00:00:00Z&to=2026-11-20T01:00:00Z";

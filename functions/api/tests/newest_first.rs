@@ -53,26 +53,13 @@ fn memory(page: usize) -> MemorySource {
 
 /// Follows `uri`'s cursors: (every row, answers, partial answers).
 async fn follow(app: &axum::Router, uri: &str) -> (Vec<Value>, usize, usize) {
-    let (mut rows, mut answers, mut partials) = (Vec::new(), 0, 0);
-    let mut cursor: Option<String> = None;
-    loop {
-        let u = match &cursor {
-            Some(c) => format!("{uri}&cursor={c}"),
-            None => uri.to_owned(),
-        };
-        let v = get(app, &u).await;
-        answers += 1;
-        assert!(answers < 500, "no progress");
-        if v["partial"] == true {
-            partials += 1;
-            assert!(v["next_cursor"].is_string(), "{v}");
-        }
-        rows.extend(v["rows"].as_array().unwrap().iter().cloned());
-        cursor = v["next_cursor"].as_str().map(str::to_owned);
-        if cursor.is_none() {
-            return (rows, answers, partials);
-        }
-    }
+    let answers = support::follow(app, uri).await;
+    let partials = answers.iter().filter(|v| v["partial"] == true).count();
+    let rows = answers
+        .iter()
+        .flat_map(|v| v["rows"].as_array().unwrap().iter().cloned())
+        .collect();
+    (rows, answers.len(), partials)
 }
 
 /// A row's identity across engines: its time and request (times are unique here).

@@ -44,3 +44,29 @@ pub async fn get(app: &axum::Router, uri: &str) -> Value {
     assert_eq!(status, 200, "{uri}: {v}");
     v
 }
+
+/// Every answer to `uri` and to the cursors that follow it, in order; a partial answer must
+/// carry a cursor.
+pub async fn follow(app: &axum::Router, uri: &str) -> Vec<Value> {
+    let mut out: Vec<Value> = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let u = match &cursor {
+            Some(c) => format!("{uri}&cursor={c}"),
+            None => uri.to_owned(),
+        };
+        let v = get(app, &u).await;
+        assert!(out.len() < 500, "no progress");
+        if v["partial"] == true {
+            assert!(
+                v["next_cursor"].is_string(),
+                "a partial answer has a cursor: {v}"
+            );
+        }
+        cursor = v["next_cursor"].as_str().map(str::to_owned);
+        out.push(v);
+        if cursor.is_none() {
+            return out;
+        }
+    }
+}

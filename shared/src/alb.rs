@@ -20,6 +20,7 @@ use memchr::memchr;
 
 use crate::error::ParseError;
 use crate::record::{CERTIFICATE_ARN, Record, RequestRecord, SCHEMA_VERSION, TARGET_GROUP_ARN};
+use crate::scan::{decimal, word_needs_escape};
 use crate::timestamp::parse_iso8601;
 use crate::unescape::decode_hex_escapes;
 
@@ -632,17 +633,6 @@ fn json_string(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
 }
 
-/// Whether any of the eight bytes is a control character, `"` or `\` (SWAR; a false positive
-/// only sends the word through the byte-by-byte path).
-fn word_needs_escape(x: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
-    let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
-    (below_space | has_zero(x ^ (ONES * u64::from(b'"'))) | has_zero(x ^ (ONES * u64::from(b'\\'))))
-        != 0
-}
-
 fn owned(value: &Option<Cow<'_, str>>) -> Option<String> {
     value.as_deref().map(str::to_owned)
 }
@@ -1002,34 +992,6 @@ fn find_byte(needle: u8, bytes: &[u8]) -> Option<usize> {
         i += 8;
     }
     memchr(needle, bytes.get(i..)?).map(|p| i + p)
-}
-
-/// Reads a plain `123.456` exactly as `str::parse::<f64>` would, only faster: both parts are
-/// exact in an f64 and IEEE division rounds correctly, so `123456 / 1000` is the double
-/// nearest to 123.456. `None` for anything else (left to `str::parse`).
-fn decimal(text: &str) -> Option<f64> {
-    const POW10: [f64; 16] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-    ];
-    let bytes = text.as_bytes();
-    if bytes.len() > 15 {
-        return None;
-    }
-    let mut mantissa: u64 = 0;
-    let mut scale = None;
-    for (i, &b) in bytes.iter().enumerate() {
-        match b {
-            b'0'..=b'9' => mantissa = mantissa * 10 + u64::from(b - b'0'),
-            b'.' if scale.is_none() && i > 0 => scale = Some(bytes.len() - i - 1),
-            _ => return None,
-        }
-    }
-    let scale = scale.unwrap_or(0);
-    if scale == 0 && bytes.last() == Some(&b'.') {
-        return None;
-    }
-    // At most 15 digits, so the mantissa is below 2^53 and exact.
-    Some(mantissa as f64 / *POW10.get(scale)?)
 }
 
 /// Whether the byte at `at` is preceded (after `start`) by an odd number of backslashes.

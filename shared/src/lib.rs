@@ -17,6 +17,7 @@
 pub mod error;
 pub mod input;
 pub mod record;
+pub mod scan;
 pub mod unescape;
 
 pub mod timestamp;

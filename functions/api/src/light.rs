@@ -13,6 +13,7 @@
 use logdesk_core::Record;
 use logdesk_core::nginx::LogFormat;
 use logdesk_core::record::RequestRecord;
+use logdesk_core::scan;
 use serde::Deserialize;
 
 use crate::access::RequestFilter;
@@ -152,24 +153,15 @@ fn fast_view(message: &str) -> Option<View<'_>> {
 /// The string starting with the quote at `i` and the index after its closing quote; `None`
 /// when it has an escape or a control character (serde_json refuses those raw).
 fn string_at(message: &str, i: usize) -> Option<(&str, usize)> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
     let b = message.as_bytes();
     if b.get(i) != Some(&b'"') {
         return None;
     }
     let start = i + 1;
     let mut at = start;
-    // Eight bytes at a time (SWAR): a zero byte of `x ^ pattern` is a match; the lowest
-    // flagged byte is exact.
-    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    // Eight bytes at a time until a word holds something to look at byte by byte.
     while let Some(Ok(chunk)) = b.get(at..at + 8).map(<[u8; 8]>::try_from) {
-        let w = u64::from_le_bytes(chunk);
-        let hits = zero(w ^ (ONES * u64::from(b'"')))
-            | zero(w ^ (ONES * u64::from(b'\\')))
-            | (w.wrapping_sub(ONES * 0x20) & !w & HIGHS);
-        if hits != 0 {
-            at += (hits.trailing_zeros() / 8) as usize;
+        if scan::word_needs_escape(u64::from_le_bytes(chunk)) {
             break;
         }
         at += 8;
@@ -273,40 +265,19 @@ fn opt_status(value: Value<'_>) -> Option<Option<u16>> {
     }
 }
 
-/// A decimal with at most 15 digits and no exponent: the digits as an integer divided by a
-/// power of ten, exact operands and one correctly rounded division, which is what serde_json
-/// computes for it too. Anything longer is left to serde_json.
+/// A plain decimal ([`scan::decimal`]: at most 15 digits, no exponent), which is what
+/// serde_json computes for it too; anything longer is left to serde_json.
 fn opt_float(value: Value<'_>) -> Option<Option<f64>> {
-    const POW10: [f64; 16] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-    ];
     let n = match value {
         Value::Null => return Some(None),
-        Value::Num(n) => n.as_bytes(),
+        Value::Num(n) => n,
         _ => return None,
     };
-    let (negative, digits) = match n.split_first()? {
-        (b'-', rest) => (true, rest),
-        _ => (false, n),
+    let value = match n.strip_prefix('-') {
+        Some(digits) => -scan::decimal(digits)?,
+        None => scan::decimal(n)?,
     };
-    let mut mantissa = 0u64;
-    let mut count = 0usize;
-    let mut scale = None;
-    for (i, &c) in digits.iter().enumerate() {
-        match c {
-            b'0'..=b'9' => {
-                mantissa = mantissa * 10 + u64::from(c - b'0');
-                count += 1;
-            }
-            b'.' if scale.is_none() => scale = Some(digits.len() - i - 1),
-            _ => return None,
-        }
-        if count > 15 {
-            return None;
-        }
-    }
-    let value = mantissa as f64 / POW10.get(scale.unwrap_or(0))?;
-    Some(Some(if negative { -value } else { value }))
+    Some(Some(value))
 }
 
 /// Copies `v` into `dst`, reusing the string already there.

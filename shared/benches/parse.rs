@@ -3,7 +3,7 @@
 //!
 //! `LOGDESK_BENCH_MB` sets the size of the generated log (default 100);
 //! `LOGDESK_BENCH_SUMMARY_ONLY=1` prints the side-by-side summary and skips criterion's runs
-//! (for a profiler). Throughput is in bytes of plain log text. Targets: parse_line ≥ 300 MB/s
+//! (for a profiler); `LOGDESK_BENCH_ONLY_LINE_TO_JSON=1` runs only `alb::line_to_json`. Throughput is in bytes of plain log text. Targets: parse_line ≥ 300 MB/s
 //! on one core, and parse + record + JSON at least as fast as gunzip, so that parsing never
 //! becomes the bottleneck of ingest.
 
@@ -324,6 +324,14 @@ fn bench(c: &mut Criterion) {
     let mut buf = vec![0u8; 256 * 1024];
     assert_eq!(gunzip(&gz, &mut buf), data.len());
 
+    // For profilers: only alb::line_to_json (what the ingest runs per line), a few times over.
+    if std::env::var_os("LOGDESK_BENCH_ONLY_LINE_TO_JSON").is_some() {
+        let direct = mb_per_s(data.len(), || {
+            parse_to_direct_json(&data, &mut json);
+        });
+        println!("alb::line_to_json {direct:.0} MB/s");
+        return;
+    }
     let parse = mb_per_s(data.len(), || {
         parse_all(&data);
     });

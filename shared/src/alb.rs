@@ -20,7 +20,7 @@ use memchr::memchr;
 
 use crate::error::ParseError;
 use crate::record::{CERTIFICATE_ARN, Record, RequestRecord, SCHEMA_VERSION, TARGET_GROUP_ARN};
-use crate::scan::{decimal, word_needs_escape};
+use crate::scan::{decimal, json_plain, word_needs_escape};
 use crate::timestamp::parse_iso8601;
 use crate::unescape::decode_hex_escapes;
 
@@ -255,7 +255,7 @@ const FIELD_NAMES: [&str; 33] = [
 
 /// Parses one ALB access log line (a trailing `\r\n` or `\n` is ignored).
 pub fn parse_line(line: &str) -> Result<AlbEntry<'_>, ParseError> {
-    parse(line)
+    parse(&mut Tokens::new(line))
 }
 
 /// Parses one ALB access log line and appends the compact JSON of its record to `out`
@@ -266,14 +266,17 @@ pub fn parse_line(line: &str) -> Result<AlbEntry<'_>, ParseError> {
 /// written from where it was parsed instead of being moved out through a `Result`: what the
 /// ingest does for every line.
 pub fn line_to_json(line: &str, out: &mut Vec<u8>) -> Result<i64, ParseError> {
-    let entry = parse(line)?;
-    entry.write_record_json(out);
+    let mut f = Tokens::new(line);
+    let entry = parse(&mut f)?;
+    // Nearly every line has nothing a JSON string must escape (ALB writes `\xNN` for what is
+    // not printable): one look at the whole line then spares a look at each value written.
+    let plain = json_plain(f.line.as_bytes(), 2 * f.quoted);
+    entry.write_json(out, plain);
     Ok(entry.record_time())
 }
 
 #[inline(always)]
-fn parse(line: &str) -> Result<AlbEntry<'_>, ParseError> {
-    let mut f = Tokens::new(line);
+fn parse<'a>(f: &mut Tokens<'a>) -> Result<AlbEntry<'a>, ParseError> {
     if f.is_empty() {
         return Err(ParseError::Empty);
     }
@@ -443,7 +446,14 @@ impl AlbEntry<'_> {
     /// the line; this writes straight from the borrowed entry, so the ingest can keep up with
     /// gunzip. Key order and names follow `RequestRecord`'s declaration.
     pub fn write_record_json(&self, out: &mut Vec<u8>) {
-        let mut o = JsonObject::open(out, "alb");
+        self.write_json(out, false);
+    }
+
+    /// [`AlbEntry::write_record_json`]; `plain` says that no value needs a JSON escape (they
+    /// are then copied as they are).
+    #[inline(always)]
+    fn write_json(&self, out: &mut Vec<u8>, plain: bool) {
+        let mut o = JsonObject::open(out, "alb", plain);
         o.int(key!("v"), i64::from(SCHEMA_VERSION));
         o.int(key!("t"), self.record_time());
         o.int(key!("te"), self.time);
@@ -515,14 +525,28 @@ impl AlbEntry<'_> {
 /// values as `RequestRecord`'s `skip_serializing_if` does.
 struct JsonObject<'o> {
     out: &'o mut Vec<u8>,
+    /// No value needs an escape.
+    plain: bool,
 }
 
 impl<'o> JsonObject<'o> {
     /// Opens the object with the record tag, as serde writes an internally tagged enum.
-    fn open(out: &'o mut Vec<u8>, kind: &str) -> JsonObject<'o> {
+    fn open(out: &'o mut Vec<u8>, kind: &str, plain: bool) -> JsonObject<'o> {
         out.extend_from_slice(b"{\"k\":");
         json_string(out, kind);
-        JsonObject { out }
+        JsonObject { out, plain }
+    }
+
+    /// A string value.
+    #[inline(always)]
+    fn string(&mut self, value: &str) {
+        if self.plain {
+            self.out.push(b'"');
+            self.out.extend_from_slice(value.as_bytes());
+            self.out.push(b'"');
+        } else {
+            json_string(self.out, value);
+        }
     }
 
     /// Starts a member: `key` is `,"name":` ([`key!`]); names are short ASCII that needs no
@@ -534,7 +558,7 @@ impl<'o> JsonObject<'o> {
     fn str(&mut self, key: &[u8], value: Option<&str>) {
         if let Some(value) = value {
             self.key(key);
-            json_string(self.out, value);
+            self.string(value);
         }
     }
 
@@ -582,7 +606,7 @@ impl<'o> JsonObject<'o> {
             if i > 0 {
                 self.out.push(b',');
             }
-            json_string(self.out, value);
+            self.string(value);
         }
         self.out.push(b']');
     }
@@ -767,6 +791,8 @@ pub(crate) struct Tokens<'a> {
     line: &'a str,
     pos: usize,
     done: bool,
+    /// Quoted fields split off so far: the line's `"` that are delimiters are twice this.
+    quoted: usize,
 }
 
 impl<'a> Tokens<'a> {
@@ -779,6 +805,7 @@ impl<'a> Tokens<'a> {
             line,
             pos: 0,
             done: line.is_empty(),
+            quoted: 0,
         }
     }
 
@@ -854,6 +881,7 @@ impl<'a> Tokens<'a> {
                 Some(_) => false,
             };
             if closes {
+                self.quoted += 1;
                 return Ok(Some(Field {
                     text: self.line.get(body..quote).unwrap_or_default(),
                     quoted: backslash,
@@ -1466,7 +1494,11 @@ mod tests {
             let entry = parse_line(&line).unwrap();
             let mut fast = Vec::new();
             entry.write_record_json(&mut fast);
-            prop_assert_eq!(String::from_utf8(fast).unwrap(), Record::Alb(entry.to_record()).to_json());
+            let serde = Record::Alb(entry.to_record()).to_json();
+            prop_assert_eq!(&String::from_utf8(fast).unwrap(), &serde);
+            let mut direct = Vec::new();
+            prop_assert_eq!(line_to_json(&line, &mut direct), Ok(entry.record_time()));
+            prop_assert_eq!(String::from_utf8(direct).unwrap(), serde);
         }
 
         #[test]
@@ -1489,11 +1521,17 @@ mod tests {
                 at -= 1;
             }
             line.insert_str(at, &junk);
+            let mut direct = Vec::new();
+            let direct_time = line_to_json(&line, &mut direct);
             if let Ok(entry) = parse_line(&line) {
                 let mut fast = Vec::new();
                 entry.write_record_json(&mut fast);
                 let serde = Record::Alb(entry.to_record()).to_json();
-                prop_assert_eq!(String::from_utf8(fast).unwrap(), serde, "{}", line);
+                prop_assert_eq!(&String::from_utf8(fast).unwrap(), &serde, "{}", line);
+                prop_assert_eq!(direct_time, Ok(entry.record_time()));
+                prop_assert_eq!(String::from_utf8(direct).unwrap(), serde, "{}", line);
+            } else {
+                prop_assert!(direct_time.is_err() && direct.is_empty(), "{}", line);
             }
         }
 
@@ -1559,7 +1597,11 @@ mod tests {
             let line = render(&entry);
             let mut fast = Vec::new();
             entry.write_record_json(&mut fast);
-            prop_assert_eq!(String::from_utf8(fast).unwrap(), Record::Alb(entry.to_record()).to_json());
+            let serde = Record::Alb(entry.to_record()).to_json();
+            prop_assert_eq!(&String::from_utf8(fast).unwrap(), &serde);
+            let mut direct = Vec::new();
+            prop_assert_eq!(line_to_json(&line, &mut direct), Ok(entry.record_time()));
+            prop_assert_eq!(String::from_utf8(direct).unwrap(), serde, "{}", line);
             prop_assert_eq!(parse_line(&line), Ok(entry), "{}", line);
         }
     }

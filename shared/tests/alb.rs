@@ -185,6 +185,13 @@ fn direct_json_writer_matches_the_record() {
         entry.write_record_json(&mut fast);
         let want = Record::Alb(entry.to_record()).to_json();
         assert_eq!(String::from_utf8(fast).unwrap(), want);
+        // What the ingest runs: the same bytes, also where the line has escapes.
+        let mut direct = Vec::new();
+        assert_eq!(
+            alb::line_to_json(line, &mut direct),
+            Ok(entry.record_time())
+        );
+        assert_eq!(String::from_utf8(direct).unwrap(), want, "{line}");
     }
 }
 

@@ -105,18 +105,33 @@ pub fn sam_validate() -> Result {
         .env_remove("AWS_SESSION_TOKEN"))
 }
 
-/// `cargo lambda build --release --x86-64` of the three functions.
-pub fn lambda_build() -> Result {
-    let mut cmd = Command::new(venv_bin("cargo-lambda"));
+/// `cargo lambda build --release --x86-64` of the three functions, into `target` (the
+/// cargo target directory). With a `log`, its output goes there and it runs at the lowest
+/// CPU priority (`nice -n 19`, inherited by cargo and every rustc), beside other work.
+pub fn lambda_build(target: &Path, log: Option<&Path>) -> Result {
+    let mut cmd = match log {
+        Some(_) => {
+            let mut nice = Command::new("nice");
+            nice.args(["-n", "19"]).arg(venv_bin("cargo-lambda"));
+            nice
+        }
+        None => Command::new(venv_bin("cargo-lambda")),
+    };
     cmd.args(["lambda", "build", "--release", "--x86-64"]);
     for f in FUNCTIONS {
         cmd.args(["--package", f]);
     }
-    run(cmd.env("PATH", path_with_venv()))
+    cmd.env("PATH", path_with_venv()).env("CARGO_TARGET_DIR", target);
+    if let Some(log) = log {
+        let file = fs::File::create(log)?;
+        cmd.stdout(file.try_clone()?).stderr(file);
+    }
+    run(&mut cmd)
 }
 
-fn bootstrap(function: &str) -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
+/// The cargo target directory of this process (`CARGO_TARGET_DIR` or `target/`).
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .map(|d| {
             if d.is_absolute() {
@@ -125,7 +140,10 @@ fn bootstrap(function: &str) -> PathBuf {
                 project_root().join(d)
             }
         })
-        .unwrap_or_else(|| project_root().join("target"));
+        .unwrap_or_else(|| project_root().join("target"))
+}
+
+fn bootstrap(target: &Path, function: &str) -> PathBuf {
     target.join("lambda").join(function).join("bootstrap")
 }
 
@@ -147,11 +165,12 @@ pub fn newest_glibc(readelf: &str) -> Option<(u32, u32)> {
         .max()
 }
 
-/// Each bootstrap needs no glibc newer than 2.34; prints versions and sizes.
-pub fn check_binaries() -> Result {
+/// Each bootstrap (built into `target`) needs no glibc newer than 2.34; prints versions and
+/// sizes.
+pub fn check_binaries(target: &Path) -> Result {
     let mut bad = Vec::new();
     for f in FUNCTIONS {
-        let path = bootstrap(f);
+        let path = bootstrap(target, f);
         let out = Command::new("readelf")
             .args(["-V", "--wide"])
             .arg(&path)
@@ -194,12 +213,85 @@ fn rel(p: &Path) -> String {
 
 /// All of the above, timed.
 pub fn deploy_check(steps: &mut Steps) -> Result {
+    let target = target_dir();
     steps.run("install deploy tools (.venv-deploy)", ensure_venv)?;
     steps.run("cfn-lint template.yaml", cfn_lint)?;
     steps.run("sam validate --lint", sam_validate)?;
-    steps.run("cargo lambda build --release --x86-64", lambda_build)?;
-    steps.run("bootstrap glibc <= 2.34, sizes", check_binaries)
+    steps.run("cargo lambda build --release --x86-64", || {
+        lambda_build(&target, None)
+    })?;
+    steps.run("bootstrap glibc <= 2.34, sizes", || check_binaries(&target))
 }
+
+/// The deploy checks of CI, started beside the other steps: the release build is long and
+/// the other steps leave a core idle much of the time (a crate that everything waits for,
+/// tests waiting on the emulator), so it runs at the lowest CPU priority (`nice`) in a
+/// target directory of its own (`target/ci-lambda`, so that neither build waits for the
+/// other's lock), its output in `target/ci-lambda.log`.
+pub struct Background {
+    thread: std::thread::JoinHandle<Finished>,
+    target: PathBuf,
+    log: PathBuf,
+}
+
+/// The background steps' times, and their error if one failed.
+type Finished = (Vec<(String, f64)>, Option<String>);
+
+impl Background {
+    /// Starts the deploy tools' install, cfn-lint, sam validate and the release build.
+    pub fn start() -> Result<Background> {
+        let target = target_dir().join("ci-lambda");
+        let log = target_dir().join("ci-lambda.log");
+        fs::create_dir_all(&target)?;
+        let (t, l) = (target.clone(), log.clone());
+        let thread = std::thread::Builder::new()
+            .name("deploy-check".into())
+            .spawn(move || {
+                let mut steps = Steps::default();
+                let r = background_steps(&mut steps, &t, &l);
+                (steps.0, r.err().map(|e| e.to_string()))
+            })?;
+        Ok(Background {
+            thread,
+            target,
+            log,
+        })
+    }
+
+    /// Waits for the background steps, adds their times to `steps` (marked as run beside the
+    /// others), then checks the binaries.
+    pub fn finish(self, steps: &mut Steps) -> Result {
+        let (times, failed) = steps.run("wait for the deploy checks (background)", || {
+            self.thread
+                .join()
+                .map_err(|_| "the deploy-check thread panicked".into())
+        })?;
+        for (name, secs) in times {
+            steps.0.push((format!("{name} (background)"), secs));
+        }
+        if let Some(e) = failed {
+            let text = fs::read_to_string(&self.log).unwrap_or_default();
+            let tail: Vec<&str> = text.lines().rev().take(60).collect();
+            for line in tail.into_iter().rev() {
+                eprintln!("{line}");
+            }
+            return Err(format!("deploy checks: {e} (whole output: {})", rel(&self.log)).into());
+        }
+        steps.run("bootstrap glibc <= 2.34, sizes", || {
+            check_binaries(&self.target)
+        })
+    }
+}
+
+fn background_steps(steps: &mut Steps, target: &Path, log: &Path) -> Result {
+    steps.run("install deploy tools (.venv-deploy)", ensure_venv)?;
+    steps.run("cfn-lint template.yaml", cfn_lint)?;
+    steps.run("sam validate --lint", sam_validate)?;
+    steps.run("nice cargo lambda build --release --x86-64", || {
+        lambda_build(target, Some(log))
+    })
+}
+
 
 #[cfg(test)]
 mod tests {

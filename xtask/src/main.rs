@@ -1,8 +1,8 @@
 //! logdesk's developer commands, run as `cargo xtask <command>`:
 //!
 //! - `test`: installs what the tests need (the emulator's virtualenv) and runs every test.
-//! - `ci`: what `.ci/run` runs: format check, clippy, docs, `test`, then `deploy-check`,
-//!   each step timed.
+//! - `ci`: what `.ci/run` runs: format check, clippy, docs, `test`, the browser tests, and
+//!   the `deploy-check` steps beside them (at the lowest CPU priority), each step timed.
 //! - `deploy-check`: cfn-lint, `sam validate --lint`, `cargo lambda build --release` of the
 //!   three functions (x86_64), their glibc needs and sizes; see `xtask/src/deploy.rs`.
 //! - `demo [--port 8080] [--token T]`: the local demo (emulator, a generated day of traffic,
@@ -102,6 +102,8 @@ fn ci_steps(steps: &mut deploy::Steps) -> Result {
     steps.run("cargo fmt --check", || {
         cargo(&["fmt", "--all", "--", "--check"])
     })?;
+    // The deploy checks (tools install, template lint, release build) run beside the rest.
+    let deploy = deploy::Background::start()?;
     steps.run("cargo clippy -D warnings", || {
         cargo(&[
             "clippy",
@@ -127,7 +129,7 @@ fn ci_steps(steps: &mut deploy::Steps) -> Result {
     })?;
     steps.run("tests (unit, e2e, doc)", || test(&[]))?;
     steps.run("dashboard in headless Chromium", || browser::browser(&[]))?;
-    deploy::deploy_check(steps)
+    deploy.finish(steps)
 }
 
 fn emulator() -> Result {

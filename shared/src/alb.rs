@@ -20,7 +20,7 @@ use memchr::memchr;
 
 use crate::error::ParseError;
 use crate::record::{CERTIFICATE_ARN, Record, RequestRecord, SCHEMA_VERSION, TARGET_GROUP_ARN};
-use crate::scan::{decimal, json_plain, word_needs_escape};
+use crate::scan::{LineIndex, decimal, json_plain, word_needs_escape};
 use crate::timestamp::parse_iso8601;
 use crate::unescape::decode_hex_escapes;
 
@@ -114,19 +114,30 @@ impl<'a> Endpoint<'a> {
     /// Splits `ip:port` on the last colon; `None` when there is no colon, no address or the
     /// port is not a number from 0 to 65535.
     pub fn parse(text: &'a str) -> Option<Endpoint<'a>> {
-        let colon = memchr::memrchr(b':', text.as_bytes())?;
-        let (ip, port) = (text.get(..colon)?, text.get(colon + 1..)?);
+        // The port is the run of digits at the end; the last colon must come right before
+        // it (were it further on, the port would hold a non-digit).
+        let bytes = text.as_bytes();
+        let digits = bytes
+            .iter()
+            .rev()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        let colon = bytes.len().checked_sub(digits + 1)?;
+        if bytes.get(colon) != Some(&b':') || digits == 0 {
+            return None;
+        }
+        let port = bytes.get(colon + 1..)?.iter().try_fold(0u16, |n, &d| {
+            n.checked_mul(10)?.checked_add(u16::from(d - b'0'))
+        })?;
+        let ip = text.get(..colon)?;
         let ip = ip
             .strip_prefix('[')
             .and_then(|ip| ip.strip_suffix(']'))
             .unwrap_or(ip);
-        if ip.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+        if ip.is_empty() {
             return None;
         }
-        Some(Endpoint {
-            ip,
-            port: port.parse().ok()?,
-        })
+        Some(Endpoint { ip, port })
     }
 
     /// Whether `text` names this endpoint (`ip:port`, brackets or not).
@@ -270,7 +281,7 @@ pub fn line_to_json(line: &str, out: &mut Vec<u8>) -> Result<i64, ParseError> {
     let entry = parse(&mut f)?;
     // Nearly every line has nothing a JSON string must escape (ALB writes `\xNN` for what is
     // not printable): one look at the whole line then spares a look at each value written.
-    let plain = json_plain(f.line.as_bytes(), 2 * f.quoted);
+    let plain = f.json_plain();
     entry.write_json(out, plain);
     Ok(entry.record_time())
 }
@@ -758,20 +769,22 @@ impl<'a> Field<'a> {
     }
 
     /// An unsigned number, `None` for `-` or empty.
-    pub(crate) fn number<T: std::str::FromStr>(
+    pub(crate) fn number<T: TryFrom<u64>>(
         self,
         name: &'static str,
     ) -> Result<Option<T>, ParseError> {
         let Some(text) = self.value() else {
             return Ok(None);
         };
-        // `str::parse` also takes a leading `+`; a log never writes one.
-        if !text.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(ParseError::invalid(name, text));
-        }
-        text.parse()
+        // Digits only (no sign), any number of them while the value fits.
+        text.bytes()
+            .try_fold(0u64, |n, b| {
+                let digit = b.is_ascii_digit().then(|| u64::from(b - b'0'))?;
+                n.checked_mul(10)?.checked_add(digit)
+            })
+            .and_then(|n| T::try_from(n).ok())
             .map(Some)
-            .map_err(|_| ParseError::invalid(name, text))
+            .ok_or_else(|| ParseError::invalid(name, text))
     }
 
     /// An `ip:port`, `None` for `-`.
@@ -793,6 +806,9 @@ pub(crate) struct Tokens<'a> {
     done: bool,
     /// Quoted fields split off so far: the line's `"` that are delimiters are twice this.
     quoted: usize,
+    /// Whether the line has a control character or a backslash, and its `"` count, when
+    /// [`Tokens::fill`] indexed it.
+    indexed: Option<(bool, usize)>,
 }
 
 impl<'a> Tokens<'a> {
@@ -806,6 +822,7 @@ impl<'a> Tokens<'a> {
             pos: 0,
             done: line.is_empty(),
             quoted: 0,
+            indexed: None,
         }
     }
 
@@ -944,9 +961,97 @@ impl<'a> Tokens<'a> {
     /// Splits off the next fields into `into` (as many as it holds, fewer if the line ends),
     /// in one loop; reading them through [`Fields`] gives what as many calls of
     /// [`Tokens::next`] would, error for error.
+    ///
+    /// From the start of a line of at most [`LineIndex::MAX`] bytes, it finds the fields'
+    /// ends in a [`LineIndex`] of the line (and keeps what that says for
+    /// [`Tokens::json_plain`]); a quoted field of a line with a backslash is read by
+    /// [`Tokens::next`], which knows escapes.
     pub(crate) fn fill<const N: usize>(&mut self, into: &mut Fields<'a, N>) {
         into.found = 0;
         into.unterminated = false;
+        let index = if self.pos == 0 && !self.done {
+            LineIndex::new(self.line.as_bytes())
+        } else {
+            None
+        };
+        let Some(ix) = index else {
+            return self.fill_bytewise(into);
+        };
+        self.indexed = Some((ix.backslash || ix.control, ix.quote_count));
+        let line = self.line;
+        let bytes = line.as_bytes();
+        for slot in into.fields.iter_mut() {
+            if self.done {
+                return;
+            }
+            let start = self.pos;
+            if bytes.get(start) != Some(&b'"') {
+                let end = match ix.next_space(start) {
+                    Some(i) => {
+                        self.pos = i + 1;
+                        i
+                    }
+                    None => {
+                        self.done = true;
+                        bytes.len()
+                    }
+                };
+                *slot = Field {
+                    text: line.get(start..end).unwrap_or_default(),
+                    quoted: false,
+                };
+            } else if ix.backslash {
+                match self.next("") {
+                    Ok(Some(field)) => *slot = field,
+                    Ok(None) => return,
+                    Err(_) => {
+                        into.unterminated = true;
+                        return;
+                    }
+                }
+            } else {
+                // No backslash in the line, so no escaped quote: the field ends at the first
+                // quote followed by a space or the end of the line.
+                let mut from = start + 1;
+                let quote = loop {
+                    let Some(q) = ix.next_quote(from) else {
+                        self.done = true;
+                        into.unterminated = true;
+                        return;
+                    };
+                    match bytes.get(q + 1) {
+                        None => {
+                            self.done = true;
+                            break q;
+                        }
+                        Some(b' ') => {
+                            self.pos = q + 2;
+                            break q;
+                        }
+                        Some(_) => from = q + 1,
+                    }
+                };
+                self.quoted += 1;
+                *slot = Field {
+                    text: line.get(start + 1..quote).unwrap_or_default(),
+                    quoted: false,
+                };
+            }
+            into.found += 1;
+        }
+    }
+
+    /// Whether a JSON string can hold every field of the line as it is (see
+    /// [`crate::scan::json_plain`]): call after the last field was split off.
+    pub(crate) fn json_plain(&self) -> bool {
+        match self.indexed {
+            Some((escapes, quotes)) => !escapes && quotes == 2 * self.quoted,
+            None => json_plain(self.line.as_bytes(), 2 * self.quoted),
+        }
+    }
+
+    /// [`Tokens::fill`] by calls of [`Tokens::next`].
+    fn fill_bytewise<const N: usize>(&mut self, into: &mut Fields<'a, N>) {
         for slot in into.fields.iter_mut() {
             match self.next("") {
                 Ok(Some(field)) => *slot = field,
@@ -1477,6 +1582,58 @@ mod tests {
             if let Some(fast) = decimal(&text) {
                 prop_assert_eq!(fast.to_bits(), text.parse::<f64>().unwrap().to_bits(), "{}", text);
             }
+        }
+
+        #[test]
+        fn endpoint_and_number_readers_equal_the_std_parsers(text in "[0-9:\\[\\]a-f.+-]{0,10}") {
+            // Endpoint: split on the last colon, brackets stripped, port by `str::parse`.
+            let reference = text.rfind(':').and_then(|colon| {
+                let (ip, port) = (&text[..colon], &text[colon + 1..]);
+                let ip = ip.strip_prefix('[').and_then(|ip| ip.strip_suffix(']')).unwrap_or(ip);
+                (!ip.is_empty() && port.bytes().all(|b| b.is_ascii_digit()))
+                    .then(|| port.parse::<u16>().ok().map(|port| Endpoint { ip, port }))
+                    .flatten()
+            });
+            prop_assert_eq!(Endpoint::parse(&text), reference);
+            let field = Field { text: &text, quoted: false };
+            let digits = text.bytes().all(|b| b.is_ascii_digit());
+            let std16 = (digits && text != "-").then(|| text.parse::<u16>().ok()).flatten();
+            let std64 = (digits && text != "-").then(|| text.parse::<u64>().ok()).flatten();
+            match field.value() {
+                None => prop_assert_eq!(field.number::<u16>("n"), Ok(None)),
+                Some(_) => {
+                    prop_assert_eq!(field.number::<u16>("n").ok().flatten(), std16);
+                    prop_assert_eq!(field.number::<u64>("n").ok().flatten(), std64);
+                }
+            }
+        }
+
+        #[test]
+        fn indexed_fill_splits_as_bytewise_fill(
+            parts in prop::collection::vec(prop_oneof![Just("\"".to_owned()), Just(" ".to_owned()), Just("\\".to_owned()), Just("\\\"".to_owned()), Just("-".to_owned()), "[a-z]{1,3}", "\\PC{1,3}", "[\\x00-\\x1f]"], 0..80),
+        ) {
+            let line = parts.concat();
+            let (mut a, mut b) = (Tokens::new(&line), Tokens::new(&line));
+            let (mut fa, mut fb) = (Fields::new(&FIELD_NAMES), Fields::new(&FIELD_NAMES));
+            a.fill(&mut fa);
+            b.fill_bytewise(&mut fb);
+            fn seen(f: &Fields<'_, 33>) -> (Vec<(String, bool)>, bool) {
+                let texts = f.fields[..f.found].iter().map(|x| (x.text.to_owned(), x.quoted)).collect();
+                (texts, f.unterminated)
+            }
+            prop_assert_eq!(seen(&fa), seen(&fb), "{:?}", line);
+            prop_assert_eq!((a.pos, a.done, a.quoted), (b.pos, b.done, b.quoted));
+            // The fields after the first 33 come the same way too, and so does the verdict on
+            // escapes.
+            loop {
+                let pair = |r: Result<Option<Field<'_>>, ParseError>| r.map(|f| f.map(|f| (f.text.to_owned(), f.quoted)));
+                let (x, y) = (pair(a.next("extra")), pair(b.next("extra")));
+                prop_assert_eq!(&x, &y);
+                if x.map_or(true, |f| f.is_none()) {
+                    break;
+                }
+            }
+            prop_assert_eq!(a.json_plain(), b.json_plain(), "{:?}", line);
         }
 
         #[test]

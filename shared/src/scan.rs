@@ -87,7 +87,6 @@ fn ones(mut m: u32) -> u32 {
 }
 
 /// [`ones`] for 64 bits.
-#[cfg(any(test, not(all(target_arch = "x86_64", target_feature = "sse2"))))]
 #[inline(always)]
 fn ones64(m: u64) -> u32 {
     ones(m as u32) + ones((m >> 32) as u32)
@@ -141,6 +140,242 @@ fn block_masks_swar(block: &[u8; 16]) -> (bool, u32) {
     (e0 || e1, q0 + q1)
 }
 
+/// Where the spaces and double quotes of a line are, one bit per byte, for a line of at most
+/// [`LineIndex::MAX`] bytes; and, for [`json_plain`], whether it has a control character or a
+/// backslash and how many quotes. Built in one pass, sixteen bytes at a time, so that a
+/// tokenizer finds each field's end with a bit search instead of reading the bytes again.
+pub(crate) struct LineIndex {
+    spaces: [u64; LineIndex::WORDS],
+    quotes: [u64; LineIndex::WORDS],
+    /// Words in use.
+    used: usize,
+    /// The line has a `\\`.
+    pub(crate) backslash: bool,
+    /// The line has a control character.
+    pub(crate) control: bool,
+    /// The line's `"`.
+    pub(crate) quote_count: usize,
+}
+
+impl LineIndex {
+    const WORDS: usize = 32;
+    /// The longest line indexed (longer ones are read byte by byte).
+    pub(crate) const MAX: usize = LineIndex::WORDS * 64;
+
+    /// The index of `line`, `None` if it is longer than [`LineIndex::MAX`].
+    #[inline]
+    pub(crate) fn new(line: &[u8]) -> Option<LineIndex> {
+        if line.len() > LineIndex::MAX {
+            return None;
+        }
+        let mut ix = LineIndex {
+            spaces: [0; LineIndex::WORDS],
+            quotes: [0; LineIndex::WORDS],
+            used: line.len().div_ceil(64),
+            backslash: false,
+            control: false,
+            quote_count: 0,
+        };
+        // Sixty-four bytes (one word of each bitmap) at a time, then sixteen, then bytes.
+        let mut words = line.chunks_exact(64);
+        let mut at = 0;
+        for (w, chunk) in (&mut words).enumerate() {
+            let Ok(chunk) = <&[u8; 64]>::try_from(chunk) else {
+                return None;
+            };
+            let b = word_bits(chunk);
+            if let (Some(s), Some(q)) = (ix.spaces.get_mut(w), ix.quotes.get_mut(w)) {
+                *s = b.spaces;
+                *q = b.quotes;
+            }
+            ix.backslash |= b.backslash;
+            ix.control |= b.control;
+            ix.quote_count += ones64(b.quotes) as usize;
+            at += 64;
+        }
+        let mut blocks = words.remainder().chunks_exact(16);
+        for block in &mut blocks {
+            let Ok(block) = <&[u8; 16]>::try_from(block) else {
+                return None;
+            };
+            let b = block_bits(block);
+            let shift = at % 64;
+            if let (Some(s), Some(q)) = (ix.spaces.get_mut(at / 64), ix.quotes.get_mut(at / 64)) {
+                *s |= u64::from(b.spaces) << shift;
+                *q |= u64::from(b.quotes) << shift;
+            }
+            ix.backslash |= b.backslash;
+            ix.control |= b.control;
+            ix.quote_count += ones(b.quotes) as usize;
+            at += 16;
+        }
+        let base = line.len() - blocks.remainder().len();
+        for (k, &byte) in blocks.remainder().iter().enumerate() {
+            let at = base + k;
+            let bit = 1u64 << (at % 64);
+            if let (Some(s), Some(q)) = (ix.spaces.get_mut(at / 64), ix.quotes.get_mut(at / 64)) {
+                if byte == b' ' {
+                    *s |= bit;
+                }
+                if byte == b'"' {
+                    *q |= bit;
+                    ix.quote_count += 1;
+                }
+            }
+            ix.backslash |= byte == b'\\';
+            ix.control |= byte < 0x20;
+        }
+        Some(ix)
+    }
+
+    /// The first space at or after `from`.
+    #[inline]
+    pub(crate) fn next_space(&self, from: usize) -> Option<usize> {
+        next_bit(&self.spaces, self.used, from)
+    }
+
+    /// The first `"` at or after `from`.
+    #[inline]
+    pub(crate) fn next_quote(&self, from: usize) -> Option<usize> {
+        next_bit(&self.quotes, self.used, from)
+    }
+}
+
+/// The first set bit at or after `from` in the first `used` words.
+#[inline(always)]
+fn next_bit(words: &[u64], used: usize, from: usize) -> Option<usize> {
+    let mut w = from / 64;
+    let mut m = words.get(w)? & (!0u64 << (from % 64));
+    loop {
+        if m != 0 {
+            return Some(w * 64 + m.trailing_zeros() as usize);
+        }
+        w += 1;
+        if w >= used {
+            return None;
+        }
+        m = *words.get(w)?;
+    }
+}
+
+/// What one block of sixteen bytes holds, one bit per byte.
+struct BlockBits {
+    spaces: u32,
+    quotes: u32,
+    backslash: bool,
+    control: bool,
+}
+
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+fn block_bits(block: &[u8; 16]) -> BlockBits {
+    use safe_arch::{
+        cmp_eq_mask_i8_m128i as eq, load_unaligned_m128i, max_u8_m128i, move_mask_i8_m128i,
+        set_splat_i8_m128i as splat,
+    };
+    let v = load_unaligned_m128i(block);
+    BlockBits {
+        spaces: move_mask_i8_m128i(eq(v, splat(b' ' as i8))) as u32,
+        quotes: move_mask_i8_m128i(eq(v, splat(b'"' as i8))) as u32,
+        backslash: move_mask_i8_m128i(eq(v, splat(b'\\' as i8))) != 0,
+        control: move_mask_i8_m128i(eq(max_u8_m128i(v, splat(0x1f)), splat(0x1f))) != 0,
+    }
+}
+
+/// What sixty-four bytes hold, one bit per byte.
+struct WordBits {
+    spaces: u64,
+    quotes: u64,
+    backslash: bool,
+    control: bool,
+}
+
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+fn word_bits(chunk: &[u8; 64]) -> WordBits {
+    use safe_arch::{
+        cmp_eq_mask_i8_m128i as eq, load_unaligned_m128i, m128i, max_u8_m128i,
+        move_mask_i8_m128i as mask, set_splat_i8_m128i as splat,
+    };
+    let (space, quote, backslash, low) = (
+        splat(b' ' as i8),
+        splat(b'"' as i8),
+        splat(b'\\' as i8),
+        splat(0x1f),
+    );
+    let mut w = WordBits {
+        spaces: 0,
+        quotes: 0,
+        backslash: false,
+        control: false,
+    };
+    let mut escapes = m128i::default();
+    for (i, block) in chunk.chunks_exact(16).enumerate() {
+        let Ok(block) = <&[u8; 16]>::try_from(block) else {
+            continue;
+        };
+        let v = load_unaligned_m128i(block);
+        w.spaces |= u64::from(mask(eq(v, space)) as u16) << (i * 16);
+        w.quotes |= u64::from(mask(eq(v, quote)) as u16) << (i * 16);
+        escapes = escapes | eq(v, backslash) | eq(max_u8_m128i(v, low), low);
+    }
+    // One mask at the end says whether any block had either; which of the two is told apart
+    // only then (rare).
+    if mask(escapes) != 0 {
+        w.backslash = chunk.contains(&b'\\');
+        w.control = chunk.iter().any(|&b| b < 0x20);
+    }
+    w
+}
+
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+#[inline(always)]
+fn word_bits(chunk: &[u8; 64]) -> WordBits {
+    word_bits_bytewise(chunk)
+}
+
+/// [`word_bits`] a byte at a time.
+#[cfg(any(test, not(all(target_arch = "x86_64", target_feature = "sse2"))))]
+fn word_bits_bytewise(chunk: &[u8; 64]) -> WordBits {
+    let mut w = WordBits {
+        spaces: 0,
+        quotes: 0,
+        backslash: false,
+        control: false,
+    };
+    for (i, &byte) in chunk.iter().enumerate() {
+        w.spaces |= u64::from(byte == b' ') << i;
+        w.quotes |= u64::from(byte == b'"') << i;
+        w.backslash |= byte == b'\\';
+        w.control |= byte < 0x20;
+    }
+    w
+}
+
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+#[inline(always)]
+fn block_bits(block: &[u8; 16]) -> BlockBits {
+    block_bits_bytewise(block)
+}
+
+/// [`block_bits`] a byte at a time.
+#[cfg(any(test, not(all(target_arch = "x86_64", target_feature = "sse2"))))]
+fn block_bits_bytewise(block: &[u8; 16]) -> BlockBits {
+    let mut b = BlockBits {
+        spaces: 0,
+        quotes: 0,
+        backslash: false,
+        control: false,
+    };
+    for (i, &byte) in block.iter().enumerate() {
+        b.spaces |= u32::from(byte == b' ') << i;
+        b.quotes |= u32::from(byte == b'"') << i;
+        b.backslash |= byte == b'\\';
+        b.control |= byte < 0x20;
+    }
+    b
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,6 +385,19 @@ mod tests {
     fn plain_slowly(text: &[u8], quotes: usize) -> bool {
         !text.iter().any(|&b| b < 0x20 || b == b'\\')
             && text.iter().filter(|&&b| b == b'"').count() == quotes
+    }
+
+    #[test]
+    fn line_index_of_long_and_edge_lines() {
+        assert!(LineIndex::new(&[b'a'; LineIndex::MAX + 1]).is_none());
+        let mut line = vec![b'a'; LineIndex::MAX];
+        line[LineIndex::MAX - 1] = b' ';
+        let ix = LineIndex::new(&line).unwrap();
+        assert_eq!(ix.next_space(0), Some(LineIndex::MAX - 1));
+        assert_eq!(ix.next_space(LineIndex::MAX), None);
+        assert_eq!(ix.next_quote(0), None);
+        let empty = LineIndex::new(b"").unwrap();
+        assert_eq!(empty.next_space(0), None);
     }
 
     #[test]
@@ -183,6 +431,38 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn line_index_finds_every_space_and_quote(
+            line in prop::collection::vec(prop_oneof![Just(b'"'), Just(b'\\'), Just(b' '), 0u8..0x21, any::<u8>()], 0..300),
+            from in 0usize..320,
+        ) {
+            let ix = LineIndex::new(&line).unwrap();
+            let find = |c: u8| line.iter().skip(from).position(|&b| b == c).map(|p| p + from);
+            prop_assert_eq!(ix.next_space(from), find(b' '));
+            prop_assert_eq!(ix.next_quote(from), find(b'"'));
+            prop_assert_eq!(ix.backslash, line.contains(&b'\\'));
+            prop_assert_eq!(ix.control, line.iter().any(|&b| b < 0x20));
+            prop_assert_eq!(ix.quote_count, line.iter().filter(|&&b| b == b'"').count());
+        }
+
+        #[test]
+        fn word_bits_equal_the_bytewise_reading(chunk in prop::collection::vec(any::<u8>(), 64), marks in prop::collection::vec((0usize..64, prop_oneof![Just(b'"'), Just(b'\\'), Just(b' '), 0u8..0x21]), 0..6)) {
+            let mut chunk: [u8; 64] = chunk.try_into().unwrap();
+            for (at, b) in marks {
+                chunk[at] = b;
+            }
+            let (fast, slow) = (word_bits(&chunk), word_bits_bytewise(&chunk));
+            prop_assert_eq!((fast.spaces, fast.quotes, fast.backslash, fast.control), (slow.spaces, slow.quotes, slow.backslash, slow.control));
+        }
+
+        #[test]
+        fn block_bits_equal_the_bytewise_reading(block in any::<[u8; 16]>(), at in 0usize..16, b in prop_oneof![Just(b'"'), Just(b'\\'), Just(b' '), 0u8..0x21]) {
+            let mut block = block;
+            block[at] = b;
+            let (fast, slow) = (block_bits(&block), block_bits_bytewise(&block));
+            prop_assert_eq!((fast.spaces, fast.quotes, fast.backslash, fast.control), (slow.spaces, slow.quotes, slow.backslash, slow.control));
+        }
+
         #[test]
         fn both_block_readers_agree(mut block in any::<[u8; 16]>(), at in 0usize..16, b in prop_oneof![Just(b'"'), Just(b'\\'), 0u8..0x21]) {
             // One byte set to something that matters, anywhere in the block.

@@ -121,7 +121,8 @@ pub fn lambda_build(target: &Path, log: Option<&Path>) -> Result {
     for f in FUNCTIONS {
         cmd.args(["--package", f]);
     }
-    cmd.env("PATH", path_with_venv()).env("CARGO_TARGET_DIR", target);
+    cmd.env("PATH", path_with_venv())
+        .env("CARGO_TARGET_DIR", target);
     if let Some(log) = log {
         let file = fs::File::create(log)?;
         cmd.stdout(file.try_clone()?).stderr(file);
@@ -291,7 +292,6 @@ fn background_steps(steps: &mut Steps, target: &Path, log: &Path) -> Result {
         lambda_build(target, Some(log))
     })
 }
-
 
 #[cfg(test)]
 mod tests {

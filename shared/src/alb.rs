@@ -449,6 +449,13 @@ macro_rules! key {
     };
 }
 
+/// A string member's key with the value's opening quote: `,"key":"`.
+macro_rules! skey {
+    ($name:literal) => {
+        concat!(",\"", $name, "\":\"").as_bytes()
+    };
+}
+
 impl AlbEntry<'_> {
     /// Appends the compact JSON of `Record::Alb(self.to_record())` to `out`, byte for byte
     /// (a property test compares the two), without building the record.
@@ -468,50 +475,50 @@ impl AlbEntry<'_> {
         o.int(key!("v"), i64::from(SCHEMA_VERSION));
         o.int(key!("t"), self.record_time());
         o.int(key!("te"), self.time);
-        o.str(key!("ty"), Some(self.kind));
-        o.str(key!("lb"), Some(self.elb));
-        o.str(key!("ip"), self.client.map(|c| c.ip));
+        o.str(skey!("ty"), Some(self.kind));
+        o.str(skey!("lb"), Some(self.elb));
+        o.str(skey!("ip"), self.client.map(|c| c.ip));
         o.opt_int(key!("cp"), self.client.map(|c| c.port));
-        o.str(key!("tip"), self.target.map(|t| t.ip));
+        o.str(skey!("tip"), self.target.map(|t| t.ip));
         o.opt_int(key!("tpt"), self.target.map(|t| t.port));
-        o.str(key!("m"), self.request.method);
-        o.str(key!("u"), self.request.url.as_deref());
-        o.str(key!("pr"), self.request.protocol);
-        o.str(key!("rq"), self.request.raw.as_deref());
+        o.str(skey!("m"), self.request.method);
+        o.str(skey!("u"), self.request.url.as_deref());
+        o.str(skey!("pr"), self.request.protocol);
+        o.str(skey!("rq"), self.request.raw.as_deref());
         o.opt_int(key!("s"), self.elb_status_code);
         o.opt_int(key!("ts"), self.target_status_code);
         o.uint(key!("rb"), self.received_bytes);
         o.uint(key!("sb"), self.sent_bytes);
-        o.str(key!("ua"), self.user_agent.as_deref());
+        o.str(skey!("ua"), self.user_agent.as_deref());
         o.float(key!("dq"), self.request_processing_time);
         o.float(key!("dt"), self.target_processing_time);
         o.float(key!("dr"), self.response_processing_time);
-        o.str(key!("ci"), self.ssl_cipher);
-        o.str(key!("sp"), self.ssl_protocol);
+        o.str(skey!("ci"), self.ssl_cipher);
+        o.str(skey!("sp"), self.ssl_protocol);
         o.str(
-            key!("tg"),
+            skey!("tg"),
             self.target_group_arn.map(|a| TARGET_GROUP_ARN.compact(a)),
         );
-        o.str(key!("tr"), self.trace_id.as_deref());
-        o.str(key!("sni"), self.domain_name.as_deref());
+        o.str(skey!("tr"), self.trace_id.as_deref());
+        o.str(skey!("sni"), self.domain_name.as_deref());
         o.str(
-            key!("crt"),
+            skey!("crt"),
             self.chosen_cert_arn
                 .as_deref()
                 .map(|a| CERTIFICATE_ARN.compact(a)),
         );
         o.opt_int(key!("rule"), self.matched_rule_priority);
-        o.str(key!("act"), self.actions_executed.as_deref());
-        o.str(key!("rd"), self.redirect_url.as_deref());
-        o.str(key!("er"), self.error_reason.as_deref());
-        o.str(key!("tl"), self.target_list());
-        o.str(key!("tsl"), self.target_status_list());
-        o.str(key!("cl"), self.classification.as_deref());
-        o.str(key!("clr"), self.classification_reason.as_deref());
-        o.str(key!("cid"), self.conn_trace_id);
-        o.str(key!("th"), self.transformed_host.as_deref());
-        o.str(key!("tu"), self.transformed_uri.as_deref());
-        o.str(key!("tst"), self.request_transform_status.as_deref());
+        o.str(skey!("act"), self.actions_executed.as_deref());
+        o.str(skey!("rd"), self.redirect_url.as_deref());
+        o.str(skey!("er"), self.error_reason.as_deref());
+        o.str(skey!("tl"), self.target_list());
+        o.str(skey!("tsl"), self.target_status_list());
+        o.str(skey!("cl"), self.classification.as_deref());
+        o.str(skey!("clr"), self.classification_reason.as_deref());
+        o.str(skey!("cid"), self.conn_trace_id);
+        o.str(skey!("th"), self.transformed_host.as_deref());
+        o.str(skey!("tu"), self.transformed_uri.as_deref());
+        o.str(skey!("tst"), self.request_transform_status.as_deref());
         o.list(key!("x"), &self.extra);
         o.close();
     }
@@ -566,10 +573,17 @@ impl<'o> JsonObject<'o> {
         self.out.extend_from_slice(key);
     }
 
+    /// A string member; `key` is `,"name":"` ([`skey!`]).
+    #[inline(always)]
     fn str(&mut self, key: &[u8], value: Option<&str>) {
         if let Some(value) = value {
-            self.key(key);
-            self.string(value);
+            self.out.extend_from_slice(key);
+            if self.plain {
+                self.out.extend_from_slice(value.as_bytes());
+                self.out.push(b'"');
+            } else {
+                json_string_rest(self.out, value);
+            }
         }
     }
 
@@ -596,6 +610,9 @@ impl<'o> JsonObject<'o> {
     fn float(&mut self, key: &[u8], value: Option<f64>) {
         if let Some(value) = value {
             self.key(key);
+            if write_thousandths(self.out, value) {
+                return;
+            }
             // serde_json's own float formatting (zmij; `null` for what is not finite), so the
             // bytes match exactly.
             if value.is_finite() {
@@ -627,10 +644,44 @@ impl<'o> JsonObject<'o> {
     }
 }
 
+/// Writes `value` as serde_json does (shortest round-trip digits) when it is a whole number of
+/// thousandths from 0 to 10^6, which every ALB time is (`0.001`): the integer, a point and
+/// the thousandths without trailing zeros (`0.0`, `0.05`, `12.345`). Such a double has no
+/// shorter decimal that reads back as it (its neighbours are far closer than 0.001 apart), so
+/// these are the digits zmij would print; a test compares the two over the whole range used.
+/// Returns false, writing nothing, for any other value.
+#[inline]
+fn write_thousandths(out: &mut Vec<u8>, value: f64) -> bool {
+    if !(value > 0.0 || value.to_bits() == 0) || value >= 1e6 {
+        return false;
+    }
+    let n = (value * 1000.0).round();
+    if n / 1000.0 != value {
+        return false;
+    }
+    let n = n as u64;
+    let (int, frac) = (n / 1000, n % 1000);
+    out.extend_from_slice(itoa::Buffer::new().format(int).as_bytes());
+    // Each is below 10, so the narrowing keeps it.
+    let digit = |d: u64| b'0' + d as u8;
+    let (d1, d2, d3) = (frac / 100, frac / 10 % 10, frac % 10);
+    match (d2, d3) {
+        (0, 0) => out.extend_from_slice(&[b'.', digit(d1)]),
+        (_, 0) => out.extend_from_slice(&[b'.', digit(d1), digit(d2)]),
+        _ => out.extend_from_slice(&[b'.', digit(d1), digit(d2), digit(d3)]),
+    }
+    true
+}
+
 /// Writes `text` as a JSON string with serde_json's escapes: `\"`, `\\`, `\b \t \n \f \r`,
 /// and `\u00xx` for the other control characters.
 fn json_string(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
+    json_string_rest(out, text);
+}
+
+/// [`json_string`] after its opening quote: the escaped text and the closing quote.
+fn json_string_rest(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
     let mut start = 0;
     let mut i = 0;
@@ -1422,6 +1473,48 @@ mod tests {
                 ) => assert!(!name.is_empty()),
                 Err(other) => panic!("{cut}: {other}"),
             }
+        }
+    }
+
+    #[test]
+    fn thousandths_are_written_as_serde_json_writes_them() {
+        let check = |v: f64| {
+            let mut fast = Vec::new();
+            if write_thousandths(&mut fast, v) {
+                let serde = serde_json::to_string(&v).unwrap();
+                assert_eq!(String::from_utf8(fast).unwrap(), serde, "{v}");
+            }
+        };
+        // Every ALB time up to 2,000 s, then a spread up to the limit.
+        for n in 0..2_000_000u64 {
+            check(n as f64 / 1000.0);
+        }
+        for n in (2_000_000..1_000_000_000u64).step_by(999_983) {
+            check(n as f64 / 1000.0);
+        }
+        let mut out = Vec::new();
+        for v in [
+            -0.0,
+            -1.0,
+            0.0001,
+            0.0005,
+            1e6,
+            f64::NAN,
+            f64::INFINITY,
+            1.0 / 3.0,
+        ] {
+            assert!(!write_thousandths(&mut out, v), "{v}");
+        }
+        assert!(out.is_empty());
+        for (v, text) in [
+            (0.0, "0.0"),
+            (0.05, "0.05"),
+            (12.345, "12.345"),
+            (3.0, "3.0"),
+        ] {
+            let mut out = Vec::new();
+            assert!(write_thousandths(&mut out, v));
+            assert_eq!(String::from_utf8(out).unwrap(), text);
         }
     }
 

@@ -539,7 +539,10 @@ pub struct VisitRow {
 ///
 /// An answer that runs out of time covers `[from, covered_to)` only: visits are built from the
 /// requests of that sub-range, and `next_cursor` asks for `[covered_to, to)` (a visit that
-/// straddles `covered_to` shows as two: its pages before, then its pages after).
+/// straddles `covered_to` shows as two: its pages before, then its pages after). Through Logs
+/// Insights, `covered_to` is the start of the first part of the range whose query did not
+/// complete in time; the queries are not stopped, and the cursor carries them (see
+/// [`params::Resume`]), as a page cursor carries the queries its pages read.
 pub async fn visits(
     State(st): State<AppState>,
     RawQuery(q): RawQuery,

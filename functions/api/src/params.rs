@@ -2,6 +2,24 @@
 //!
 //! Every parameter is read by name exactly once; a parameter the endpoint does not know is a
 //! 400 naming it (a typo such as `recipent=` must not silently return everything).
+//!
+//! # Cursors
+//!
+//! A cursor is base64url JSON of `(tag, position)` ([`encode_cursor`]); the tag names the
+//! endpoint and, where an endpoint has several kinds, the kind, so a cursor given to another
+//! endpoint or order is a 400 naming `cursor`. The kinds:
+//!
+//! | tag | position | continues |
+//! |---|---|---|
+//! | `access`, `errors` | [`crate::scan::Key`] | oldest first, after the last row shown |
+//! | `access:desc` | [`crate::access::LocalDesc`] | newest first, local engine |
+//! | `access:desc:insights` | [`crate::access::DescCursor`]: `After` (the last row shown), or `Pending` (a Logs Insights query still running, by id, with the parameters' fingerprint) | newest first, Logs Insights |
+//! | `mail`, `visits`, `stats` | the parameters' [`Params::fingerprint`] and a [`Resume`]: `Page` (the next page of a part; through Insights with its queries), `Rest` (the rest of the range, local engine) or `Pending` (the rest of the range, from Logs Insights queries still running or not started) | a range read in parts |
+//!
+//! A `Pending` cursor holds query ids ([`insights::Part`]): the request reads those queries'
+//! results instead of starting them again; it answers partial again (an updated cursor) while
+//! they run, restarts a lost query once, and is read by the local engine when Insights cannot
+//! be used (`engine=local`). `/v1/mail` never makes one and refuses it.
 
 use std::collections::BTreeMap;
 

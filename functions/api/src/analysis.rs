@@ -132,8 +132,8 @@ struct InsightsRead {
 /// Reads the load-balancer requests of `c`'s range that pass `filter` through Logs Insights
 /// (raw records, from the queries of `parts`, which tile the range: a part's query is read by
 /// id when an earlier request started it), re-checking each here and handing those before
-/// `covered` to `push` (only parts complete from the first one on are used, so the answer is
-/// exact for `[c.from, covered)`).
+/// `covered` to `push` (only parts complete from the first one on are used, at most
+/// `MAX_PARTS - 1` of them, so the answer is exact for `[c.from, covered)`).
 async fn requests_by_insights(
     st: &AppState,
     client: &aws_sdk_cloudwatchlogs::Client,
@@ -150,13 +150,15 @@ async fn requests_by_insights(
         insights::Split::until(st.limits().deadline),
     )
     .await?;
-    let covered = got
-        .complete_until()
-        .map_or(c.to, |s| s.saturating_mul(1_000_000).clamp(c.from, c.to));
+    // The answer keeps the complete parts from the first one on, and no more than a cursor
+    // carries intact ([`insights::cap`]), so that its pages read their parts by id.
+    let k = got.complete_prefix(insights::MAX_PARTS - 1);
+    let covered = got.parts.get(k).map_or(c.to, |p| {
+        p.0.s.saturating_mul(1_000_000).clamp(c.from, c.to)
+    });
     let mut scratch = Scratch::new();
     let formats = &st.config.nginx_formats;
-    for (_, rows) in &got.parts {
-        let Some(rows) = rows else { break };
+    for rows in got.parts.iter().take(k).filter_map(|p| p.1.as_ref()) {
         for row in rows {
             if let Some(m) = row.get("@message")
                 && let Some(r) = scratch.read_message(m, false, formats, (c.from, covered), filter)

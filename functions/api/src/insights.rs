@@ -254,10 +254,14 @@ pub struct SplitRows {
 }
 
 impl SplitRows {
-    /// The first second of the first part not complete: the read is complete before it.
-    /// `None` when every part is complete.
-    pub fn complete_until(&self) -> Option<i64> {
-        self.parts.iter().find(|p| p.1.is_none()).map(|p| p.0.s)
+    /// How many parts from the first one on are complete, at most `most`: the read is exact
+    /// before the next one's first second.
+    pub fn complete_prefix(&self, most: usize) -> usize {
+        self.parts
+            .iter()
+            .take(most)
+            .take_while(|p| p.1.is_some())
+            .count()
     }
 
     /// The parts without their rows.
@@ -635,6 +639,63 @@ mod tests {
             newest_query(&f, 5),
             "fields @timestamp, @message, @ptr\n| filter k = \"alb\" or k = \"clb\"\n| sort @timestamp desc\n| limit 5"
         );
+    }
+
+    #[test]
+    fn parts_tile_a_range_and_cap_keeps_the_first_ones_intact() {
+        let id = |p: Part, q: &str| Part {
+            q: Some(q.to_owned()),
+            ..p
+        };
+        let parts = vec![
+            id(Part::new(100, 149), "a-1"),
+            Part::new(150, 199),
+            id(Part::new(200, 299), "c"),
+        ];
+        assert!(tiles(&parts, 100, 299));
+        assert!(!tiles(&parts, 100, 300), "short of the end");
+        assert!(!tiles(&parts[1..], 100, 299), "short of the start");
+        assert!(
+            !tiles(&[parts[0].clone(), parts[2].clone()], 100, 299),
+            "a gap"
+        );
+        assert!(!tiles(&[], 100, 299));
+        for bad in [
+            id(Part::new(100, 299), ""),
+            id(Part::new(100, 299), "a\" | filter"),
+            id(Part::new(100, 299), &"x".repeat(65)),
+            Part::new(300, 100),
+            Part::new(i64::MIN, 299),
+            Part::new(100, i64::MAX),
+        ] {
+            assert!(!bad.valid(), "{bad:?}");
+            assert!(!tiles(std::slice::from_ref(&bad), bad.s, bad.e), "{bad:?}");
+        }
+        // Up to MAX_PARTS, unchanged; past it, the last ones become one part not started.
+        let many: Vec<Part> = (0..40)
+            .map(|i| id(Part::new(i * 10, i * 10 + 9), &format!("q{i}")))
+            .collect();
+        assert_eq!(cap(many[..MAX_PARTS].to_vec()), many[..MAX_PARTS].to_vec());
+        let capped = cap(many.clone());
+        assert_eq!(capped.len(), MAX_PARTS);
+        assert_eq!(capped[..MAX_PARTS - 1], many[..MAX_PARTS - 1]);
+        assert_eq!(
+            capped[MAX_PARTS - 1],
+            Part::new((MAX_PARTS as i64 - 1) * 10, 399)
+        );
+        assert!(tiles(&capped, 0, 399));
+        // Serialised briefly: a cursor of MAX_PARTS parts with UUIDs stays well within its
+        // longest accepted length.
+        let uuids: Vec<Part> = (0..MAX_PARTS as i64)
+            .map(|i| {
+                id(
+                    Part::new(1_795_132_800 + i * 1000, 1_795_132_800 + i * 1000 + 999),
+                    "8b3c0a4e-1d2f-4a5b-9c6d-7e8f9a0b1c2d",
+                )
+            })
+            .collect();
+        let json = serde_json::to_string(&uuids).unwrap();
+        assert!(json.len() * 4 / 3 < 4096, "{}", json.len());
     }
 
     #[test]

@@ -569,6 +569,84 @@ mod tests {
     }
 
     #[test]
+    fn continuations_are_rest_locally_and_pending_with_insights_queries() {
+        let cfg = Config::from_lookup(|_| None).unwrap();
+        let mut p =
+            Params::parse(Some("from=2026-11-20T00:00:00Z&to=2026-11-20T00:00:10Z")).unwrap();
+        let c = common(&mut p, &cfg, 0, 24).unwrap();
+        let base = c.from;
+        let s0 = base / 1_000_000;
+        let decode = |cursor: Option<String>| {
+            decode_cursor::<(String, Resume<()>)>("stats", cursor.as_deref())
+                .unwrap()
+                .map(|r| r.1)
+        };
+        let half = base + 5_000_000;
+        assert_eq!(
+            decode(next_cursor::<()>("stats", "fp", &c, half, None, Vec::new())),
+            Some(Resume::Rest {
+                start: half,
+                to: c.to,
+                origin: base
+            })
+        );
+        let parts = vec![
+            Part {
+                q: Some("q0".to_owned()),
+                ..Part::new(s0, s0 + 4)
+            },
+            Part {
+                q: Some("q1".to_owned()),
+                ..Part::new(s0 + 5, s0 + 9)
+            },
+        ];
+        // The queries of the rest only.
+        assert_eq!(
+            decode(next_cursor::<()>(
+                "stats",
+                "fp",
+                &c,
+                half,
+                None,
+                parts.clone()
+            )),
+            Some(Resume::Pending {
+                start: half,
+                to: c.to,
+                origin: base,
+                parts: parts[1..].to_vec()
+            })
+        );
+        assert_eq!(
+            next_cursor::<()>("stats", "fp", &c, c.to, None, parts),
+            None
+        );
+        // Read back: a Pending cursor names its queries; one with none is refused.
+        let mut c2 = c.clone();
+        c2.cursor = next_cursor::<()>("stats", "fp", &c, c.from, None, vec![Part::new(s0, s0 + 9)]);
+        let w = resume::<()>("stats", "fp", &mut c2).unwrap();
+        assert_eq!(w.parts, vec![Part::new(s0, s0 + 9)]);
+        assert!(
+            resume::<()>("stats", "other", &mut c.clone()).is_ok(),
+            "no cursor"
+        );
+        let mut c3 = c.clone();
+        c3.cursor = Some(encode_cursor(
+            "stats",
+            &(
+                "fp",
+                Resume::<()>::Pending {
+                    start: base,
+                    to: c.to,
+                    origin: base,
+                    parts: Vec::new(),
+                },
+            ),
+        ));
+        assert!(resume::<()>("stats", "fp", &mut c3).is_err());
+    }
+
+    #[test]
     fn repeated_and_unknown_parameters_are_named() {
         let e = Params::parse(Some("a=1&a=2")).unwrap_err();
         assert!(matches!(e, ApiError::BadParameter { ref parameter, .. } if parameter == "a"));

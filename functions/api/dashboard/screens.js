@@ -180,13 +180,15 @@ function pagedList(ctx, target, path, params, renderRows, paramLabels) {
           }, t('next')),
         );
         const rows = data.rows || [];
+        // A partial answer may have no rows yet (Logs Insights still running): 次へ continues.
+        const pending = data.partial && data.next_cursor;
         return el(
           'div',
           {},
           el('p', { class: 'count', role: 'status' }, t('count_rows', { n: rows.length })),
           data.partial ? message('warn', t('partial')) : null,
-          rows.length ? renderRows(rows) : message('empty', t('empty')),
-          rows.length || n > 1 ? nav : null,
+          rows.length ? renderRows(rows) : pending ? null : message('empty', t('empty')),
+          rows.length || n > 1 || pending ? nav : null,
         );
       },
       { onAuth: ctx.auth, paramLabels },
@@ -675,9 +677,19 @@ function groupTable(s) {
   );
 }
 
-function statsView(d, tz, width) {
+function statsView(d, tz, width, onNext) {
   destroyCharts();
   const s = d.stats || {};
+  if (d.partial && d.next_cursor && d.covered_to === d.from) {
+    // Nothing counted yet (Logs Insights still running, or not one bucket read in time):
+    // 次へ asks again with the cursor, which reads the running queries.
+    return el(
+      'div',
+      {},
+      message('warn', t('partial')),
+      el('nav', { class: 'pager' }, el('button', { type: 'button', class: 'next', onclick: onNext }, t('next'))),
+    );
+  }
   if (!s.count) return message('empty', t('empty'));
   const lb = s.lb || {};
   const b = s.buckets || [];
@@ -725,17 +737,19 @@ export function stats(main, ctx) {
     { range: true, fallback: '24h', csv: csvAction(ctx, csvStatus, 'stats', apiParams, 'stats', { paged: false }) },
   );
   screen(main, t('stats_title'), form, csvStatus, results);
-  load(
-    results,
-    () => getJson('stats', apiParams()),
-    (d) => {
-      if (d.tz) ctx.setTz(d.tz);
-      // Half the content width each, two charts per row on a 1366-pixel screen.
-      const width = Math.max(320, Math.min(640, Math.floor((main.clientWidth - 48) / 2)));
-      return statsView(d, d.tz || ctx.tz(), width);
-    },
-    { onAuth: ctx.auth, paramLabels: requestLabels() },
-  );
+  const run = (cursor) =>
+    load(
+      results,
+      () => getJson('stats', { ...apiParams(), cursor }),
+      (d) => {
+        if (d.tz) ctx.setTz(d.tz);
+        // Half the content width each, two charts per row on a 1366-pixel screen.
+        const width = Math.max(320, Math.min(640, Math.floor((main.clientWidth - 48) / 2)));
+        return statsView(d, d.tz || ctx.tz(), width, () => run(d.next_cursor));
+      },
+      { onAuth: ctx.auth, paramLabels: requestLabels() },
+    );
+  run(undefined);
 }
 
 // ---- nginx errors ----

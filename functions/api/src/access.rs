@@ -349,6 +349,7 @@ type Found = (String, &'static str, RequestRecord);
 /// `GET /v1/access`: requests, oldest first (`order=desc`: newest first).
 pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<Response, ApiError> {
     let mut p = Params::parse(q.as_deref())?;
+    let fingerprint = p.fingerprint();
     let c = params::common(&mut p, &st.config, now_us(), 24)?;
     let source = take_source(&mut p)?;
     let filter = RequestFilter::take(&mut p)?;
@@ -360,9 +361,9 @@ pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<R
     p.finish()?;
     let (engine, found, next, partial) = match (order, &st.insights) {
         (Order::Desc, Some(client)) if source == Source::Lb => {
-            let after = params::decode_cursor("access:desc:insights", c.cursor.as_deref())?;
+            let at = params::decode_cursor("access:desc:insights", c.cursor.as_deref())?;
             let (found, next, partial) =
-                newest_by_insights(&st, client, &c, &filter, after).await?;
+                newest_by_insights(&st, client, &c, &filter, at, &fingerprint).await?;
             let next = next.map(|k| params::encode_cursor("access:desc:insights", &k));
             ("logs_insights", found, next, partial)
         }
@@ -617,24 +618,60 @@ fn ptr_token(ptr: &str) -> String {
     hex::encode(&Sha256::digest(ptr.as_bytes())[..6])
 }
 
+/// The cursor of a newest-first listing read through Logs Insights.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DescCursor {
+    /// The rows older than the last one handled.
+    After(InsightsDesc),
+    /// The query for the rows after `at` (the newest rows when `None`) was still running when
+    /// the previous answer ran out of time: it is read by id (not started again). It asked for
+    /// `asked` rows; `fp` is the parameters' fingerprint (given with other parameters, the
+    /// cursor is a 400 naming `cursor`).
+    Pending {
+        /// [`Params::fingerprint`] of the request that started the query.
+        fp: String,
+        /// Where the listing stands.
+        at: Option<InsightsDesc>,
+        /// The query's `limit`.
+        asked: usize,
+        /// Its range and id.
+        query: insights::Part,
+    },
+}
+
 /// Most queries one newest-first page runs (rows that fail the re-check may need another).
 const MAX_DESC_QUERIES: usize = 5;
 
 /// Newest first through Logs Insights (`source=lb`): `fields @timestamp, @message, @ptr |
 /// filter … | sort @timestamp desc | limit N`, rows re-checked here, continued by
-/// [`InsightsDesc`] with no duplicates or gaps, even inside one millisecond.
+/// [`InsightsDesc`] with no duplicates or gaps, even inside one millisecond. A query that runs
+/// past the deadline is not stopped: the answer is `partial` with a [`DescCursor::Pending`].
 async fn newest_by_insights(
     st: &AppState,
     client: &aws_sdk_cloudwatchlogs::Client,
     c: &Common,
     filter: &RequestFilter,
-    after: Option<InsightsDesc>,
-) -> Result<(Vec<Found>, Option<InsightsDesc>, bool), ApiError> {
+    cursor: Option<DescCursor>,
+    fingerprint: &str,
+) -> Result<(Vec<Found>, Option<DescCursor>, bool), ApiError> {
+    let bad = || {
+        ApiError::bad(
+            "cursor",
+            "this cursor belongs to a request with other parameters (repeat them exactly, or start again without the cursor)",
+        )
+    };
+    let (mut at, mut pending) = match cursor {
+        None => (None, None),
+        Some(DescCursor::After(k)) => (Some(k), None),
+        Some(DescCursor::Pending { fp, .. }) if fp != fingerprint => return Err(bad()),
+        Some(DescCursor::Pending {
+            at, asked, query, ..
+        }) => (at, Some((asked, query))),
+    };
     let start_s = c.from.div_euclid(1_000_000);
     let deadline = st.limits().deadline;
     let groups = [st.config.lb_group.clone()];
     let formats = &st.config.nginx_formats;
-    let mut at = after;
     let mut found: Vec<Found> = Vec::new();
     for _ in 0..MAX_DESC_QUERIES {
         let end_s = match &at {
@@ -644,32 +681,57 @@ async fn newest_by_insights(
         if end_s < start_s {
             return Ok((found, None, false));
         }
-        let skip = at
-            .as_ref()
-            .map_or(0, |k| k.newer.saturating_add(k.ptrs.len()));
-        let asked = (c.limit - found.len()).saturating_add(skip);
-        if asked > insights::MAX_ROWS {
-            // More rows in one second than a query returns: cannot go on exactly.
-            return Ok((found, at, true));
-        }
-        let got = insights::run_query(
+        let (asked, part) = match pending.take() {
+            Some((asked, q))
+                if q.s == start_s
+                    && q.e == end_s
+                    && q.valid()
+                    && (1..=insights::MAX_ROWS).contains(&asked) =>
+            {
+                (asked, q)
+            }
+            Some(_) => {
+                return Err(ApiError::bad(
+                    "cursor",
+                    "not a cursor from this endpoint (start again without it)",
+                ));
+            }
+            None => {
+                let skip = at
+                    .as_ref()
+                    .map_or(0, |k| k.newer.saturating_add(k.ptrs.len()));
+                let asked = (c.limit - found.len()).saturating_add(skip);
+                if asked > insights::MAX_ROWS {
+                    // More rows in one second than a query returns: cannot go on exactly.
+                    return Ok((found, at.map(DescCursor::After), true));
+                }
+                (asked, insights::Part::new(start_s, end_s))
+            }
+        };
+        let ran = insights::run_part(
             client,
             &groups,
-            start_s,
-            end_s,
+            part,
             &insights::newest_query(filter, asked),
-            insights::Backoff::default(),
-            deadline,
+            insights::Split::until(deadline),
         )
         .await?;
-        if got.partial {
-            // A stopped query's rows are not the newest ones: show none of them.
-            return Ok((found, at, true));
-        }
+        let rows = match ran {
+            insights::Ran::Complete { rows, .. } => rows,
+            insights::Ran::Pending(query) => {
+                // Still running: the rows shown so far, and the query to read next time.
+                let next = DescCursor::Pending {
+                    fp: fingerprint.to_owned(),
+                    at,
+                    asked,
+                    query,
+                };
+                return Ok((found, Some(next), true));
+            }
+        };
         // Fewer rows than asked: nothing older is left (counted before any row is dropped).
-        let complete = got.rows.len() < asked;
-        let mut rows: Vec<(i64, String, String)> = got
-            .rows
+        let complete = rows.len() < asked;
+        let mut rows: Vec<(i64, String, String)> = rows
             .into_iter()
             .filter_map(|r| {
                 let t = insights::bin_time(r.get("@timestamp")?)?.div_euclid(1000);
@@ -695,17 +757,17 @@ async fn newest_by_insights(
             }
             at = Some(at.unwrap_or_default().advance(t, ptr_token(&ptr)));
             if found.len() >= c.limit {
-                return Ok((found, at, false));
+                return Ok((found, at.map(DescCursor::After), false));
             }
         }
         if complete {
             return Ok((found, None, false));
         }
         if Instant::now() >= deadline {
-            return Ok((found, at, true));
+            return Ok((found, at.map(DescCursor::After), true));
         }
     }
-    Ok((found, at, false))
+    Ok((found, at.map(DescCursor::After), false))
 }
 
 /// Links rows of different sources that carry the same trace id.

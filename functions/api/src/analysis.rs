@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::access::{RequestFilter, Source, groups, take_source};
 use crate::csv;
 use crate::error::ApiError;
-use crate::insights::{self, Backoff, num};
+use crate::insights::{self, Part, Ran, num};
 use crate::light::{self, Scratch};
 use crate::params::{self, Common, Format, Params};
 use crate::scan::{self, read_group};
@@ -118,45 +118,73 @@ impl<'a> BucketAccs<'a> {
     }
 }
 
-/// Reads every load-balancer request of the range that passes `filter` through Logs Insights
-/// (raw records, the range split wherever one query would pass 10,000 rows), re-checking each
-/// here and handing it to `push`; returns whether the read is partial.
+/// What a read of requests through Logs Insights found.
+struct InsightsRead {
+    /// The read is complete before this instant (µs): the range's end, or the start of the
+    /// first part whose query did not complete in time.
+    covered: i64,
+    /// A part of one second held more rows than a query returns: some rows are missing.
+    cut: bool,
+    /// The parts read, with their queries' ids (to carry in a cursor).
+    parts: Vec<Part>,
+}
+
+/// Reads the load-balancer requests of `c`'s range that pass `filter` through Logs Insights
+/// (raw records, from the queries of `parts`, which tile the range: a part's query is read by
+/// id when an earlier request started it), re-checking each here and handing those before
+/// `covered` to `push` (only parts complete from the first one on are used, at most
+/// `MAX_PARTS - 1` of them, so the answer is exact for `[c.from, covered)`).
 async fn requests_by_insights(
     st: &AppState,
     client: &aws_sdk_cloudwatchlogs::Client,
     c: &Common,
     filter: &RequestFilter,
+    parts: Vec<Part>,
     mut push: impl FnMut(&RequestRecord),
-) -> Result<bool, ApiError> {
-    let split = insights::Split {
-        concurrency: INSIGHTS_CONCURRENCY,
-        backoff: Backoff::default(),
-        retry: crate::source::Retry::default(),
-        deadline: st.limits().deadline,
-    };
+) -> Result<InsightsRead, ApiError> {
     let got = insights::run_split(
         client,
         std::slice::from_ref(&st.config.lb_group),
-        c.from.div_euclid(1_000_000),
-        (c.to - 1).div_euclid(1_000_000),
+        parts,
         &insights::messages_query(filter),
-        split,
+        insights::Split::until(st.limits().deadline),
     )
     .await?;
+    // The answer keeps the complete parts from the first one on, and no more than a cursor
+    // carries intact ([`insights::cap`]), so that its pages read their parts by id.
+    let k = got.complete_prefix(insights::MAX_PARTS - 1);
+    let covered = got.parts.get(k).map_or(c.to, |p| {
+        p.0.s.saturating_mul(1_000_000).clamp(c.from, c.to)
+    });
     let mut scratch = Scratch::new();
     let formats = &st.config.nginx_formats;
-    for row in &got.rows {
-        if let Some(m) = row.get("@message")
-            && let Some(r) = scratch.read_message(m, false, formats, (c.from, c.to), filter)
-        {
-            push(r);
+    for rows in got.parts.iter().take(k).filter_map(|p| p.1.as_ref()) {
+        for row in rows {
+            if let Some(m) = row.get("@message")
+                && let Some(r) = scratch.read_message(m, false, formats, (c.from, covered), filter)
+            {
+                push(r);
+            }
         }
     }
-    Ok(got.partial)
+    Ok(InsightsRead {
+        covered,
+        cut: got.cut,
+        parts: got.parts(),
+    })
 }
 
-/// Logs Insights queries one request runs at once (the account allows 30 in all).
-const INSIGHTS_CONCURRENCY: usize = 3;
+/// The whole seconds of `[from, to)` (µs), as Logs Insights takes a query's range.
+fn seconds(from: i64, to: i64) -> (i64, i64) {
+    (from.div_euclid(1_000_000), (to - 1).div_euclid(1_000_000))
+}
+
+fn bad_cursor() -> ApiError {
+    ApiError::bad(
+        "cursor",
+        "not a cursor from this endpoint (start again without it)",
+    )
+}
 
 /// `GET /v1/stats`.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -171,13 +199,15 @@ pub struct StatsResponse {
     pub to: String,
     /// The display zone.
     pub tz: String,
-    /// A partial answer of the local engine covers exactly `[from, covered_to)`, cut at a
+    /// A partial answer covers exactly `[from, covered_to)`: the local engine's is cut at a
     /// bucket boundary (nothing read at or after it is counted), so the series of consecutive
-    /// answers concatenate. Absent when the answer reaches `to`.
+    /// answers concatenate; Logs Insights' covers nothing (`covered_to` = `from`: its queries
+    /// were still running). Absent when the answer reaches `to`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub covered_to: Option<String>,
-    /// Asks for `[covered_to, to)` with the same parameters. Absent when the answer reaches `to`
-    /// (or when Logs Insights stopped early: then the numbers are Insights' partial counts).
+    /// Asks for `[covered_to, to)` with the same parameters (through Logs Insights, it reads
+    /// the running queries by id instead of starting them again). Absent when the answer
+    /// reaches `to`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
     /// Requested bucket width (`1m`, `5m`, `1h`, `1d`).
@@ -248,13 +278,17 @@ pub async fn stats(
         (Some(t), Some(s)) if source == Source::Lb => Some((t, s)),
         _ => None,
     };
+    // A continuation through Logs Insights carries its two queries (totals, series); any
+    // other cursor continues with the local engine, which also answers one whose queries
+    // Insights cannot read here (`engine=local`, or no Insights).
+    let pending = !resumed.parts.is_empty();
     let use_insights = match engine.as_str() {
         "local" => false,
         "auto" => {
             st.insights.is_some()
                 && insights_queries.is_some()
                 && c.to - c.origin >= INSIGHTS_FROM_US
-                && c.cursor.is_none()
+                && (c.cursor.is_none() || pending)
         }
         "insights" if st.insights.is_some() && insights_queries.is_some() => true,
         "insights" => {
@@ -266,16 +300,7 @@ pub async fn stats(
         _ => return Err(ApiError::bad("engine", "expected auto, insights or local")),
     };
     if resumed.after.is_some() {
-        return Err(ApiError::bad(
-            "cursor",
-            "not a cursor from this endpoint (start again without it)",
-        ));
-    }
-    if let (true, Some(client), Some((totals, series))) =
-        (use_insights, &st.insights, insights_queries)
-    {
-        return stats_by_insights(&st, client, &c, &interval, bucket_seconds, &totals, &series)
-            .await;
+        return Err(bad_cursor());
     }
     // Buckets are aligned as the whole range's first answer aligned them.
     let offset = Timestamp::from_microsecond(c.origin)
@@ -287,13 +312,27 @@ pub async fn stats(
         url_groups: Some(&grouper),
         top_groups,
     };
+    if let (true, Some(client), Some((totals, series))) =
+        (use_insights, &st.insights, insights_queries)
+    {
+        let read = InsightsStats {
+            interval: &interval,
+            bucket_seconds,
+            totals: &totals,
+            series: &series,
+            parts: resumed.parts,
+            fingerprint: &fingerprint,
+        };
+        let empty = StatsAccumulator::new(&opts).finish();
+        return stats_by_insights(&st, client, &c, read, &empty).await;
+    }
     let mut accs = BucketAccs::new(opts);
     let covered = for_each_request(&st, &c, source, &filter, |r| accs.push(r)).await?;
     // A cut answer keeps whole buckets only, so consecutive answers' series concatenate.
     let covered = accs.cut(c.from, c.to, covered);
     let stats = accs.finish(covered, c.to).finish();
     let partial = covered < c.to;
-    let next = params::next_cursor::<()>("stats", &fingerprint, &c, covered, None);
+    let next = params::next_cursor::<()>("stats", &fingerprint, &c, covered, None, Vec::new());
     if c.format == Format::Csv {
         let body = csv::render(
             &[
@@ -343,49 +382,77 @@ pub async fn stats(
     .into_response())
 }
 
+/// A `/v1/stats` read through Logs Insights.
+struct InsightsStats<'a> {
+    interval: &'a str,
+    bucket_seconds: i64,
+    /// The totals query.
+    totals: &'a str,
+    /// The series query.
+    series: &'a str,
+    /// From a cursor: the totals and the series queries, in that order, over the range.
+    parts: Vec<Part>,
+    fingerprint: &'a str,
+}
+
 /// `/v1/stats` answered by Logs Insights: totals and the series, in the local answer's shape
 /// (percentiles are Insights' approximations; per-URL groups are not computed).
+///
+/// The two queries cover the whole range, so there is no exact answer before both complete.
+/// When the time runs out first, the answer covers nothing (`covered_to` = `from`, the numbers
+/// of an empty range, `empty`) and its cursor carries both queries (not stopped): the request
+/// with it reads them by id, and answers the whole range once they are complete.
 async fn stats_by_insights(
     st: &AppState,
     client: &aws_sdk_cloudwatchlogs::Client,
     c: &Common,
-    interval: &str,
-    bucket_seconds: i64,
-    totals: &str,
-    series: &str,
+    read: InsightsStats<'_>,
+    empty: &logdesk_core::stats::Stats,
 ) -> Result<Response, ApiError> {
     let groups = vec![st.config.lb_group.clone()];
-    let (start_s, end_s) = (
-        c.from.div_euclid(1_000_000),
-        (c.to - 1).div_euclid(1_000_000),
-    );
-    let deadline = st.limits().deadline;
+    let (start_s, end_s) = seconds(c.from, c.to);
+    let (totals_part, series_part) = match read.parts.as_slice() {
+        [] => (Part::new(start_s, end_s), Part::new(start_s, end_s)),
+        [t, s] if [t, s].iter().all(|p| p.s == start_s && p.e == end_s) => (t.clone(), s.clone()),
+        _ => return Err(bad_cursor()),
+    };
+    let split = insights::Split::until(st.limits().deadline);
     let (t, s) = tokio::join!(
-        insights::run_query(
-            client,
-            &groups,
-            start_s,
-            end_s,
-            totals,
-            Backoff::default(),
-            deadline
-        ),
-        insights::run_query(
-            client,
-            &groups,
-            start_s,
-            end_s,
-            series,
-            Backoff::default(),
-            deadline
-        ),
+        insights::run_part(client, &groups, totals_part, read.totals, split),
+        insights::run_part(client, &groups, series_part, read.series, split),
     );
-    let (t, s) = (t?, s?);
-    let row = t.rows.first().cloned().unwrap_or_default();
+    let (t, s) = match (t?, s?) {
+        (Ran::Complete { rows: t, .. }, Ran::Complete { rows: s, .. }) => (t, s),
+        (t, s) => {
+            let part = |r: Ran| match r {
+                Ran::Complete { part, .. } | Ran::Pending(part) => part,
+            };
+            let next = params::next_cursor::<()>(
+                "stats",
+                read.fingerprint,
+                c,
+                c.from,
+                None,
+                vec![part(t), part(s)],
+            );
+            return Ok(axum::Json(StatsResponse {
+                engine: "logs_insights",
+                partial: true,
+                from: c.time(c.from),
+                to: c.time(c.to),
+                tz: c.tz_name.clone(),
+                covered_to: Some(c.time(c.from)),
+                next_cursor: next,
+                interval: read.interval.to_owned(),
+                stats: serde_json::to_value(empty).unwrap_or_default(),
+            })
+            .into_response());
+        }
+    };
+    let row = t.first().cloned().unwrap_or_default();
     let count = num(&row, "count").unwrap_or(0.0);
     let rate = |n: Option<f64>| (count > 0.0).then(|| n.unwrap_or(0.0) / count);
     let buckets: Vec<serde_json::Value> = s
-        .rows
         .iter()
         .filter_map(|r| {
             let start = insights::bin_time(r.get("bucket")?)?;
@@ -414,19 +481,19 @@ async fn stats_by_insights(
             "mean": num(&row, "mean"), "median": num(&row, "median"), "p90": num(&row, "p90"),
             "p95": num(&row, "p95"), "p99": num(&row, "p99"), "max": num(&row, "max"),
         })),
-        "bucket_seconds": bucket_seconds,
+        "bucket_seconds": read.bucket_seconds,
         "buckets": buckets,
         "groups": [],
     });
     Ok(axum::Json(StatsResponse {
         engine: "logs_insights",
-        partial: t.partial || s.partial,
+        partial: false,
         from: c.time(c.from),
         to: c.time(c.to),
         tz: c.tz_name.clone(),
         covered_to: None,
         next_cursor: None,
-        interval: interval.to_owned(),
+        interval: read.interval.to_owned(),
         stats,
     })
     .into_response())
@@ -474,7 +541,10 @@ pub struct VisitRow {
 ///
 /// An answer that runs out of time covers `[from, covered_to)` only: visits are built from the
 /// requests of that sub-range, and `next_cursor` asks for `[covered_to, to)` (a visit that
-/// straddles `covered_to` shows as two: its pages before, then its pages after).
+/// straddles `covered_to` shows as two: its pages before, then its pages after). Through Logs
+/// Insights, `covered_to` is the start of the first part of the range whose query did not
+/// complete in time; the queries are not stopped, and the cursor carries them (see
+/// [`params::Resume`]), as a page cursor carries the queries its pages read.
 pub async fn visits(
     State(st): State<AppState>,
     RawQuery(q): RawQuery,
@@ -519,16 +589,48 @@ pub async fn visits(
         }
         _ => return Err(ApiError::bad("engine", "expected auto, insights or local")),
     };
+    // A later page re-reads its part as the answer before read it: through Insights (its
+    // cursor carries the queries), or locally. A continuation whose queries cannot be read
+    // here (`engine=local`, or no Insights) is read locally.
+    let insights_client = insights_client.filter(|_| after.is_none() || !window.parts.is_empty());
     let mut records: Vec<RequestRecord> = Vec::new();
-    let (covered, partial, engine) = match insights_client {
+    let (covered, partial, engine, parts) = match insights_client {
         Some(client) => {
-            // Insights stopped early has no point before which it is complete: partial, and
-            // no cursor to continue (ask again, or a shorter range).
-            let partial = requests_by_insights(&st, client, &part, &filter, |r| {
+            let (start_s, end_s) = seconds(c.from, c.to);
+            let mut parts = if window.parts.is_empty() {
+                vec![Part::new(start_s, end_s)]
+            } else {
+                window.parts
+            };
+            if !insights::tiles(&parts, start_s, end_s) {
+                return Err(bad_cursor());
+            }
+            // A later page reads the queries of its part only (complete when its cursor was
+            // made); those of the rest of the range wait in the cursor.
+            let later = match after {
+                Some(_) => {
+                    let i = parts
+                        .iter()
+                        .position(|p| p.s.saturating_mul(1_000_000) >= window.end)
+                        .unwrap_or(parts.len());
+                    parts.split_off(i)
+                }
+                None => Vec::new(),
+            };
+            let read = requests_by_insights(&st, client, &part, &filter, parts, |r| {
                 records.push(light::keep(r))
             })
             .await?;
-            (part.to, partial, "logs_insights")
+            let mut parts = read.parts;
+            parts.extend(later);
+            // A part of one second with more rows than a query returns is partial and
+            // cannot be continued (ask for a narrower filter).
+            (
+                read.covered,
+                read.covered < c.to || read.cut,
+                "logs_insights",
+                parts,
+            )
         }
         None => {
             let covered = for_each_request(&st, &part, source, &filter, |r| {
@@ -537,17 +639,19 @@ pub async fn visits(
             .await?;
             // Exact for `[from, covered)`: what was read after it is left to the next answer.
             records.retain(|r| r.t < covered);
-            (covered, covered < c.to, st.source.engine())
+            (covered, covered < c.to, st.source.engine(), Vec::new())
         }
     };
     if after.is_some() && covered < window.end {
         // A later page whose part could not be read again in time (earlier pages showed visits
-        // up to the part's end): nothing this time, and the same cursor tries again.
+        // up to the part's end): nothing this time, and the same cursor (with the queries as
+        // they are now) tries again.
+        let again = params::next_cursor("visits", &fingerprint, &c, window.end, after, parts);
         return Ok(crate::ListResponse::json_covered(
             engine,
             &c,
             Vec::<VisitRow>::new(),
-            c.cursor.clone(),
+            again,
             true,
             Some(c.from),
         ));
@@ -590,7 +694,7 @@ pub async fn visits(
     } else {
         None
     };
-    let next = params::next_cursor("visits", &fingerprint, &c, covered, more);
+    let next = params::next_cursor("visits", &fingerprint, &c, covered, more, parts);
     if c.format == Format::Csv {
         return Ok(csv::stream_response(
             "visits",

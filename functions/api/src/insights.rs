@@ -1,9 +1,16 @@
 //! Logs Insights: the engine for stats and visitor lists over busy ranges. StartQuery, then
-//! GetQueryResults polled with backoff until the query completes or the time budget runs out
-//! (then the query is stopped and the answer is `partial`). Raw-row queries ([`run_split`]) are
-//! split in two wherever one would pass the 10,000 rows a query returns, with a few queries at a
-//! time, and StartQuery refused for too many running queries (LimitExceededException) is retried
-//! with backoff.
+//! GetQueryResults polled with backoff until the query completes or the time budget runs out.
+//! A query still running then is not stopped: Insights runs it on and keeps its results for
+//! 7 days, so the answer is `partial` with a cursor that carries the query's [`Part`] (its
+//! range and id), and the request with that cursor reads the query by id instead of starting
+//! it again ([`run_part`]). Raw-row queries ([`run_split`]) are split in two wherever one would
+//! pass the 10,000 rows a query returns, with a few queries at a time, and StartQuery refused
+//! for too many running queries (LimitExceededException) is retried with backoff.
+//!
+//! Progress, and no endless loop: a query read by id either completes, runs on (Insights times
+//! a query out after 60 minutes), or is lost (its id unknown or expired, or it ended Failed,
+//! Cancelled or Timeout); a lost query is started again once ([`Part::r`]), and lost again it is
+//! an error. A cursor carries at most [`MAX_PARTS`] parts.
 //!
 //! Queries are built as text from filters that Insights can express exactly (client IP, status,
 //! trace id); user values go in as escaped string literals or numbers, never as query text.
@@ -15,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_cloudwatchlogs::types::QueryStatus;
 use jiff::civil::DateTime;
+use serde::{Deserialize, Serialize};
 
 use crate::access::{RequestFilter, StatusFilter};
 use crate::source::SourceError;
@@ -127,7 +135,90 @@ pub fn newest_query(filter: &RequestFilter, limit: usize) -> String {
     format!("fields @timestamp, @message, @ptr\n| {narrow}| sort @timestamp desc\n| limit {limit}")
 }
 
-/// How a split read runs its queries.
+/// Most parts a cursor carries: a cursor stays well within the longest accepted value (each
+/// part is some 90 bytes of base64 with its query id). Parts past it are merged into one not
+/// yet started ([`cap`]).
+pub const MAX_PARTS: usize = 24;
+
+/// One query of a read that may outlive the request that started it: its range in whole
+/// seconds (both ends included) and, once started, its id.
+///
+/// Logs Insights runs a query to the end (up to 60 minutes) whether or not anybody polls, and
+/// keeps its results readable by id for 7 days. So a request that runs out of time does not
+/// stop its queries: its cursor carries their parts, and the next request reads them by id
+/// (GetQueryResults) instead of starting them again, starting only the parts not yet started.
+/// The short keys keep cursors small.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Part {
+    /// First second.
+    pub s: i64,
+    /// Last second (included).
+    pub e: i64,
+    /// The query's id; absent: not started yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    /// The part's first query was lost (unknown or expired id, Failed, Cancelled, Timeout) and
+    /// it was started again; a part is restarted at most once, then losing it is an error.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub r: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl Part {
+    /// A part not started yet.
+    pub fn new(s: i64, e: i64) -> Part {
+        Part {
+            s,
+            e,
+            q: None,
+            r: false,
+        }
+    }
+
+    /// Whether a part read from a cursor is well-formed: `s <= e`, times a timestamp can hold,
+    /// an id of at most 64 letters, digits and dashes (a query id is a UUID).
+    pub fn valid(&self) -> bool {
+        let second = |v: i64| jiff::Timestamp::from_second(v).is_ok();
+        second(self.s)
+            && second(self.e)
+            && self.s <= self.e
+            && self.q.as_ref().is_none_or(|q| {
+                !q.is_empty()
+                    && q.len() <= 64
+                    && q.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            })
+    }
+}
+
+/// Whether `parts` (from a cursor) split `[start_s, end_s]` into consecutive parts, oldest
+/// first, at most [`MAX_PARTS`] of them, each [`Part::valid`].
+pub fn tiles(parts: &[Part], start_s: i64, end_s: i64) -> bool {
+    parts.len() <= MAX_PARTS
+        && parts.first().is_some_and(|p| p.s == start_s)
+        && parts.last().is_some_and(|p| p.e == end_s)
+        && parts.iter().all(Part::valid)
+        && parts
+            .windows(2)
+            .all(|w| w[0].e.checked_add(1) == Some(w[1].s))
+}
+
+/// `parts` (consecutive, oldest first) cut to [`MAX_PARTS`]: the last ones merged into one part
+/// not started yet (their queries, if any, are left to run out unread).
+pub fn cap(mut parts: Vec<Part>) -> Vec<Part> {
+    if parts.len() > MAX_PARTS {
+        let e = parts.last().map_or(0, |p| p.e);
+        parts.truncate(MAX_PARTS);
+        if let Some(last) = parts.last_mut() {
+            *last = Part::new(last.s, e);
+        }
+    }
+    parts
+}
+
+/// How a read runs its queries.
 #[derive(Debug, Clone, Copy)]
 pub struct Split {
     /// Queries of one request running at once (the account allows 30 in all).
@@ -136,101 +227,183 @@ pub struct Split {
     pub backoff: Backoff,
     /// Retries of StartQuery refused with LimitExceededException (too many running queries).
     pub retry: crate::source::Retry,
-    /// Give up (partial) at this instant.
+    /// Answer with what there is (the rest pending) at this instant.
     pub deadline: Instant,
+}
+
+impl Split {
+    /// The defaults (3 queries at once, default polling and retries) until `deadline`.
+    pub fn until(deadline: Instant) -> Split {
+        Split {
+            concurrency: 3,
+            backoff: Backoff::default(),
+            retry: crate::source::Retry::default(),
+            deadline,
+        }
+    }
 }
 
 /// Rows of a split read.
 #[derive(Debug, Default)]
 pub struct SplitRows {
-    /// The rows of every part, newest part first.
-    pub rows: Vec<BTreeMap<String, String>>,
-    /// Some part was cut (time ran out, or one second held more than [`MAX_ROWS`] rows).
-    pub partial: bool,
-    /// Queries run.
-    pub queries: usize,
+    /// Every part, consecutive and oldest first, with its rows (newest first) when its query
+    /// completed; `None` when it was still running or not started at the deadline.
+    pub parts: Vec<(Part, Option<Vec<Row>>)>,
+    /// A part of one second answered [`MAX_ROWS`] rows: some of its rows may be missing.
+    pub cut: bool,
 }
 
-/// Runs `query` (which must end in `limit MAX_ROWS`) over `[start_s, end_s]` (whole seconds,
-/// both ends included), splitting the range in two whenever a part answers [`MAX_ROWS`] rows
-/// (it may have had more), with at most `split.concurrency` queries running at once.
+impl SplitRows {
+    /// How many parts from the first one on are complete, at most `most`: the read is exact
+    /// before the next one's first second.
+    pub fn complete_prefix(&self, most: usize) -> usize {
+        self.parts
+            .iter()
+            .take(most)
+            .take_while(|p| p.1.is_some())
+            .count()
+    }
+
+    /// The parts without their rows.
+    pub fn parts(&self) -> Vec<Part> {
+        self.parts.iter().map(|p| p.0.clone()).collect()
+    }
+}
+
+/// Reads `query` (which must end in `limit MAX_ROWS`) over `parts` (consecutive, oldest first:
+/// a fresh read is one part), reading the parts whose query was started by an earlier request
+/// by id, and splitting a part in two whenever it answers [`MAX_ROWS`] rows (it may have had
+/// more), with at most `split.concurrency` queries at once. At the deadline the parts not
+/// complete are left as they are (running, or not started), to be continued.
 pub async fn run_split(
     client: &aws_sdk_cloudwatchlogs::Client,
     groups: &[String],
-    start_s: i64,
-    end_s: i64,
+    parts: Vec<Part>,
     query: &str,
     split: Split,
 ) -> Result<SplitRows, SourceError> {
     use futures_util::stream::{FuturesUnordered, StreamExt};
     let mut out = SplitRows::default();
-    let mut parts: Vec<(i64, i64, Vec<Row>)> = Vec::new();
-    let mut todo: std::collections::VecDeque<(i64, i64)> = [(start_s, end_s)].into();
+    let mut todo: std::collections::VecDeque<Part> = parts.into();
     let mut running = FuturesUnordered::new();
     loop {
         while running.len() < split.concurrency.max(1)
-            && let Some((s, e)) = todo.pop_front()
+            && let Some(part) = todo.pop_front()
         {
-            out.queries += 1;
-            running.push(async move {
-                let got = start_and_run(client, groups, s, e, query, split).await;
-                (s, e, got)
-            });
+            if Instant::now() >= split.deadline {
+                out.parts.push((part, None));
+                continue;
+            }
+            running.push(run_part(client, groups, part, query, split));
         }
-        let Some((s, e, got)) = running.next().await else {
+        let Some(got) = running.next().await else {
             break;
         };
-        let got = got?;
-        if got.rows.len() >= MAX_ROWS && !got.partial && e > s {
-            // Maybe more than one query returns: split, newer half first.
-            let mid = s + (e - s) / 2;
-            todo.push_front((s, mid));
-            todo.push_front((mid + 1, e));
-            continue;
+        match got? {
+            Ran::Complete { part, rows } if rows.len() >= MAX_ROWS && part.e > part.s => {
+                // Maybe more than one query returns: split, older half first.
+                let mid = part.s + (part.e - part.s) / 2;
+                todo.push_front(Part::new(mid + 1, part.e));
+                todo.push_front(Part::new(part.s, mid));
+            }
+            Ran::Complete { part, rows } => {
+                out.cut |= rows.len() >= MAX_ROWS;
+                out.parts.push((part, Some(rows)));
+            }
+            Ran::Pending(part) => out.parts.push((part, None)),
         }
-        out.partial |= got.partial || got.rows.len() >= MAX_ROWS;
-        parts.push((s, e, got.rows));
     }
-    parts.sort_by_key(|p| std::cmp::Reverse(p.0));
-    out.rows = parts.into_iter().flat_map(|p| p.2).collect();
+    out.parts.sort_by_key(|p| p.0.s);
     Ok(out)
 }
 
-/// [`run_query`] whose StartQuery is retried with backoff while the account has too many
-/// queries running (LimitExceededException), until `split.deadline`.
-async fn start_and_run(
+/// What became of a part's query.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ran {
+    /// It completed: its rows, in the order returned.
+    Complete {
+        /// The part, with its query's id.
+        part: Part,
+        /// The rows, field → value.
+        rows: Vec<Row>,
+    },
+    /// Still running at the deadline (with its id; it runs on), or not started (no id: too
+    /// many queries running in the account until the deadline).
+    Pending(Part),
+}
+
+/// Runs `query` for `part` until it completes or `split.deadline` comes: starts it (StartQuery
+/// refused for too many running queries is retried with backoff) unless the part has a query
+/// already, then polls GetQueryResults with backoff. A query that runs past the deadline is not
+/// stopped: it answers [`Ran::Pending`] with the id. A part's query from an earlier request
+/// that was lost (its id unknown or expired, or it ended Failed, Cancelled or Timeout) is
+/// started again once; a query lost after that, or one this request started, is an error.
+pub async fn run_part(
     client: &aws_sdk_cloudwatchlogs::Client,
     groups: &[String],
-    start_s: i64,
-    end_s: i64,
+    mut part: Part,
     query: &str,
     split: Split,
-) -> Result<QueryRows, SourceError> {
+) -> Result<Ran, SourceError> {
+    let mut carried = part.q.is_some();
+    loop {
+        let id = match &part.q {
+            Some(id) => id.clone(),
+            None => match start(client, groups, &part, query, split).await? {
+                Some(id) => {
+                    part.q = Some(id.clone());
+                    id
+                }
+                None => return Ok(Ran::Pending(part)),
+            },
+        };
+        match poll(client, &id, split.backoff, split.deadline, carried).await? {
+            Polled::Complete(rows) => return Ok(Ran::Complete { part, rows }),
+            Polled::Running => return Ok(Ran::Pending(part)),
+            Polled::Lost(status) if carried && !part.r => {
+                tracing::info!(query_id = %id, %status, "Logs Insights query lost; starting it again");
+                part.q = None;
+                part.r = true;
+                carried = false;
+            }
+            Polled::Lost(status) => return Err(SourceError::Query { id, status }),
+        }
+    }
+}
+
+/// StartQuery for `part`, retried with backoff while the account has too many queries running
+/// (LimitExceededException), until `split.deadline`: the query id, or `None` when it could not
+/// be started in time.
+async fn start(
+    client: &aws_sdk_cloudwatchlogs::Client,
+    groups: &[String],
+    part: &Part,
+    query: &str,
+    split: Split,
+) -> Result<Option<String>, SourceError> {
+    use aws_sdk_cloudwatchlogs::error::ProvideErrorMetadata as _;
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match run_query(
-            client,
-            groups,
-            start_s,
-            end_s,
-            query,
-            split.backoff,
-            split.deadline,
-        )
-        .await
-        {
-            Err(SourceError::Throttled { .. }) => {
+        let sent = client
+            .start_query()
+            .set_log_group_names(Some(groups.to_vec()))
+            .start_time(part.s)
+            .end_time(part.e)
+            .query_string(query)
+            .limit(MAX_ROWS as i32)
+            .send()
+            .await;
+        match sent {
+            Ok(out) => return Ok(Some(out.query_id().unwrap_or_default().to_owned())),
+            Err(e) if crate::source::is_throttling(e.code()) => {
                 let wait = split.retry.wait(attempt);
                 if attempt >= split.retry.max_attempts || Instant::now() + wait >= split.deadline {
-                    return Ok(QueryRows {
-                        rows: Vec::new(),
-                        partial: true,
-                    });
+                    return Ok(None);
                 }
                 tokio::time::sleep(wait).await;
             }
-            other => return other,
+            Err(e) => return Err(aws_error("StartQuery", e)),
         }
     }
 }
@@ -253,87 +426,64 @@ impl Default for Backoff {
     }
 }
 
-/// The rows of a query, each as field → value.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct QueryRows {
-    /// Rows in the order returned.
-    pub rows: Vec<BTreeMap<String, String>>,
-    /// The query did not complete before the deadline (it was stopped).
-    pub partial: bool,
+/// What polling a query found.
+enum Polled {
+    /// Complete, with its rows.
+    Complete(Vec<Row>),
+    /// Still running (or scheduled) at the deadline.
+    Running,
+    /// Ended without results (`Failed`, `Cancelled`, `Timeout`, `Unknown`), or, for an id from
+    /// an earlier request, an id Insights does not know (`unknown`: expired after 7 days).
+    Lost(String),
 }
 
-/// Runs `query` over `groups` between `start_s` and `end_s` (seconds), polling with `backoff`
-/// until it completes or `deadline` passes.
-pub async fn run_query(
+/// Error codes of GetQueryResults for a query id Insights does not know.
+fn unknown_query(code: Option<&str>) -> bool {
+    matches!(
+        code,
+        Some("ResourceNotFoundException" | "InvalidParameterException")
+    )
+}
+
+/// Polls GetQueryResults for `id` with `backoff` until the query ends or `deadline` comes.
+/// `carried`: the id comes from an earlier request, so an unknown id is a lost query rather
+/// than an error.
+async fn poll(
     client: &aws_sdk_cloudwatchlogs::Client,
-    groups: &[String],
-    start_s: i64,
-    end_s: i64,
-    query: &str,
+    id: &str,
     backoff: Backoff,
     deadline: Instant,
-) -> Result<QueryRows, SourceError> {
-    let started = client
-        .start_query()
-        .set_log_group_names(Some(groups.to_vec()))
-        .start_time(start_s)
-        .end_time(end_s)
-        .query_string(query)
-        .limit(10_000)
-        .send()
-        .await
-        .map_err(|e| {
-            use aws_sdk_cloudwatchlogs::error::ProvideErrorMetadata as _;
-            if crate::source::is_throttling(e.code()) {
-                SourceError::Throttled {
-                    operation: "StartQuery",
-                    attempts: 1,
-                }
-            } else {
-                aws_error("StartQuery", e)
-            }
-        })?;
-    let id = started.query_id().unwrap_or_default().to_owned();
+    carried: bool,
+) -> Result<Polled, SourceError> {
+    use aws_sdk_cloudwatchlogs::error::ProvideErrorMetadata as _;
     let mut wait = backoff.initial;
     loop {
-        let out = client
-            .get_query_results()
-            .query_id(&id)
-            .send()
-            .await
-            .map_err(|e| aws_error("GetQueryResults", e))?;
-        let rows = || {
-            out.results()
-                .iter()
-                .map(|r| {
-                    r.iter()
-                        .filter_map(|f| Some((f.field()?.to_owned(), f.value()?.to_owned())))
-                        .collect()
-                })
-                .collect()
+        let out = match client.get_query_results().query_id(id).send().await {
+            Ok(out) => out,
+            Err(e) if carried && unknown_query(e.code()) => {
+                return Ok(Polled::Lost("unknown".to_owned()));
+            }
+            Err(e) => return Err(aws_error("GetQueryResults", e)),
         };
         match out.status() {
             Some(QueryStatus::Complete) => {
-                return Ok(QueryRows {
-                    rows: rows(),
-                    partial: false,
-                });
+                let rows = out
+                    .results()
+                    .iter()
+                    .map(|r| {
+                        r.iter()
+                            .filter_map(|f| Some((f.field()?.to_owned(), f.value()?.to_owned())))
+                            .collect()
+                    })
+                    .collect();
+                return Ok(Polled::Complete(rows));
             }
             Some(QueryStatus::Running | QueryStatus::Scheduled) | None => {}
-            Some(other) => {
-                return Err(SourceError::Query {
-                    id,
-                    status: other.as_str().to_owned(),
-                });
-            }
+            Some(other) => return Ok(Polled::Lost(other.as_str().to_owned())),
         }
         if Instant::now() + wait >= deadline {
-            // Out of time: stop the query (best effort) and answer with what there is.
-            let _ = client.stop_query().query_id(&id).send().await;
-            return Ok(QueryRows {
-                rows: rows(),
-                partial: true,
-            });
+            // Out of time: the query runs on, and the cursor carries its id.
+            return Ok(Polled::Running);
         }
         tokio::time::sleep(wait).await;
         wait = (wait * 2).min(backoff.max);
@@ -489,6 +639,63 @@ mod tests {
             newest_query(&f, 5),
             "fields @timestamp, @message, @ptr\n| filter k = \"alb\" or k = \"clb\"\n| sort @timestamp desc\n| limit 5"
         );
+    }
+
+    #[test]
+    fn parts_tile_a_range_and_cap_keeps_the_first_ones_intact() {
+        let id = |p: Part, q: &str| Part {
+            q: Some(q.to_owned()),
+            ..p
+        };
+        let parts = vec![
+            id(Part::new(100, 149), "a-1"),
+            Part::new(150, 199),
+            id(Part::new(200, 299), "c"),
+        ];
+        assert!(tiles(&parts, 100, 299));
+        assert!(!tiles(&parts, 100, 300), "short of the end");
+        assert!(!tiles(&parts[1..], 100, 299), "short of the start");
+        assert!(
+            !tiles(&[parts[0].clone(), parts[2].clone()], 100, 299),
+            "a gap"
+        );
+        assert!(!tiles(&[], 100, 299));
+        for bad in [
+            id(Part::new(100, 299), ""),
+            id(Part::new(100, 299), "a\" | filter"),
+            id(Part::new(100, 299), &"x".repeat(65)),
+            Part::new(300, 100),
+            Part::new(i64::MIN, 299),
+            Part::new(100, i64::MAX),
+        ] {
+            assert!(!bad.valid(), "{bad:?}");
+            assert!(!tiles(std::slice::from_ref(&bad), bad.s, bad.e), "{bad:?}");
+        }
+        // Up to MAX_PARTS, unchanged; past it, the last ones become one part not started.
+        let many: Vec<Part> = (0..40)
+            .map(|i| id(Part::new(i * 10, i * 10 + 9), &format!("q{i}")))
+            .collect();
+        assert_eq!(cap(many[..MAX_PARTS].to_vec()), many[..MAX_PARTS].to_vec());
+        let capped = cap(many.clone());
+        assert_eq!(capped.len(), MAX_PARTS);
+        assert_eq!(capped[..MAX_PARTS - 1], many[..MAX_PARTS - 1]);
+        assert_eq!(
+            capped[MAX_PARTS - 1],
+            Part::new((MAX_PARTS as i64 - 1) * 10, 399)
+        );
+        assert!(tiles(&capped, 0, 399));
+        // Serialised briefly: a cursor of MAX_PARTS parts with UUIDs stays well within its
+        // longest accepted length.
+        let uuids: Vec<Part> = (0..MAX_PARTS as i64)
+            .map(|i| {
+                id(
+                    Part::new(1_795_132_800 + i * 1000, 1_795_132_800 + i * 1000 + 999),
+                    "8b3c0a4e-1d2f-4a5b-9c6d-7e8f9a0b1c2d",
+                )
+            })
+            .collect();
+        let json = serde_json::to_string(&uuids).unwrap();
+        assert!(json.len() * 4 / 3 < 4096, "{}", json.len());
     }
 
     #[test]

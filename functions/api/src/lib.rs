@@ -164,7 +164,8 @@ pub struct ListResponse<T: Serialize> {
     /// Rows in this page.
     pub count: usize,
     /// A partial answer of `/v1/mail` or `/v1/visits` covers exactly `[from, covered_to)`
-    /// (display zone); `next_cursor` asks for the rest. Absent when the answer reaches `to`.
+    /// (display zone); `next_cursor` asks for the rest (through Logs Insights, reading the
+    /// queries that were still running). Absent when the answer reaches `to`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub covered_to: Option<String>,
     /// Cursor of the next page; absent on the last page.

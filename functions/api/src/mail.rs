@@ -317,6 +317,13 @@ pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<R
     let statuses = p.take("status").map(|s| parse_statuses(&s)).transpose()?;
     p.finish()?;
     let window = params::resume::<MailKey>("mail", &fingerprint, &mut c)?;
+    if !window.parts.is_empty() {
+        // Logs Insights queries: never in a cursor of this endpoint.
+        return Err(ApiError::bad(
+            "cursor",
+            "not a cursor from this endpoint (start again without it)",
+        ));
+    }
 
     let pattern = [&recipient, &from_address, &subject]
         .into_iter()
@@ -373,7 +380,7 @@ pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<R
     } else {
         None
     };
-    let next = params::next_cursor("mail", &fingerprint, &c, covered, more);
+    let next = params::next_cursor("mail", &fingerprint, &c, covered, more, Vec::new());
     let partial = covered < c.to;
     respond_mail_rows(&st, &c, rows, next, partial, partial.then_some(covered))
 }

@@ -101,7 +101,9 @@ pub struct StatsParams {
     /// `insights` or `local` (FilterLogEvents and exact computation here).
     engine: Option<String>,
     /// `next_cursor` of a partial answer (same other parameters): the rest of the range, from
-    /// its `covered_to`.
+    /// its `covered_to`. When Logs Insights ran out of time (`covered_to` = `from`), the cursor
+    /// carries its running queries and the answer to it reads them, instead of starting them
+    /// again: ask again with it until the answer is no longer partial.
     cursor: Option<String>,
 }
 
@@ -165,13 +167,18 @@ pub struct ListEnvelope {
     /// Rows in this page.
     pub count: u32,
     /// `/v1/mail` and `/v1/visits`: a partial answer covers exactly `[from, covered_to)` (what
-    /// was read after it is left out, so rows are exact for that part); absent when the answer
+    /// was read after it is left out, so rows are exact for that part; through Logs Insights,
+    /// the parts of the range whose queries completed, from `from` on); absent when the answer
     /// reaches `to`.
     pub covered_to: Option<String>,
     /// Cursor of the next page. `/v1/access` and `/v1/errors`: the next rows after the last one
     /// shown. `/v1/mail` and `/v1/visits`: the next page of the same part, or (after its last
-    /// page) the rest of the range, `[covered_to, to)`. A cursor is refused (400, `cursor`)
-    /// with other parameters than those of the request that gave it.
+    /// page) the rest of the range, `[covered_to, to)`. Through Logs Insights (`/v1/visits`,
+    /// `/v1/access?order=desc`), queries still running when the time ran out are not stopped:
+    /// the cursor carries them, and the answer to it reads their results instead of starting
+    /// them again (a partial answer may then have no rows yet: follow the cursor). A cursor is
+    /// refused (400, `cursor`) with other parameters than those of the request that gave it,
+    /// or on another endpoint.
     pub next_cursor: Option<String>,
     /// The rows (see the endpoint).
     pub rows: Vec<serde_json::Value>,

@@ -2,6 +2,24 @@
 //!
 //! Every parameter is read by name exactly once; a parameter the endpoint does not know is a
 //! 400 naming it (a typo such as `recipent=` must not silently return everything).
+//!
+//! # Cursors
+//!
+//! A cursor is base64url JSON of `(tag, position)` ([`encode_cursor`]); the tag names the
+//! endpoint and, where an endpoint has several kinds, the kind, so a cursor given to another
+//! endpoint or order is a 400 naming `cursor`. The kinds:
+//!
+//! | tag | position | continues |
+//! |---|---|---|
+//! | `access`, `errors` | [`crate::scan::Key`] | oldest first, after the last row shown |
+//! | `access:desc` | [`crate::access::LocalDesc`] | newest first, local engine |
+//! | `access:desc:insights` | [`crate::access::DescCursor`]: `After` (the last row shown), or `Pending` (a Logs Insights query still running, by id, with the parameters' fingerprint) | newest first, Logs Insights |
+//! | `mail`, `visits`, `stats` | the parameters' [`Params::fingerprint`] and a [`Resume`]: `Page` (the next page of a part; through Insights with its queries), `Rest` (the rest of the range, local engine) or `Pending` (the rest of the range, from Logs Insights queries still running or not started) | a range read in parts |
+//!
+//! A `Pending` cursor holds query ids ([`insights::Part`]): the request reads those queries'
+//! results instead of starting them again; it answers partial again (an updated cursor) while
+//! they run, restarts a lost query once, and is read by the local engine when Insights cannot
+//! be used (`engine=local`). `/v1/mail` never makes one and refuses it.
 
 use std::collections::BTreeMap;
 
@@ -14,6 +32,7 @@ use serde::{Serialize, de::DeserializeOwned};
 
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::insights::{self, Part};
 
 /// The time-zone type of [`format_time`] and [`parse_time`] (jiff's).
 pub type Zone = TimeZone;
@@ -300,11 +319,14 @@ pub fn decode_cursor<K: DeserializeOwned>(
 ///
 /// An answer that ran out of time (partial) covers exactly `[from, covered_to)`: what was read
 /// at or after `covered_to` is dropped, so every row and number is exact for that sub-range.
-/// Its cursor is a [`Resume::Rest`], asking for `[covered_to, to)`. An answer with more rows
-/// than `limit` has a [`Resume::Page`] cursor: the next page of the same sub-range, after the
-/// last row shown. The two kinds are distinct variants, so neither can be taken for the other,
-/// and both remember the parameters' [`Params::fingerprint`]: given with other parameters, a
-/// cursor is a 400 naming `cursor`.
+/// Its cursor asks for `[covered_to, to)`: a [`Resume::Rest`] when the local engine answered,
+/// a [`Resume::Pending`] when Logs Insights did (it carries the queries still running, by id,
+/// so that they are read instead of started again). An answer with more rows than `limit` has
+/// a [`Resume::Page`] cursor: the next page of the same sub-range, after the last row shown
+/// (through Insights, with the queries' ids, so a page reads results instead of running
+/// queries). The kinds are distinct variants, so none can be taken for another, and all
+/// remember the parameters' [`Params::fingerprint`]: given with other parameters, a cursor is a
+/// 400 naming `cursor`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub enum Resume<K> {
     /// The next page of rows of `[start, end)` (µs), after row `after`.
@@ -319,6 +341,10 @@ pub enum Resume<K> {
         origin: i64,
         /// The last row shown.
         after: K,
+        /// Through Logs Insights: the queries of `[start, to)` (those of `[start, end)`
+        /// complete), to read by id. Empty for the local engine.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        parts: Vec<Part>,
     },
     /// The rest of the range, `[start, to)` (µs).
     Rest {
@@ -328,6 +354,18 @@ pub enum Resume<K> {
         to: i64,
         /// Start of the whole range as first asked, µs.
         origin: i64,
+    },
+    /// The rest of the range, `[start, to)` (µs), read through Logs Insights queries that were
+    /// still running (or not started) when the previous answer ran out of time.
+    Pending {
+        /// Where the answer continues (the previous answer's `covered_to`), µs.
+        start: i64,
+        /// End of the whole range, µs.
+        to: i64,
+        /// Start of the whole range as first asked, µs.
+        origin: i64,
+        /// The queries of `[start, to)`, with their ids once started.
+        parts: Vec<Part>,
     },
 }
 
@@ -340,6 +378,11 @@ pub struct Window<K> {
     pub end: i64,
     /// Row to continue after (a later page).
     pub after: Option<K>,
+    /// Logs Insights queries of `[start, to)` carried by the cursor (a [`Resume::Pending`], or
+    /// a [`Resume::Page`] of an Insights answer): each [`Part::valid`], at most
+    /// [`insights::MAX_PARTS`]; how they must split the range is the endpoint's to check.
+    /// Empty otherwise.
+    pub parts: Vec<Part>,
 }
 
 /// Reads the cursor of a range-read endpoint tagged `tag`: checks that it was made with the
@@ -356,6 +399,7 @@ pub fn resume<K: DeserializeOwned>(
             start: c.from,
             end: c.to,
             after: None,
+            parts: Vec::new(),
         });
     };
     let bad = |m: &str| ApiError::bad("cursor", m.to_owned());
@@ -364,18 +408,37 @@ pub fn resume<K: DeserializeOwned>(
             "this cursor belongs to a request with other parameters (repeat them exactly, or start again without the cursor)",
         ));
     }
-    let (start, end, to, origin, after) = match r.1 {
+    let (start, end, to, origin, after, parts) = match r.1 {
         Resume::Page {
             start,
             end,
             to,
             origin,
             after,
-        } => (start, end, to, origin, Some(after)),
-        Resume::Rest { start, to, origin } => (start, to, to, origin, None),
+            parts,
+        } => (start, end, to, origin, Some(after), parts),
+        Resume::Rest { start, to, origin } => (start, to, to, origin, None, Vec::new()),
+        Resume::Pending {
+            start,
+            to,
+            origin,
+            parts,
+        } if !parts.is_empty() => (start, to, to, origin, None, parts),
+        Resume::Pending { .. } => {
+            return Err(bad(
+                "not a cursor from this endpoint (start again without it)",
+            ));
+        }
     };
     let valid = |us: i64| Timestamp::from_microsecond(us).is_ok();
-    if !(valid(origin) && valid(to) && origin <= start && start < end && end <= to) {
+    if !(valid(origin)
+        && valid(to)
+        && origin <= start
+        && start < end
+        && end <= to
+        && parts.len() <= insights::MAX_PARTS
+        && parts.iter().all(Part::valid))
+    {
         return Err(bad(
             "not a cursor from this endpoint (start again without it)",
         ));
@@ -383,20 +446,28 @@ pub fn resume<K: DeserializeOwned>(
     c.from = start;
     c.to = to;
     c.origin = origin;
-    Ok(Window { start, end, after })
+    Ok(Window {
+        start,
+        end,
+        after,
+        parts,
+    })
 }
 
 /// The cursor of the answer to `c` (whose part started at `c.from`) that covered
 /// `[c.from, covered)` and showed rows up to `last` when more rows of that part remain:
 /// the next page of the part, else the rest of the range when `covered` is short of `c.to`,
-/// else none.
+/// else none. `parts`: the Logs Insights queries of `[c.from, c.to)` when Insights answered
+/// (a page cursor carries them all, a continuation those from `covered` on), else empty.
 pub fn next_cursor<K: Serialize>(
     tag: &str,
     fingerprint: &str,
     c: &Common,
     covered: i64,
     more_after: Option<K>,
+    parts: Vec<Part>,
 ) -> Option<String> {
+    let first = covered.div_euclid(1_000_000);
     let r = match more_after {
         Some(after) => Resume::Page {
             start: c.from,
@@ -404,12 +475,25 @@ pub fn next_cursor<K: Serialize>(
             to: c.to,
             origin: c.origin,
             after,
+            parts: insights::cap(parts),
         },
-        None if covered < c.to => Resume::Rest {
-            start: covered,
-            to: c.to,
-            origin: c.origin,
-        },
+        None if covered < c.to => {
+            let parts: Vec<Part> = parts.into_iter().filter(|p| p.e >= first).collect();
+            if parts.is_empty() {
+                Resume::Rest {
+                    start: covered,
+                    to: c.to,
+                    origin: c.origin,
+                }
+            } else {
+                Resume::Pending {
+                    start: covered,
+                    to: c.to,
+                    origin: c.origin,
+                    parts: insights::cap(parts),
+                }
+            }
+        }
         None => return None,
     };
     Some(encode_cursor(tag, &(fingerprint, r)))
@@ -482,6 +566,84 @@ mod tests {
         assert_ne!(base, fp("from=2026-11-20&to=2026-11-21&status=5xx&limit=5"));
         // Keys and values cannot run into each other.
         assert_ne!(fp("a=bc"), fp("ab=c"));
+    }
+
+    #[test]
+    fn continuations_are_rest_locally_and_pending_with_insights_queries() {
+        let cfg = Config::from_lookup(|_| None).unwrap();
+        let mut p =
+            Params::parse(Some("from=2026-11-20T00:00:00Z&to=2026-11-20T00:00:10Z")).unwrap();
+        let c = common(&mut p, &cfg, 0, 24).unwrap();
+        let base = c.from;
+        let s0 = base / 1_000_000;
+        let decode = |cursor: Option<String>| {
+            decode_cursor::<(String, Resume<()>)>("stats", cursor.as_deref())
+                .unwrap()
+                .map(|r| r.1)
+        };
+        let half = base + 5_000_000;
+        assert_eq!(
+            decode(next_cursor::<()>("stats", "fp", &c, half, None, Vec::new())),
+            Some(Resume::Rest {
+                start: half,
+                to: c.to,
+                origin: base
+            })
+        );
+        let parts = vec![
+            Part {
+                q: Some("q0".to_owned()),
+                ..Part::new(s0, s0 + 4)
+            },
+            Part {
+                q: Some("q1".to_owned()),
+                ..Part::new(s0 + 5, s0 + 9)
+            },
+        ];
+        // The queries of the rest only.
+        assert_eq!(
+            decode(next_cursor::<()>(
+                "stats",
+                "fp",
+                &c,
+                half,
+                None,
+                parts.clone()
+            )),
+            Some(Resume::Pending {
+                start: half,
+                to: c.to,
+                origin: base,
+                parts: parts[1..].to_vec()
+            })
+        );
+        assert_eq!(
+            next_cursor::<()>("stats", "fp", &c, c.to, None, parts),
+            None
+        );
+        // Read back: a Pending cursor names its queries; one with none is refused.
+        let mut c2 = c.clone();
+        c2.cursor = next_cursor::<()>("stats", "fp", &c, c.from, None, vec![Part::new(s0, s0 + 9)]);
+        let w = resume::<()>("stats", "fp", &mut c2).unwrap();
+        assert_eq!(w.parts, vec![Part::new(s0, s0 + 9)]);
+        assert!(
+            resume::<()>("stats", "other", &mut c.clone()).is_ok(),
+            "no cursor"
+        );
+        let mut c3 = c.clone();
+        c3.cursor = Some(encode_cursor(
+            "stats",
+            &(
+                "fp",
+                Resume::<()>::Pending {
+                    start: base,
+                    to: c.to,
+                    origin: base,
+                    parts: Vec::new(),
+                },
+            ),
+        ));
+        assert!(resume::<()>("stats", "fp", &mut c3).is_err());
     }
 
     #[test]

@@ -234,6 +234,7 @@ async fn cursors_are_refused_with_other_parameters_or_elsewhere() {
 #[tokio::test]
 async fn forged_cursors_are_refused_or_answered_never_a_crash() {
     use logdesk_api::access::{InsightsDesc, LocalDesc};
+    use logdesk_api::insights::Part;
     use logdesk_api::params::{Params, Resume, encode_cursor};
     use logdesk_api::scan::Key;
     let (full, _) = apps(16);
@@ -254,9 +255,23 @@ async fn forged_cursors_are_refused_or_answered_never_a_crash() {
                 to: b,
                 origin: a,
                 after: (a, "m".to_owned(), None::<String>),
+                parts: vec![Part {
+                    s: a,
+                    e: b,
+                    q: Some("q".to_owned()),
+                    r: false,
+                }],
+            };
+            let pending = Resume::<()>::Pending {
+                start: a,
+                to: b,
+                origin: a,
+                parts: vec![Part::new(a, b), Part::new(b, a)],
             };
             for (path, cursor) in [
                 ("stats", encode_cursor("stats", &(&fp, &rest))),
+                ("stats", encode_cursor("stats", &(&fp, &pending))),
+                ("visits", encode_cursor("visits", &(&fp, &pending))),
                 ("visits", encode_cursor("visits", &(&fp, &page))),
                 ("mail", encode_cursor("mail", &(&mail_fp, &page))),
                 (

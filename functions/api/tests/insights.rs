@@ -1,6 +1,6 @@
 //! Logs Insights through aws-smithy-mocks: the queries sent, polling until Complete, results
 //! parsed into the same numbers the local engine computes from the same day, failure states,
-//! and the time budget stopping a slow query with `partial: true`.
+//! and a query past the time budget left running (pending, with its id), not stopped.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,9 +15,9 @@ use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use axum::body::Body;
 use axum::http::Request;
 use http_body_util::BodyExt;
-use logdesk_api::insights::{self, Backoff};
+use logdesk_api::insights::{self, Backoff, Part, Ran, Split};
 use logdesk_api::sample::{self, Group};
-use logdesk_api::source::{MemorySource, SourceError};
+use logdesk_api::source::{MemorySource, Retry, SourceError};
 use logdesk_api::{AppState, Config, router};
 use serde_json::Value;
 use tower::ServiceExt;
@@ -165,6 +165,18 @@ async fn filters_insights_cannot_express_go_to_the_local_engine() {
     assert_eq!(resp.status(), 400);
 }
 
+fn split(deadline: Instant) -> Split {
+    Split {
+        concurrency: 3,
+        backoff: Backoff {
+            initial: Duration::from_millis(5),
+            max: Duration::from_millis(20),
+        },
+        retry: Retry::default(),
+        deadline,
+    }
+}
+
 #[tokio::test]
 async fn a_failed_query_is_an_error() {
     let start = mock!(Client::start_query)
@@ -180,14 +192,12 @@ async fn a_failed_query_is_an_error() {
         [&start, &failed],
         |c| c.retry_config(RetryConfig::disabled())
     );
-    let err = insights::run_query(
+    let err = insights::run_part(
         &client,
         &["/g".to_owned()],
-        0,
-        60,
+        Part::new(0, 60),
         "stats count(*)",
-        Backoff::default(),
-        Instant::now() + Duration::from_secs(5),
+        split(Instant::now() + Duration::from_secs(5)),
     )
     .await
     .unwrap_err();
@@ -195,10 +205,12 @@ async fn a_failed_query_is_an_error() {
         matches!(err, SourceError::Query { ref status, .. } if status == "Failed"),
         "{err}"
     );
+    // Started by this request: not started again.
+    assert_eq!(start.num_calls(), 1);
 }
 
 #[tokio::test]
-async fn a_query_past_the_budget_is_stopped_and_partial() {
+async fn a_query_past_the_budget_runs_on_and_is_pending_with_its_id() {
     let start = mock!(Client::start_query)
         .then_output(|| StartQueryOutput::builder().query_id("q").build());
     let running = mock!(Client::get_query_results).then_output(|| {
@@ -215,23 +227,24 @@ async fn a_query_past_the_budget_is_stopped_and_partial() {
         [&start, &running, &stop],
         |c| c.retry_config(RetryConfig::disabled())
     );
-    let backoff = Backoff {
-        initial: Duration::from_millis(5),
-        max: Duration::from_millis(20),
-    };
-    let got = insights::run_query(
+    let got = insights::run_part(
         &client,
         &["/g".to_owned()],
-        0,
-        60,
+        Part::new(0, 60),
         "stats count(*)",
-        backoff,
-        Instant::now() + Duration::from_millis(60),
+        split(Instant::now() + Duration::from_millis(60)),
     )
     .await
     .unwrap();
-    assert!(got.partial);
-    assert_eq!(got.rows[0]["count"], "5");
-    assert_eq!(stop.num_calls(), 1);
+    assert_eq!(
+        got,
+        Ran::Pending(Part {
+            s: 0,
+            e: 60,
+            q: Some("q".to_owned()),
+            r: false
+        })
+    );
+    assert_eq!(stop.num_calls(), 0, "not stopped");
     assert!(running.num_calls() >= 2);
 }

@@ -1,0 +1,519 @@
+//! Logs Insights queries that run past the time budget (aws-smithy-mocks): the answer is
+//! `partial` with a cursor that carries the queries, nothing is stopped, and the request with
+//! the cursor reads the same queries by id (no StartQuery) and answers in full once they are
+//! complete. A carried query that was lost is started again once; lost again, it is an error.
+//! A cursor given with other parameters, or to another endpoint, is a 400 naming `cursor`.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_cloudwatchlogs::Client;
+use aws_sdk_cloudwatchlogs::config::retry::RetryConfig;
+use aws_sdk_cloudwatchlogs::error::ErrorMetadata;
+use aws_sdk_cloudwatchlogs::operation::get_query_results::{
+    GetQueryResultsError, GetQueryResultsOutput,
+};
+use aws_sdk_cloudwatchlogs::operation::start_query::StartQueryOutput;
+use aws_sdk_cloudwatchlogs::operation::stop_query::StopQueryOutput;
+use aws_sdk_cloudwatchlogs::types::{QueryStatus, ResultField};
+use aws_smithy_mocks::{MockResponse, Rule, RuleMode, mock, mock_client};
+use logdesk_api::sample::{self, Group};
+use logdesk_api::source::MemorySource;
+use logdesk_api::{AppState, router};
+use serde_json::Value;
+
+mod support;
+use support::{budget_config, call, get};
+
+/// 2026-11-20T00:00:00Z in µs.
+const BASE: i64 = 1_795_132_800_000_000;
+
+fn fields(pairs: &[(&str, String)]) -> Vec<ResultField> {
+    pairs
+        .iter()
+        .map(|(f, v)| ResultField::builder().field(*f).value(v).build())
+        .collect()
+}
+
+/// What the mocked Insights holds and saw. A query is Running until `done`; a query whose id
+/// is in `lost` ends as that status (`unknown`: GetQueryResults does not know the id).
+#[derive(Default)]
+struct Insights {
+    done: AtomicBool,
+    /// For the split read: the newer half completes only once this is set.
+    newer_half_done: AtomicBool,
+    lost: Mutex<HashMap<String, &'static str>>,
+    /// Every StartQuery: (query id, start s, end s, query text).
+    started: Mutex<Vec<(String, i64, i64, String)>>,
+}
+
+impl Insights {
+    fn starts(&self) -> usize {
+        self.started.lock().unwrap().len()
+    }
+
+    fn lose(&self, id: &str, how: &'static str) {
+        self.lost.lock().unwrap().insert(id.to_owned(), how);
+    }
+}
+
+/// StartQuery (ids `q0`, `q1`, … in order), GetQueryResults (lost, Running, or `complete`'s
+/// rows for the query) and StopQuery (counted: it must not be called).
+fn insights_rules(
+    ins: Arc<Insights>,
+    complete: impl Fn(i64, i64, &str) -> Option<Vec<Vec<ResultField>>> + Send + Sync + 'static,
+) -> Vec<Rule> {
+    let seen = ins.clone();
+    let start = mock!(Client::start_query).then_compute_response(move |r| {
+        let mut s = seen.started.lock().unwrap();
+        let id = format!("q{}", s.len());
+        s.push((
+            id.clone(),
+            r.start_time().unwrap(),
+            r.end_time().unwrap(),
+            r.query_string().unwrap().to_owned(),
+        ));
+        MockResponse::Output(StartQueryOutput::builder().query_id(id).build())
+    });
+    let results = mock!(Client::get_query_results).then_compute_response(move |r| {
+        let id = r.query_id().unwrap();
+        match ins.lost.lock().unwrap().get(id) {
+            Some(&"unknown") => {
+                return MockResponse::Error(GetQueryResultsError::generic(
+                    ErrorMetadata::builder()
+                        .code("ResourceNotFoundException")
+                        .message("Query does not exist")
+                        .build(),
+                ));
+            }
+            Some(status) => {
+                return MockResponse::Output(
+                    GetQueryResultsOutput::builder()
+                        .status(QueryStatus::from(*status))
+                        .build(),
+                );
+            }
+            None => {}
+        }
+        let (_, s, e, q) = ins
+            .started
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|x| x.0 == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("GetQueryResults for {id}, never started"));
+        let rows = ins
+            .done
+            .load(Ordering::SeqCst)
+            .then_some(())
+            .and_then(|_| complete(s, e, &q));
+        MockResponse::Output(match rows {
+            Some(rows) => GetQueryResultsOutput::builder()
+                .status(QueryStatus::Complete)
+                .set_results(Some(rows))
+                .build(),
+            None => GetQueryResultsOutput::builder()
+                .status(QueryStatus::Running)
+                .build(),
+        })
+    });
+    let stop =
+        mock!(Client::stop_query).then_output(|| StopQueryOutput::builder().success(true).build());
+    vec![start, results, stop]
+}
+
+/// The router over `events` (load-balancer group) with Insights answering through `rules`.
+fn insights_app(events: &[(i64, String)], rules: &[Rule], budget_ms: u64) -> axum::Router {
+    let mut src = MemorySource::new(1000);
+    for (t, m) in events {
+        src.push("/logdesk/lb", *t, m.clone());
+    }
+    let client = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, rules, |c| c
+        .retry_config(RetryConfig::disabled()));
+    router(AppState::new(budget_config(budget_ms), Arc::new(src)).with_insights(client))
+}
+
+fn sample_day() -> Vec<(i64, String)> {
+    sample::day(BASE)
+        .into_iter()
+        .filter(|e| e.group == Group::Lb)
+        .map(|e| (e.timestamp, e.message))
+        .collect()
+}
+
+// ---- /v1/stats ----
+
+const STATS: &str =
+    "/v1/stats?from=2026-11-20T00:00:00Z&to=2026-11-20T08:00:00Z&source=lb&interval=1h";
+
+/// The two stats queries' results for the sample day.
+fn stats_results(_: i64, _: i64, q: &str) -> Option<Vec<Vec<ResultField>>> {
+    let s = |v: &str| v.to_owned();
+    Some(vec![if q.contains("bin(3600s)") {
+        fields(&[
+            ("bucket", s("2026-11-20 00:00:00.000")),
+            ("count", s("8")),
+            ("client_errors", s("1")),
+            ("server_errors", s("2")),
+            ("p50", s("0.042")),
+            ("p95", s("0.042")),
+            ("max", s("0.042")),
+        ])
+    } else {
+        fields(&[
+            ("count", s("8")),
+            ("client_errors", s("1")),
+            ("server_errors", s("2")),
+            ("target_server_errors", s("1")),
+            ("mean", s("0.042")),
+            ("median", s("0.042")),
+            ("p90", s("0.042")),
+            ("p95", s("0.042")),
+            ("p99", s("0.042")),
+            ("max", s("0.042")),
+        ])
+    }])
+}
+
+/// The first answer: both queries still running when the budget ends.
+async fn pending_stats(app: &axum::Router, ins: &Insights, rules: &[Rule]) -> (Value, String) {
+    let v = get(app, STATS).await;
+    assert_eq!(v["engine"], "logs_insights");
+    assert_eq!(v["partial"], true, "{v}");
+    // Nothing is exact before the queries complete: the answer covers nothing.
+    assert_eq!(v["covered_to"], v["from"]);
+    assert_eq!(v["stats"]["count"], 0);
+    assert_eq!(v["stats"]["buckets"], serde_json::json!([]));
+    assert_eq!(ins.starts(), 2);
+    assert!(rules[1].num_calls() >= 2, "polled");
+    assert_eq!(rules[2].num_calls(), 0, "no StopQuery");
+    let cursor = v["next_cursor"].as_str().expect("a cursor").to_owned();
+    (v, cursor)
+}
+
+#[tokio::test]
+async fn stats_past_the_budget_continue_from_the_running_queries() {
+    let ins = Arc::new(Insights::default());
+    let rules = insights_rules(ins.clone(), stats_results);
+    let app = insights_app(&sample_day(), &rules, 300);
+    let (_, cursor) = pending_stats(&app, &ins, &rules).await;
+    // Still running: partial again, with the same queries and no new one.
+    let again = get(&app, &format!("{STATS}&cursor={cursor}")).await;
+    assert_eq!(again["partial"], true);
+    assert_eq!(again["next_cursor"], cursor.as_str());
+    assert_eq!(ins.starts(), 2);
+
+    ins.done.store(true, Ordering::SeqCst);
+    let v = get(&app, &format!("{STATS}&cursor={cursor}")).await;
+    assert_eq!(ins.starts(), 2, "read by id, not started again");
+    assert_eq!(rules[2].num_calls(), 0, "no StopQuery");
+    assert_eq!(v["engine"], "logs_insights");
+    assert_eq!(v["partial"], false);
+    assert!(v.get("next_cursor").is_none(), "{v}");
+    assert!(v.get("covered_to").is_none(), "{v}");
+    assert_eq!(v["from"], "2026-11-20T09:00:00+09:00");
+    assert_eq!(v["to"], "2026-11-20T17:00:00+09:00");
+    let s = &v["stats"];
+    assert_eq!(s["count"], 8);
+    assert_eq!(
+        s["lb"],
+        serde_json::json!({
+            "known": 8, "client_errors": 1, "server_errors": 2,
+            "client_error_rate": 0.125, "server_error_rate": 0.25,
+        })
+    );
+    assert_eq!(s["target"]["server_errors"], 1);
+    assert_eq!(s["latency"]["p99"], 0.042);
+    assert_eq!(s["buckets"].as_array().unwrap().len(), 1);
+    assert_eq!(s["buckets"][0]["count"], 8);
+    assert_eq!(s["buckets"][0]["success"], 5);
+    assert_eq!(s["buckets"][0]["time"], "2026-11-20T09:00:00+09:00");
+    // The same numbers as a request that had the time to wait.
+    let fresh = get(&app, STATS).await;
+    assert_eq!(fresh["stats"], v["stats"]);
+}
+
+#[tokio::test]
+async fn a_stats_cursor_belongs_to_its_parameters_and_endpoint() {
+    let ins = Arc::new(Insights::default());
+    let rules = insights_rules(ins.clone(), stats_results);
+    let app = insights_app(&sample_day(), &rules, 300);
+    let (_, cursor) = pending_stats(&app, &ins, &rules).await;
+    for uri in [
+        format!("{STATS}&ip=203.0.113.50&cursor={cursor}"),
+        format!("{STATS}&status=5xx&cursor={cursor}"),
+        format!(
+            "/v1/visits?from=2026-11-20T00:00:00Z&to=2026-11-20T08:00:00Z&source=lb&cursor={cursor}"
+        ),
+        format!("/v1/mail?from=2026-11-20T00:00:00Z&to=2026-11-20T08:00:00Z&cursor={cursor}"),
+    ] {
+        let (status, v) = call(&app, &uri).await;
+        assert_eq!(status, 400, "{uri}: {v}");
+        assert_eq!(v["error"]["parameter"], "cursor", "{uri}: {v}");
+    }
+    assert_eq!(ins.starts(), 2);
+    // With engine=local the same cursor is answered by the local engine: the whole range
+    // (the pending answer covered nothing), exactly.
+    let local = get(&app, &format!("{STATS}&engine=local&cursor={cursor}")).await;
+    let whole = get(&app, &format!("{STATS}&engine=local")).await;
+    assert_eq!(local["engine"], "memory");
+    assert_eq!(local["partial"], false);
+    assert_eq!(local["stats"], whole["stats"]);
+    assert_eq!(ins.starts(), 2);
+}
+
+#[tokio::test]
+async fn a_lost_query_is_started_again_once_then_it_is_an_error() {
+    // Cancelled, and an id Insights no longer knows: both started again, and the answer is
+    // the full one.
+    let ins = Arc::new(Insights::default());
+    let rules = insights_rules(ins.clone(), stats_results);
+    let app = insights_app(&sample_day(), &rules, 300);
+    let (_, cursor) = pending_stats(&app, &ins, &rules).await;
+    ins.lose("q0", "Cancelled");
+    ins.lose("q1", "unknown");
+    ins.done.store(true, Ordering::SeqCst);
+    let v = get(&app, &format!("{STATS}&cursor={cursor}")).await;
+    assert_eq!(ins.starts(), 4, "each lost query started once more");
+    assert_eq!(v["partial"], false);
+    assert_eq!(v["stats"]["count"], 8);
+    assert_eq!(v["stats"]["buckets"][0]["count"], 8);
+
+    // Started again and still running: the cursor carries the new queries (marked
+    // restarted); lost once more, they are an error, not another restart.
+    let ins = Arc::new(Insights::default());
+    let rules = insights_rules(ins.clone(), stats_results);
+    let app = insights_app(&sample_day(), &rules, 300);
+    let (_, cursor) = pending_stats(&app, &ins, &rules).await;
+    ins.lose("q0", "Timeout");
+    ins.lose("q1", "Failed");
+    let v = get(&app, &format!("{STATS}&cursor={cursor}")).await;
+    assert_eq!(v["partial"], true);
+    assert_eq!(ins.starts(), 4);
+    let cursor = v["next_cursor"].as_str().unwrap().to_owned();
+    ins.lose("q2", "Cancelled");
+    let (status, v) = call(&app, &format!("{STATS}&cursor={cursor}")).await;
+    assert_eq!(status, 500, "{v}");
+    assert_eq!(v["error"]["code"], "internal");
+    assert_eq!(ins.starts(), 4);
+    assert_eq!(rules[2].num_calls(), 0, "no StopQuery");
+}
+
+// ---- /v1/visits ----
+
+const VISITS: &str = "/v1/visits?from=2026-11-20T00:00:00Z&to=2026-11-20T01:00:00Z&source=lb&engine=insights&bots=true&assets=true&limit=1000";
+
+/// Every page view of `answers`: (ip, time, path), sorted.
+fn page_views(answers: &[Value]) -> Vec<(String, String, String)> {
+    let mut out: Vec<(String, String, String)> = answers
+        .iter()
+        .flat_map(|v| v["rows"].as_array().unwrap().iter())
+        .flat_map(|visit| {
+            visit["pages"].as_array().unwrap().iter().map(|p| {
+                (
+                    visit["ip"].as_str().unwrap().to_owned(),
+                    p["time"].as_str().unwrap().to_owned(),
+                    p["path"].as_str().unwrap().to_owned(),
+                )
+            })
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn visits_continue_a_split_read_from_its_running_part() {
+    // 12,000 requests in an hour: the first query answers 10,000 rows, so the hour is split
+    // in two; the older half completes, the newer one is still running at the deadline.
+    let events: Vec<(i64, String)> = sample::alb_requests(12_000, BASE, 3600)
+        .map(|e| (e.timestamp, e.message))
+        .collect();
+    let hour_s = BASE / 1_000_000;
+    let all = Arc::new(events.clone());
+    let ins = Arc::new(Insights::default());
+    let complete = {
+        let ins = ins.clone();
+        move |s: i64, e: i64, _: &str| -> Option<Vec<Vec<ResultField>>> {
+            if s > hour_s && !ins.newer_half_done.load(Ordering::SeqCst) {
+                return None;
+            }
+            let mut rows: Vec<&(i64, String)> = all
+                .iter()
+                .filter(|ev| (s..=e).contains(&ev.0.div_euclid(1000)))
+                .collect();
+            rows.sort_by_key(|r| std::cmp::Reverse(r.0));
+            rows.truncate(10_000);
+            Some(
+                rows.into_iter()
+                    .map(|ev| {
+                        fields(&[
+                            ("@timestamp", ev.0.to_string()),
+                            ("@message", ev.1.clone()),
+                            ("@ptr", "p".to_owned()),
+                        ])
+                    })
+                    .collect(),
+            )
+        }
+    };
+    // Every query completes at once but the newer half's, until `done`.
+    ins.done.store(true, Ordering::SeqCst);
+    let rules = insights_rules(ins.clone(), complete);
+    let app = insights_app(&events, &rules, 3000);
+    let first = get(&app, VISITS).await;
+    assert_eq!(first["engine"], "logs_insights");
+    assert_eq!(first["partial"], true, "{}", first["covered_to"]);
+    let started: Vec<(i64, i64)> = ins
+        .started
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|x| (x.1, x.2))
+        .collect();
+    let mid = hour_s + 1799;
+    assert_eq!(
+        started,
+        vec![
+            (hour_s, hour_s + 3599),
+            (hour_s, mid),
+            (mid + 1, hour_s + 3599)
+        ]
+    );
+    // Exact for the older half: it covers up to the newer half's first second.
+    assert_eq!(first["covered_to"], "2026-11-20T09:30:00+09:00");
+    assert_eq!(rules[2].num_calls(), 0, "no StopQuery");
+
+    ins.newer_half_done.store(true, Ordering::SeqCst);
+    let mut answers = vec![first.clone()];
+    let mut cursor = first["next_cursor"].as_str().map(str::to_owned);
+    while let Some(c) = cursor {
+        let v = get(&app, &format!("{VISITS}&cursor={c}")).await;
+        cursor = v["next_cursor"].as_str().map(str::to_owned);
+        answers.push(v);
+        assert!(answers.len() < 50, "no progress");
+    }
+    let last = answers.last().unwrap();
+    assert_eq!(last["partial"], false, "{last}");
+    assert_eq!(last["from"], "2026-11-20T09:30:00+09:00");
+    assert_eq!(ins.starts(), 3, "the running part was read by id");
+    assert_eq!(rules[2].num_calls(), 0, "no StopQuery");
+
+    // Every page view of the hour once, as the local engine sees them.
+    let reference = support::app(
+        {
+            let mut src = MemorySource::new(1000);
+            for (t, m) in &events {
+                src.push("/logdesk/lb", *t, m.clone());
+            }
+            src
+        },
+        60_000,
+    );
+    let local = support::follow(
+        &reference,
+        &VISITS.replace("engine=insights", "engine=local"),
+    )
+    .await;
+    assert_eq!(local[0]["engine"], "memory");
+    let want = page_views(&local);
+    assert!(want.len() > 10_000, "{}", want.len());
+    assert_eq!(page_views(&answers), want);
+
+    // A cursor of the read, with other parameters, is refused.
+    let c = first["next_cursor"].as_str().unwrap();
+    let (status, v) = call(&app, &format!("{VISITS}&ip=198.51.1.1&cursor={c}")).await;
+    assert_eq!(status, 400, "{v}");
+    assert_eq!(v["error"]["parameter"], "cursor");
+}
+
+// ---- /v1/access?order=desc ----
+
+#[tokio::test]
+async fn newest_first_continues_from_its_running_query() {
+    let events: Vec<(i64, String)> = sample::alb_requests(30, BASE, 600)
+        .map(|e| (e.timestamp, e.message))
+        .collect();
+    let all = Arc::new(events.clone());
+    let utc = |ms: i64| {
+        jiff::Timestamp::from_millisecond(ms)
+            .unwrap()
+            .strftime("%Y-%m-%d %H:%M:%S%.3f")
+            .to_string()
+    };
+    let complete = move |s: i64, e: i64, q: &str| -> Option<Vec<Vec<ResultField>>> {
+        let limit: usize = q.rsplit("| limit ").next().unwrap().parse().unwrap();
+        let mut rows: Vec<(usize, &(i64, String))> = all
+            .iter()
+            .enumerate()
+            .filter(|(_, ev)| (s..=e).contains(&ev.0.div_euclid(1000)))
+            .collect();
+        rows.sort_by_key(|r| std::cmp::Reverse(r.1.0));
+        rows.truncate(limit);
+        Some(
+            rows.into_iter()
+                .map(|(i, ev)| {
+                    fields(&[
+                        ("@timestamp", utc(ev.0)),
+                        ("@message", ev.1.clone()),
+                        ("@ptr", format!("ptr-{i}")),
+                    ])
+                })
+                .collect(),
+        )
+    };
+    let ins = Arc::new(Insights::default());
+    let rules = insights_rules(ins.clone(), complete);
+    let app = insights_app(&events, &rules, 300);
+    let uri =
+        "/v1/access?from=2026-11-20T00:00:00Z&to=2026-11-20T01:00:00Z&source=lb&order=desc&limit=7";
+    let first = get(&app, uri).await;
+    assert_eq!(first["engine"], "logs_insights");
+    assert_eq!(first["partial"], true);
+    assert_eq!(first["count"], 0);
+    let cursor = first["next_cursor"].as_str().expect("a cursor").to_owned();
+    assert_eq!(ins.starts(), 1);
+    // Other parameters: refused.
+    let (status, v) = call(&app, &format!("{}&status=5xx&cursor={cursor}", uri)).await;
+    assert_eq!(status, 400, "{v}");
+    assert_eq!(v["error"]["parameter"], "cursor");
+
+    ins.done.store(true, Ordering::SeqCst);
+    let second = get(&app, &format!("{uri}&cursor={cursor}")).await;
+    assert_eq!(ins.starts(), 1, "read by id");
+    assert_eq!(second["partial"], false);
+    assert_eq!(second["count"], 7);
+    // Then on to the end: every request once, newest first, as the local engine lists them.
+    let mut rows: Vec<Value> = second["rows"].as_array().unwrap().clone();
+    let mut next = second["next_cursor"].as_str().map(str::to_owned);
+    while let Some(c) = next {
+        let v = get(&app, &format!("{uri}&cursor={c}")).await;
+        rows.extend(v["rows"].as_array().unwrap().iter().cloned());
+        next = v["next_cursor"].as_str().map(str::to_owned);
+    }
+    let times: Vec<&str> = rows.iter().map(|r| r["time"].as_str().unwrap()).collect();
+    let local: Vec<Value> = support::follow(
+        &support::app(
+            {
+                let mut src = MemorySource::new(100);
+                for (t, m) in &events {
+                    src.push("/logdesk/lb", *t, m.clone());
+                }
+                src
+            },
+            20_000,
+        ),
+        uri,
+    )
+    .await;
+    let want: Vec<&str> = local
+        .iter()
+        .flat_map(|v| v["rows"].as_array().unwrap().iter())
+        .map(|r| r["time"].as_str().unwrap())
+        .collect();
+    assert_eq!(times, want);
+    assert_eq!(times.len(), 30);
+    assert_eq!(rules[2].num_calls(), 0, "no StopQuery");
+}

@@ -655,15 +655,20 @@ fn write_thousandths(out: &mut Vec<u8>, value: f64) -> bool {
     if !(value > 0.0 || value.to_bits() == 0) || value >= 1e6 {
         return false;
     }
-    let n = (value * 1000.0).round();
-    if n / 1000.0 != value {
+    // Not `round`, which is a library call on the baseline x86_64: a wrong guess is caught
+    // by the check below like any value that is not whole thousandths.
+    let n = (value * 1000.0 + 0.5) as u64;
+    if n as f64 / 1000.0 != value {
         return false;
     }
-    let n = n as u64;
     let (int, frac) = (n / 1000, n % 1000);
-    out.extend_from_slice(itoa::Buffer::new().format(int).as_bytes());
     // Each is below 10, so the narrowing keeps it.
     let digit = |d: u64| b'0' + d as u8;
+    if int < 10 {
+        out.push(digit(int));
+    } else {
+        out.extend_from_slice(itoa::Buffer::new().format(int).as_bytes());
+    }
     let (d1, d2, d3) = (frac / 100, frac / 10 % 10, frac % 10);
     match (d2, d3) {
         (0, 0) => out.extend_from_slice(&[b'.', digit(d1)]),

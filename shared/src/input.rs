@@ -2,6 +2,7 @@
 //! Content-Type, which Firehose and ELB do not set reliably), and multi-member gzip (what
 //! concatenated gzip writers produce) is read to the end.
 
+use std::borrow::Cow;
 use std::io::{self, BufRead, Read};
 
 use flate2::bufread::MultiGzDecoder;
@@ -45,9 +46,28 @@ pub fn trim_line_end(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
+/// A line as text: borrowed when it is valid UTF-8 (nearly always; the standard library's
+/// validation reads ASCII many bytes at a time), else with U+FFFD for the invalid bytes.
+/// `String::from_utf8_lossy` alone gives the same, but checks byte by byte even valid text.
+pub fn line_text(line: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(line) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(line),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_text_borrows_valid_text_and_replaces_invalid_bytes() {
+        assert!(matches!(
+            line_text("日本 ok".as_bytes()),
+            Cow::Borrowed("日本 ok")
+        ));
+        assert_eq!(line_text(b"a\xffb"), "a\u{fffd}b");
+    }
     use flate2::{Compression, write::GzEncoder};
     use std::io::Write;
 

@@ -140,19 +140,22 @@ impl ArnPrefix {
     /// `<region>:<12-digit account>:<resource>…`.
     fn is_short(&self, text: &str) -> bool {
         let bytes = text.as_bytes();
-        let Some(colon) = bytes.iter().position(|&b| b == b':') else {
+        // The region: lowercase letters, digits and `-`, up to the first colon.
+        let region = bytes
+            .iter()
+            .take_while(|&&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            .count();
+        // Then `:<12-digit account>:<resource>`.
+        let Some(rest) = bytes.get(region..) else {
             return false;
         };
-        let (region, rest) = bytes.split_at(colon);
-        // `rest` is `:<account>:<resource>`.
-        let account = rest.get(1..13).unwrap_or_default();
-        !region.is_empty()
-            && region
-                .iter()
-                .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            && account.len() == 12
-            && account.iter().all(u8::is_ascii_digit)
+        region > 0
+            && rest.len() > 14
+            && rest.first() == Some(&b':')
             && rest.get(13) == Some(&b':')
+            && rest
+                .get(1..13)
+                .is_some_and(|a| a.iter().all(u8::is_ascii_digit))
             && rest
                 .get(14..)
                 .is_some_and(|r| r.starts_with(self.resource.as_bytes()))
@@ -696,6 +699,24 @@ mod tests {
             r#"{"k":"alb","v":1,"t":1530570168364000,"ip":"2001:db8::1","cp":2817,"m":"GET","u":"https://www.example.com:443/a b?x=1","pr":"HTTP/1.1","s":200,"x":["-"]}"#
         );
         assert_eq!(Record::from_json(&json).unwrap(), r);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn short_arn_shape_is_recognised_exactly(text in "[a-z0-9:-]{0,6}(:[0-9]{10,13})?(:)?(targetgroup/|cert|x)?[a-z/]{0,3}") {
+            // The rule as first written: region = up to the first colon, then
+            // `:<12 digits>:<resource>`.
+            let reference = text.find(':').is_some_and(|colon| {
+                let (region, rest) = text.split_at(colon);
+                !region.is_empty()
+                    && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                    && rest.len() >= 14
+                    && rest.as_bytes()[1..13].iter().all(u8::is_ascii_digit)
+                    && rest.as_bytes()[13] == b':'
+                    && rest[14..].starts_with("targetgroup/")
+            });
+            proptest::prop_assert_eq!(TARGET_GROUP_ARN.is_short(&text), reference);
+        }
     }
 
     #[test]

@@ -170,7 +170,7 @@ impl ObjectParser {
             return;
         }
         self.counts.lines += 1;
-        let text = String::from_utf8_lossy(line);
+        let text = crate::input::line_text(line);
         if self.kind == SourceKind::NginxError {
             // An entry may continue over several lines; it is numbered by its first line.
             match self.errors.push(&text) {

@@ -11,7 +11,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use flate2::write::MultiGzDecoder;
-use logdesk_core::input::{GZIP_MAGIC, is_gzip, trim_line_end};
+use logdesk_core::input::{GZIP_MAGIC, is_gzip, line_text, trim_line_end};
 use logdesk_core::source::{ObjectParser, ParseOptions, SourceKind, bad_record};
 use logdesk_core::{ParseError, Record, alb, ses};
 use memchr::{memchr, memchr_iter};
@@ -596,7 +596,7 @@ impl AlbLines {
             return;
         }
         self.lines += 1;
-        let text = String::from_utf8_lossy(line);
+        let text = line_text(line);
         if alb::is_control_line(&text) {
             return;
         }

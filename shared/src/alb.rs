@@ -1057,13 +1057,8 @@ impl<'a> Tokens<'a> {
                     quoted: false,
                 };
             } else if ix.backslash {
-                match self.next("") {
-                    Ok(Some(field)) => *slot = field,
-                    Ok(None) => return,
-                    Err(_) => {
-                        into.unterminated = true;
-                        return;
-                    }
+                if !self.next_into(slot, &mut into.unterminated) {
+                    return;
                 }
             } else {
                 // No backslash in the line, so no escaped quote: the field ends at the first
@@ -1106,16 +1101,28 @@ impl<'a> Tokens<'a> {
         }
     }
 
+    /// The next field into `slot` ([`Tokens::next`]); false once the line has ended, or at a
+    /// quote never closed (then `unterminated` is set).
+    #[inline]
+    fn next_into(&mut self, slot: &mut Field<'a>, unterminated: &mut bool) -> bool {
+        match self.next("") {
+            Ok(Some(field)) => {
+                *slot = field;
+                true
+            }
+            Ok(None) => false,
+            Err(_) => {
+                *unterminated = true;
+                false
+            }
+        }
+    }
+
     /// [`Tokens::fill`] by calls of [`Tokens::next`].
     fn fill_bytewise<const N: usize>(&mut self, into: &mut Fields<'a, N>) {
         for slot in into.fields.iter_mut() {
-            match self.next("") {
-                Ok(Some(field)) => *slot = field,
-                Ok(None) => return,
-                Err(_) => {
-                    into.unterminated = true;
-                    return;
-                }
+            if !self.next_into(slot, &mut into.unterminated) {
+                return;
             }
             into.found += 1;
         }

@@ -4,7 +4,7 @@ use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use logdesk_core::record::RequestRecord;
-use logdesk_core::stats::{StatsAccumulator, StatsOptions};
+use logdesk_core::stats::{Bucket, StatsAccumulator, StatsOptions};
 use logdesk_core::urlgroup::UrlGrouper;
 use logdesk_core::visits::{VisitOptions, build_visits};
 use serde::Serialize;
@@ -334,40 +334,10 @@ pub async fn stats(
     let partial = covered < c.to;
     let next = params::next_cursor::<()>("stats", &fingerprint, &c, covered, None, Vec::new());
     if c.format == Format::Csv {
-        let body = csv::render(
-            &[
-                "time",
-                "count",
-                "success",
-                "client_errors",
-                "server_errors",
-                "p50",
-                "p95",
-                "max",
-            ],
-            stats.buckets.iter().map(|b| {
-                vec![
-                    c.time(b.start),
-                    b.count.to_string(),
-                    b.success.to_string(),
-                    b.client_errors.to_string(),
-                    b.server_errors.to_string(),
-                    csv::opt(b.p50),
-                    csv::opt(b.p95),
-                    csv::opt(b.max),
-                ]
-            }),
-        );
-        return Ok(csv::response("stats", body, next.as_deref(), partial));
+        return Ok(stats_csv(&c, &stats.buckets, next.as_deref(), partial));
     }
     let mut value = serde_json::to_value(&stats).unwrap_or_default();
-    if let Some(buckets) = value.get_mut("buckets").and_then(|b| b.as_array_mut()) {
-        for (b, s) in buckets.iter_mut().zip(&stats.buckets) {
-            if let Some(obj) = b.as_object_mut() {
-                obj.insert("time".to_owned(), c.time(s.start).into());
-            }
-        }
-    }
+    with_times(&c, &mut value, &stats.buckets);
     Ok(axum::Json(StatsResponse {
         engine: st.source.engine(),
         partial,
@@ -380,6 +350,51 @@ pub async fn stats(
         stats: value,
     })
     .into_response())
+}
+
+/// The columns of `/v1/stats?format=csv`: one row per time bucket.
+const STATS_CSV: [&str; 8] = [
+    "time",
+    "count",
+    "success",
+    "client_errors",
+    "server_errors",
+    "p50",
+    "p95",
+    "max",
+];
+
+/// `/v1/stats?format=csv`: the time series, one row per bucket, whichever engine answered
+/// (a value the engine did not compute is an empty cell), with the answer's cursor and
+/// partial flag in the `x-next-cursor` and `x-partial` headers.
+fn stats_csv(c: &Common, buckets: &[Bucket], next: Option<&str>, partial: bool) -> Response {
+    let body = csv::render(
+        &STATS_CSV,
+        buckets.iter().map(|b| {
+            vec![
+                c.time(b.start),
+                b.count.to_string(),
+                b.success.to_string(),
+                b.client_errors.to_string(),
+                b.server_errors.to_string(),
+                csv::opt(b.p50),
+                csv::opt(b.p95),
+                csv::opt(b.max),
+            ]
+        }),
+    );
+    csv::response("stats", body, next, partial)
+}
+
+/// Adds each bucket's start in the display zone (`time`) to the JSON of the stats `value`.
+fn with_times(c: &Common, value: &mut serde_json::Value, buckets: &[Bucket]) {
+    if let Some(out) = value.get_mut("buckets").and_then(|b| b.as_array_mut()) {
+        for (b, s) in out.iter_mut().zip(buckets) {
+            if let Some(obj) = b.as_object_mut() {
+                obj.insert("time".to_owned(), c.time(s.start).into());
+            }
+        }
+    }
 }
 
 /// A `/v1/stats` read through Logs Insights.
@@ -396,12 +411,14 @@ struct InsightsStats<'a> {
 }
 
 /// `/v1/stats` answered by Logs Insights: totals and the series, in the local answer's shape
-/// (percentiles are Insights' approximations; per-URL groups are not computed).
+/// (percentiles are Insights' approximations; per-URL groups are not computed); with
+/// `format=csv`, the series as the local answer's CSV ([`stats_csv`]).
 ///
 /// The two queries cover the whole range, so there is no exact answer before both complete.
 /// When the time runs out first, the answer covers nothing (`covered_to` = `from`, the numbers
-/// of an empty range, `empty`) and its cursor carries both queries (not stopped): the request
-/// with it reads them by id, and answers the whole range once they are complete.
+/// of an empty range, `empty`; as CSV, the header alone) and its cursor (`x-next-cursor` of CSV)
+/// carries both queries (not stopped): the request with it reads them by id, and answers the
+/// whole range once they are complete.
 async fn stats_by_insights(
     st: &AppState,
     client: &aws_sdk_cloudwatchlogs::Client,
@@ -435,6 +452,9 @@ async fn stats_by_insights(
                 None,
                 vec![part(t), part(s)],
             );
+            if c.format == Format::Csv {
+                return Ok(stats_csv(c, &[], next.as_deref(), true));
+            }
             return Ok(axum::Json(StatsResponse {
                 engine: "logs_insights",
                 partial: true,
@@ -452,22 +472,28 @@ async fn stats_by_insights(
     let row = t.first().cloned().unwrap_or_default();
     let count = num(&row, "count").unwrap_or(0.0);
     let rate = |n: Option<f64>| (count > 0.0).then(|| n.unwrap_or(0.0) / count);
-    let buckets: Vec<serde_json::Value> = s
+    let buckets: Vec<Bucket> = s
         .iter()
         .filter_map(|r| {
-            let start = insights::bin_time(r.get("bucket")?)?;
             let n = num(r, "count").unwrap_or(0.0);
             let e4 = num(r, "client_errors").unwrap_or(0.0);
             let e5 = num(r, "server_errors").unwrap_or(0.0);
-            Some(serde_json::json!({
-                "start": start, "time": c.time(start), "count": n as u64,
-                "success": (n - e4 - e5).max(0.0) as u64, "client_errors": e4 as u64,
-                "server_errors": e5 as u64, "p50": num(r, "p50"), "p95": num(r, "p95"),
-                "max": num(r, "max"),
-            }))
+            Some(Bucket {
+                start: insights::bin_time(r.get("bucket")?)?,
+                count: n as u64,
+                success: (n - e4 - e5).max(0.0) as u64,
+                client_errors: e4 as u64,
+                server_errors: e5 as u64,
+                p50: num(r, "p50"),
+                p95: num(r, "p95"),
+                max: num(r, "max"),
+            })
         })
         .collect();
-    let stats = serde_json::json!({
+    if c.format == Format::Csv {
+        return Ok(stats_csv(c, &buckets, None, false));
+    }
+    let mut stats = serde_json::json!({
         "count": count as u64,
         "lb": {
             "known": count as u64,
@@ -485,6 +511,7 @@ async fn stats_by_insights(
         "buckets": buckets,
         "groups": [],
     });
+    with_times(c, &mut stats, &buckets);
     Ok(axum::Json(StatsResponse {
         engine: "logs_insights",
         partial: false,

@@ -24,7 +24,7 @@ use logdesk_api::{AppState, router};
 use serde_json::Value;
 
 mod support;
-use support::{budget_config, call, get};
+use support::{budget_config, call, get, get_csv};
 
 /// 2026-11-20T00:00:00Z in µs.
 const BASE: i64 = 1_795_132_800_000_000;
@@ -262,6 +262,78 @@ async fn a_stats_cursor_belongs_to_its_parameters_and_endpoint() {
     assert_eq!(local["partial"], false);
     assert_eq!(local["stats"], whole["stats"]);
     assert_eq!(ins.starts(), 2);
+}
+
+#[tokio::test]
+async fn stats_csv_through_insights_has_the_local_columns_and_the_pending_headers() {
+    // The series has a second bucket without latencies (Insights leaves p50, p95 and max
+    // out when no request of the bin has one): empty cells, as the local CSV writes them.
+    let complete = |s: i64, e: i64, q: &str| -> Option<Vec<Vec<ResultField>>> {
+        let mut rows = stats_results(s, e, q)?;
+        if q.contains("bin(3600s)") {
+            let v = |v: &str| v.to_owned();
+            rows.push(fields(&[
+                ("bucket", v("2026-11-20 01:00:00.000")),
+                ("count", v("2")),
+                ("client_errors", v("0")),
+                ("server_errors", v("2")),
+            ]));
+        }
+        Some(rows)
+    };
+    let ins = Arc::new(Insights::default());
+    let rules = insights_rules(ins.clone(), complete);
+    let app = insights_app(&sample_day(), &rules, 300);
+    let uri = format!("{STATS}&format=csv");
+    const HEADER: &str = "\u{feff}time,count,success,client_errors,server_errors,p50,p95,max\r\n";
+
+    // Both queries still running: the header alone, partial, and a cursor that carries them.
+    let (h, text) = get_csv(&app, &uri).await;
+    assert_eq!(text, HEADER);
+    assert_eq!(h["x-partial"], "true");
+    let cursor = h["x-next-cursor"].to_str().expect("a cursor").to_owned();
+    assert_eq!(ins.starts(), 2);
+    let (h, text) = get_csv(&app, &format!("{uri}&cursor={cursor}")).await;
+    assert_eq!(text, HEADER);
+    assert_eq!(h["x-partial"], "true");
+    assert_eq!(h["x-next-cursor"], cursor.as_str(), "the same queries");
+
+    ins.done.store(true, Ordering::SeqCst);
+    let (h, text) = get_csv(&app, &format!("{uri}&cursor={cursor}")).await;
+    assert_eq!(ins.starts(), 2, "read by id, not started again");
+    assert_eq!(rules[2].num_calls(), 0, "no StopQuery");
+    assert_eq!(h["x-partial"], "false");
+    assert!(h.get("x-next-cursor").is_none(), "{h:?}");
+    assert_eq!(
+        text,
+        format!(
+            "{HEADER}2026-11-20T09:00:00+09:00,8,5,1,2,0.042,0.042,0.042\r\n\
+             2026-11-20T10:00:00+09:00,2,0,0,2,,,\r\n"
+        )
+    );
+    // The JSON answer has the same buckets.
+    let v = get(&app, STATS).await;
+    assert_eq!(
+        v["stats"]["buckets"][1]["time"],
+        "2026-11-20T10:00:00+09:00"
+    );
+    assert_eq!(v["stats"]["buckets"][1]["p50"], Value::Null);
+
+    // The local CSV of the same day: the same header, and the same first bucket but for the
+    // percentiles (Insights' are approximations).
+    let (h, local) = get_csv(&app, &format!("{uri}&engine=local")).await;
+    assert_eq!(h["x-partial"], "false");
+    let cells = |t: &str| -> Vec<Vec<String>> {
+        t.trim_start_matches('\u{feff}')
+            .split_terminator("\r\n")
+            .map(|l| l.split(',').map(str::to_owned).collect())
+            .collect()
+    };
+    let (a, b) = (cells(&text), cells(&local));
+    assert_eq!(a[0], b[0]);
+    for i in [0, 1, 2, 3, 4, 7] {
+        assert_eq!(a[1][i], b[1][i], "column {}", a[0][i]);
+    }
 }
 
 #[tokio::test]

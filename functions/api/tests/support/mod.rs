@@ -38,6 +38,22 @@ pub async fn call(app: &axum::Router, uri: &str) -> (u16, Value) {
     (status, value)
 }
 
+/// The headers and the text body of `GET uri`, which must answer 200 with CSV.
+pub async fn get_csv(app: &axum::Router, uri: &str) -> (axum::http::HeaderMap, String) {
+    let resp = app
+        .clone()
+        .oneshot(Request::builder().uri(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8(body.to_vec()).expect("UTF-8");
+    assert_eq!(status, 200, "{uri}: {text}");
+    assert_eq!(headers["content-type"], "text/csv; charset=utf-8", "{uri}");
+    (headers, text)
+}
+
 /// The JSON body of `GET uri`, which must answer 200.
 pub async fn get(app: &axum::Router, uri: &str) -> Value {
     let (status, v) = call(app, uri).await;

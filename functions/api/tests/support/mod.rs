@@ -64,6 +64,15 @@ pub async fn get(app: &axum::Router, uri: &str) -> Value {
 /// Every answer to `uri` and to the cursors that follow it, in order; a partial answer must
 /// carry a cursor.
 pub async fn follow(app: &axum::Router, uri: &str) -> Vec<Value> {
+    follow_until(app, uri, |_| false).await
+}
+
+/// [`follow`], stopping after the first answer that `stop` picks (included).
+pub async fn follow_until(
+    app: &axum::Router,
+    uri: &str,
+    stop: impl Fn(&Value) -> bool,
+) -> Vec<Value> {
     let mut out: Vec<Value> = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
@@ -80,9 +89,29 @@ pub async fn follow(app: &axum::Router, uri: &str) -> Vec<Value> {
             );
         }
         cursor = v["next_cursor"].as_str().map(str::to_owned);
+        let stop = stop(&v);
         out.push(v);
-        if cursor.is_none() {
+        if cursor.is_none() || stop {
             return out;
         }
     }
+}
+
+/// Every page view of `/v1/visits` answers: (ip, time, path), sorted.
+pub fn page_views(answers: &[Value]) -> Vec<(String, String, String)> {
+    let mut out: Vec<(String, String, String)> = answers
+        .iter()
+        .flat_map(|v| v["rows"].as_array().unwrap().iter())
+        .flat_map(|visit| {
+            visit["pages"].as_array().unwrap().iter().map(|p| {
+                (
+                    visit["ip"].as_str().unwrap().to_owned(),
+                    p["time"].as_str().unwrap().to_owned(),
+                    p["path"].as_str().unwrap().to_owned(),
+                )
+            })
+        })
+        .collect();
+    out.sort();
+    out
 }

@@ -86,15 +86,19 @@ const CSV_MAX_PAGES = 20;
 
 /**
  * Downloads `/v1/<path>` as CSV (same filters, `format=csv`) and saves it under `filename`.
- * Pages are followed through the `X-Next-Cursor` header (up to 20,000 rows) and joined under
- * one header line (`paged: false` for endpoints without pages, like stats). The requests carry the token, so the file is saved through a Blob URL.
+ * Cursors are followed through the `X-Next-Cursor` header (up to 20 answers: 20,000 rows of
+ * pages of 1,000) and the answers joined under one header line. `paged: false` for endpoints
+ * without pages, like stats: there a cursor continues a partial answer (the rest of the range,
+ * or Logs Insights queries still running), so it is followed too. The requests carry the
+ * token, so the file is saved through a Blob URL. Resolves to whether the file is complete
+ * (no cursor left).
  */
 export async function downloadCsv(path, params, filename, { paged = true } = {}) {
   // Response.text() drops a leading byte-order mark, so it is put back once, for Excel.
   const parts = ['\uFEFF'];
   let cursor;
   for (let i = 0; i < CSV_MAX_PAGES; i++) {
-    const page = paged ? { cursor, limit: 1000 } : {};
+    const page = paged ? { cursor, limit: 1000 } : { cursor };
     const resp = await call(path, { ...params, ...page, format: 'csv' });
     let text = (await resp.text()).replace(/^\uFEFF/, '');
     if (i > 0) {
@@ -116,4 +120,5 @@ export async function downloadCsv(path, params, filename, { paged = true } = {})
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(href), 10_000);
+  return !cursor;
 }

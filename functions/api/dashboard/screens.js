@@ -203,8 +203,10 @@ function csvAction(ctx, status, path, params, name, opts) {
     const stamp = new Date().toISOString().slice(0, 16).replace(/[-:T]/g, '');
     const filename = `logdesk-${name}-${stamp}.csv`;
     try {
-      await downloadCsv(path, params(), filename, opts);
-      status.replaceChildren(message('info', t('csv_done', { name: filename })));
+      const complete = await downloadCsv(path, params(), filename, opts);
+      status.replaceChildren(
+        complete ? message('info', t('csv_done', { name: filename })) : message('warn', t('csv_partial', { name: filename })),
+      );
     } catch (err) {
       if (err instanceof AuthError) ctx.auth();
       else status.replaceChildren(message('error', errorText(err)));

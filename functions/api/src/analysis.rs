@@ -1,10 +1,12 @@
 //! Stats and visits over the requests of a range (`logdesk_core::stats`, `logdesk_core::visits`).
 
+use std::time::Instant;
+
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use logdesk_core::record::RequestRecord;
-use logdesk_core::stats::{StatsAccumulator, StatsOptions};
+use logdesk_core::stats::{Bucket, StatsAccumulator, StatsOptions};
 use logdesk_core::urlgroup::UrlGrouper;
 use logdesk_core::visits::{VisitOptions, build_visits};
 use serde::Serialize;
@@ -12,7 +14,7 @@ use serde::Serialize;
 use crate::access::{RequestFilter, Source, groups, take_source};
 use crate::csv;
 use crate::error::ApiError;
-use crate::insights::{self, Part, Ran, num};
+use crate::insights::{self, Got, Part, Ran, num};
 use crate::light::{self, Scratch};
 use crate::params::{self, Common, Format, Params};
 use crate::scan::{self, read_group};
@@ -120,13 +122,46 @@ impl<'a> BucketAccs<'a> {
 
 /// What a read of requests through Logs Insights found.
 struct InsightsRead {
-    /// The read is complete before this instant (µs): the range's end, or the start of the
-    /// first part whose query did not complete in time.
+    /// The read is complete before this instant (µs): the range's end, the start of the first
+    /// part whose query did not complete in time, or where the read of a second too busy for a
+    /// query stopped.
     covered: i64,
-    /// A part of one second held more rows than a query returns: some rows are missing.
-    cut: bool,
     /// The parts read, with their queries' ids (to carry in a cursor).
     parts: Vec<Part>,
+}
+
+/// The requests of `[from, to)` (µs, within one second) that pass `filter`, read through the
+/// local engine (FilterLogEvents, every row re-checked): a second that holds more rows than a
+/// Logs Insights query returns. `None` when the time was up before it started; else the records
+/// (the keys of the view) before the point where the read is complete, and that point: `to`,
+/// or earlier when the read stopped on the budget or the read cap.
+async fn read_second(
+    st: &AppState,
+    c: &Common,
+    filter: &RequestFilter,
+    (from, to): (i64, i64),
+) -> Result<Option<(Vec<RequestRecord>, i64)>, ApiError> {
+    if from >= to {
+        return Ok(Some((Vec::new(), to)));
+    }
+    if Instant::now() >= st.limits().deadline {
+        return Ok(None);
+    }
+    let mut second = c.clone();
+    (second.from, second.to) = (from, to);
+    let mut records = Vec::new();
+    let covered = for_each_request(st, &second, Source::Lb, filter, |r| {
+        records.push(light::keep(r))
+    })
+    .await?;
+    records.retain(|r| r.t < covered);
+    Ok(Some((records, covered)))
+}
+
+/// Where `part`'s seconds meet `c`'s range (µs, end excluded).
+fn within(c: &Common, part: &Part) -> (i64, i64) {
+    let us = |s: i64| s.saturating_mul(1_000_000).clamp(c.from, c.to);
+    (us(part.s), us(part.e.saturating_add(1)))
 }
 
 /// Reads the load-balancer requests of `c`'s range that pass `filter` through Logs Insights
@@ -134,6 +169,12 @@ struct InsightsRead {
 /// id when an earlier request started it), re-checking each here and handing those before
 /// `covered` to `push` (only parts complete from the first one on are used, at most
 /// `MAX_PARTS - 1` of them, so the answer is exact for `[c.from, covered)`).
+///
+/// A second that holds more rows than a query returns ([`Part::l`]) is read through the local
+/// engine instead ([`read_second`]), under the same deadline; when that read stops early,
+/// `covered` is where it stopped (exact to the millisecond), and the cursor's first part is that
+/// second again. Such seconds carried by a cursor are read at once, beside the queries, so that
+/// a continuation gets on with them however long the queries of later parts take.
 async fn requests_by_insights(
     st: &AppState,
     client: &aws_sdk_cloudwatchlogs::Client,
@@ -142,34 +183,73 @@ async fn requests_by_insights(
     parts: Vec<Part>,
     mut push: impl FnMut(&RequestRecord),
 ) -> Result<InsightsRead, ApiError> {
-    let got = insights::run_split(
-        client,
-        std::slice::from_ref(&st.config.lb_group),
-        parts,
-        &insights::messages_query(filter),
-        insights::Split::until(st.limits().deadline),
-    )
-    .await?;
+    let busy: Vec<(i64, (i64, i64))> = parts
+        .iter()
+        .filter(|p| p.l)
+        .map(|p| (p.s, within(c, p)))
+        .collect();
+    let read_busy = async {
+        let mut out = std::collections::HashMap::new();
+        for (s, range) in busy {
+            let read = read_second(st, c, filter, range).await?;
+            // Past a second read in part (or not at all), nothing is used.
+            let stop = read.as_ref().is_none_or(|r| r.1 < range.1);
+            out.insert(s, read);
+            if stop {
+                break;
+            }
+        }
+        Ok::<_, ApiError>(out)
+    };
+    let query = insights::messages_query(filter);
+    let (got, early) = tokio::join!(
+        insights::run_split(
+            client,
+            std::slice::from_ref(&st.config.lb_group),
+            parts,
+            &query,
+            insights::Split::until(st.limits().deadline),
+        ),
+        read_busy,
+    );
+    let (got, mut early) = (got?, early?);
     // The answer keeps the complete parts from the first one on, and no more than a cursor
     // carries intact ([`insights::cap`]), so that its pages read their parts by id.
     let k = got.complete_prefix(insights::MAX_PARTS - 1);
-    let covered = got.parts.get(k).map_or(c.to, |p| {
-        p.0.s.saturating_mul(1_000_000).clamp(c.from, c.to)
-    });
+    let mut covered = got.parts.get(k).map_or(c.to, |p| within(c, &p.0).0);
     let mut scratch = Scratch::new();
     let formats = &st.config.nginx_formats;
-    for rows in got.parts.iter().take(k).filter_map(|p| p.1.as_ref()) {
-        for row in rows {
-            if let Some(m) = row.get("@message")
-                && let Some(r) = scratch.read_message(m, false, formats, (c.from, covered), filter)
-            {
-                push(r);
+    for (part, got) in got.parts.iter().take(k) {
+        let range = within(c, part);
+        match got {
+            Got::Rows(rows) => {
+                for row in rows {
+                    if let Some(m) = row.get("@message")
+                        && let Some(r) = scratch.read_message(m, false, formats, range, filter)
+                    {
+                        push(r);
+                    }
+                }
             }
+            Got::Local => {
+                let read = match early.remove(&part.s) {
+                    Some(read) => read,
+                    None => read_second(st, c, filter, range).await?,
+                };
+                let done = read.as_ref().map_or(range.0, |r| r.1);
+                for r in read.iter().flat_map(|r| &r.0) {
+                    push(r);
+                }
+                if done < range.1 {
+                    covered = done;
+                    break;
+                }
+            }
+            Got::Pending => {}
         }
     }
     Ok(InsightsRead {
         covered,
-        cut: got.cut,
         parts: got.parts(),
     })
 }
@@ -334,40 +414,10 @@ pub async fn stats(
     let partial = covered < c.to;
     let next = params::next_cursor::<()>("stats", &fingerprint, &c, covered, None, Vec::new());
     if c.format == Format::Csv {
-        let body = csv::render(
-            &[
-                "time",
-                "count",
-                "success",
-                "client_errors",
-                "server_errors",
-                "p50",
-                "p95",
-                "max",
-            ],
-            stats.buckets.iter().map(|b| {
-                vec![
-                    c.time(b.start),
-                    b.count.to_string(),
-                    b.success.to_string(),
-                    b.client_errors.to_string(),
-                    b.server_errors.to_string(),
-                    csv::opt(b.p50),
-                    csv::opt(b.p95),
-                    csv::opt(b.max),
-                ]
-            }),
-        );
-        return Ok(csv::response("stats", body, next.as_deref(), partial));
+        return Ok(stats_csv(&c, &stats.buckets, next.as_deref(), partial));
     }
     let mut value = serde_json::to_value(&stats).unwrap_or_default();
-    if let Some(buckets) = value.get_mut("buckets").and_then(|b| b.as_array_mut()) {
-        for (b, s) in buckets.iter_mut().zip(&stats.buckets) {
-            if let Some(obj) = b.as_object_mut() {
-                obj.insert("time".to_owned(), c.time(s.start).into());
-            }
-        }
-    }
+    with_times(&c, &mut value, &stats.buckets);
     Ok(axum::Json(StatsResponse {
         engine: st.source.engine(),
         partial,
@@ -380,6 +430,51 @@ pub async fn stats(
         stats: value,
     })
     .into_response())
+}
+
+/// The columns of `/v1/stats?format=csv`: one row per time bucket.
+const STATS_CSV: [&str; 8] = [
+    "time",
+    "count",
+    "success",
+    "client_errors",
+    "server_errors",
+    "p50",
+    "p95",
+    "max",
+];
+
+/// `/v1/stats?format=csv`: the time series, one row per bucket, whichever engine answered
+/// (a value the engine did not compute is an empty cell), with the answer's cursor and
+/// partial flag in the `x-next-cursor` and `x-partial` headers.
+fn stats_csv(c: &Common, buckets: &[Bucket], next: Option<&str>, partial: bool) -> Response {
+    let body = csv::render(
+        &STATS_CSV,
+        buckets.iter().map(|b| {
+            vec![
+                c.time(b.start),
+                b.count.to_string(),
+                b.success.to_string(),
+                b.client_errors.to_string(),
+                b.server_errors.to_string(),
+                csv::opt(b.p50),
+                csv::opt(b.p95),
+                csv::opt(b.max),
+            ]
+        }),
+    );
+    csv::response("stats", body, next, partial)
+}
+
+/// Adds each bucket's start in the display zone (`time`) to the JSON of the stats `value`.
+fn with_times(c: &Common, value: &mut serde_json::Value, buckets: &[Bucket]) {
+    if let Some(out) = value.get_mut("buckets").and_then(|b| b.as_array_mut()) {
+        for (b, s) in out.iter_mut().zip(buckets) {
+            if let Some(obj) = b.as_object_mut() {
+                obj.insert("time".to_owned(), c.time(s.start).into());
+            }
+        }
+    }
 }
 
 /// A `/v1/stats` read through Logs Insights.
@@ -396,12 +491,14 @@ struct InsightsStats<'a> {
 }
 
 /// `/v1/stats` answered by Logs Insights: totals and the series, in the local answer's shape
-/// (percentiles are Insights' approximations; per-URL groups are not computed).
+/// (percentiles are Insights' approximations; per-URL groups are not computed); with
+/// `format=csv`, the series as the local answer's CSV ([`stats_csv`]).
 ///
 /// The two queries cover the whole range, so there is no exact answer before both complete.
 /// When the time runs out first, the answer covers nothing (`covered_to` = `from`, the numbers
-/// of an empty range, `empty`) and its cursor carries both queries (not stopped): the request
-/// with it reads them by id, and answers the whole range once they are complete.
+/// of an empty range, `empty`; as CSV, the header alone) and its cursor (`x-next-cursor` of CSV)
+/// carries both queries (not stopped): the request with it reads them by id, and answers the
+/// whole range once they are complete.
 async fn stats_by_insights(
     st: &AppState,
     client: &aws_sdk_cloudwatchlogs::Client,
@@ -435,6 +532,9 @@ async fn stats_by_insights(
                 None,
                 vec![part(t), part(s)],
             );
+            if c.format == Format::Csv {
+                return Ok(stats_csv(c, &[], next.as_deref(), true));
+            }
             return Ok(axum::Json(StatsResponse {
                 engine: "logs_insights",
                 partial: true,
@@ -452,22 +552,28 @@ async fn stats_by_insights(
     let row = t.first().cloned().unwrap_or_default();
     let count = num(&row, "count").unwrap_or(0.0);
     let rate = |n: Option<f64>| (count > 0.0).then(|| n.unwrap_or(0.0) / count);
-    let buckets: Vec<serde_json::Value> = s
+    let buckets: Vec<Bucket> = s
         .iter()
         .filter_map(|r| {
-            let start = insights::bin_time(r.get("bucket")?)?;
             let n = num(r, "count").unwrap_or(0.0);
             let e4 = num(r, "client_errors").unwrap_or(0.0);
             let e5 = num(r, "server_errors").unwrap_or(0.0);
-            Some(serde_json::json!({
-                "start": start, "time": c.time(start), "count": n as u64,
-                "success": (n - e4 - e5).max(0.0) as u64, "client_errors": e4 as u64,
-                "server_errors": e5 as u64, "p50": num(r, "p50"), "p95": num(r, "p95"),
-                "max": num(r, "max"),
-            }))
+            Some(Bucket {
+                start: insights::bin_time(r.get("bucket")?)?,
+                count: n as u64,
+                success: (n - e4 - e5).max(0.0) as u64,
+                client_errors: e4 as u64,
+                server_errors: e5 as u64,
+                p50: num(r, "p50"),
+                p95: num(r, "p95"),
+                max: num(r, "max"),
+            })
         })
         .collect();
-    let stats = serde_json::json!({
+    if c.format == Format::Csv {
+        return Ok(stats_csv(c, &buckets, None, false));
+    }
+    let mut stats = serde_json::json!({
         "count": count as u64,
         "lb": {
             "known": count as u64,
@@ -485,6 +591,7 @@ async fn stats_by_insights(
         "buckets": buckets,
         "groups": [],
     });
+    with_times(c, &mut stats, &buckets);
     Ok(axum::Json(StatsResponse {
         engine: "logs_insights",
         partial: false,
@@ -544,7 +651,10 @@ pub struct VisitRow {
 /// straddles `covered_to` shows as two: its pages before, then its pages after). Through Logs
 /// Insights, `covered_to` is the start of the first part of the range whose query did not
 /// complete in time; the queries are not stopped, and the cursor carries them (see
-/// [`params::Resume`]), as a page cursor carries the queries its pages read.
+/// [`params::Resume`]), as a page cursor carries the queries its pages read. A second with more
+/// rows than a query returns is read through FilterLogEvents (see `requests_by_insights`); when
+/// that read runs out of time, `covered_to` is where it stopped, and the cursor goes on from
+/// there.
 pub async fn visits(
     State(st): State<AppState>,
     RawQuery(q): RawQuery,
@@ -623,14 +733,7 @@ pub async fn visits(
             .await?;
             let mut parts = read.parts;
             parts.extend(later);
-            // A part of one second with more rows than a query returns is partial and
-            // cannot be continued (ask for a narrower filter).
-            (
-                read.covered,
-                read.covered < c.to || read.cut,
-                "logs_insights",
-                parts,
-            )
+            (read.covered, read.covered < c.to, "logs_insights", parts)
         }
         None => {
             let covered = for_each_request(&st, &part, source, &filter, |r| {

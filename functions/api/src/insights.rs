@@ -5,7 +5,9 @@
 //! range and id), and the request with that cursor reads the query by id instead of starting
 //! it again ([`run_part`]). Raw-row queries ([`run_split`]) are split in two wherever one would
 //! pass the 10,000 rows a query returns, with a few queries at a time, and StartQuery refused
-//! for too many running queries (LimitExceededException) is retried with backoff.
+//! for too many running queries (LimitExceededException) is retried with backoff. One second
+//! that still answers 10,000 rows cannot be split: it is left to the caller to read another way
+//! ([`Got::Local`]; `/v1/visits` reads it through the local engine's FilterLogEvents).
 //!
 //! Progress, and no endless loop: a query read by id either completes, runs on (Insights times
 //! a query out after 60 minutes), or is lost (its id unknown or expired, or it ended Failed,
@@ -161,6 +163,10 @@ pub struct Part {
     /// it was started again; a part is restarted at most once, then losing it is an error.
     #[serde(default, skip_serializing_if = "is_false")]
     pub r: bool,
+    /// One second whose query answered [`MAX_ROWS`] rows (it may hold more, and a second
+    /// cannot be split): it is read another way, never queried again ([`Got::Local`]).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub l: bool,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -175,16 +181,27 @@ impl Part {
             e,
             q: None,
             r: false,
+            l: false,
+        }
+    }
+
+    /// Second `s`, to be read another way than by a query (see [`Part::l`]).
+    pub fn local(s: i64) -> Part {
+        Part {
+            l: true,
+            ..Part::new(s, s)
         }
     }
 
     /// Whether a part read from a cursor is well-formed: `s <= e`, times a timestamp can hold,
-    /// an id of at most 64 letters, digits and dashes (a query id is a UUID).
+    /// an id of at most 64 letters, digits and dashes (a query id is a UUID), and a part read
+    /// another way ([`Part::l`]) one second without a query.
     pub fn valid(&self) -> bool {
         let second = |v: i64| jiff::Timestamp::from_second(v).is_ok();
         second(self.s)
             && second(self.e)
             && self.s <= self.e
+            && (!self.l || (self.s == self.e && self.q.is_none()))
             && self.q.as_ref().is_none_or(|q| {
                 !q.is_empty()
                     && q.len() <= 64
@@ -243,24 +260,34 @@ impl Split {
     }
 }
 
+/// What a split read got for one part.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Got {
+    /// Its query completed with fewer than [`MAX_ROWS`] rows: every row of the part (newest
+    /// first).
+    Rows(Vec<Row>),
+    /// One second with [`MAX_ROWS`] rows or more ([`Part::l`]): no query answers it completely,
+    /// so the caller reads it another way.
+    Local,
+    /// Its query was still running, or not started, at the deadline.
+    Pending,
+}
+
 /// Rows of a split read.
 #[derive(Debug, Default)]
 pub struct SplitRows {
-    /// Every part, consecutive and oldest first, with its rows (newest first) when its query
-    /// completed; `None` when it was still running or not started at the deadline.
-    pub parts: Vec<(Part, Option<Vec<Row>>)>,
-    /// A part of one second answered [`MAX_ROWS`] rows: some of its rows may be missing.
-    pub cut: bool,
+    /// Every part, consecutive and oldest first, with what was got for it.
+    pub parts: Vec<(Part, Got)>,
 }
 
 impl SplitRows {
-    /// How many parts from the first one on are complete, at most `most`: the read is exact
-    /// before the next one's first second.
+    /// How many parts from the first one on are complete or to be read another way, at most
+    /// `most`: the queries' rows are complete before the next one's first second.
     pub fn complete_prefix(&self, most: usize) -> usize {
         self.parts
             .iter()
             .take(most)
-            .take_while(|p| p.1.is_some())
+            .take_while(|p| p.1 != Got::Pending)
             .count()
     }
 
@@ -273,8 +300,10 @@ impl SplitRows {
 /// Reads `query` (which must end in `limit MAX_ROWS`) over `parts` (consecutive, oldest first:
 /// a fresh read is one part), reading the parts whose query was started by an earlier request
 /// by id, and splitting a part in two whenever it answers [`MAX_ROWS`] rows (it may have had
-/// more), with at most `split.concurrency` queries at once. At the deadline the parts not
-/// complete are left as they are (running, or not started), to be continued.
+/// more), with at most `split.concurrency` queries at once. A part of one second that answers
+/// [`MAX_ROWS`] rows becomes a [`Part::local`] ([`Got::Local`]), and so does one given as such
+/// (no query). At the deadline the parts not complete are left as they are (running, or not
+/// started), to be continued.
 pub async fn run_split(
     client: &aws_sdk_cloudwatchlogs::Client,
     groups: &[String],
@@ -290,8 +319,12 @@ pub async fn run_split(
         while running.len() < split.concurrency.max(1)
             && let Some(part) = todo.pop_front()
         {
+            if part.l {
+                out.parts.push((part, Got::Local));
+                continue;
+            }
             if Instant::now() >= split.deadline {
-                out.parts.push((part, None));
+                out.parts.push((part, Got::Pending));
                 continue;
             }
             running.push(run_part(client, groups, part, query, split));
@@ -306,11 +339,12 @@ pub async fn run_split(
                 todo.push_front(Part::new(mid + 1, part.e));
                 todo.push_front(Part::new(part.s, mid));
             }
-            Ran::Complete { part, rows } => {
-                out.cut |= rows.len() >= MAX_ROWS;
-                out.parts.push((part, Some(rows)));
+            Ran::Complete { part, rows } if rows.len() >= MAX_ROWS => {
+                // One second, maybe with more rows than a query returns: read another way.
+                out.parts.push((Part::local(part.s), Got::Local));
             }
-            Ran::Pending(part) => out.parts.push((part, None)),
+            Ran::Complete { part, rows } => out.parts.push((part, Got::Rows(rows))),
+            Ran::Pending(part) => out.parts.push((part, Got::Pending)),
         }
     }
     out.parts.sort_by_key(|p| p.0.s);
@@ -667,10 +701,22 @@ mod tests {
             Part::new(300, 100),
             Part::new(i64::MIN, 299),
             Part::new(100, i64::MAX),
+            // Read another way: one second, and no query.
+            Part {
+                l: true,
+                ..Part::new(100, 299)
+            },
+            id(Part::local(100), "q"),
         ] {
             assert!(!bad.valid(), "{bad:?}");
             assert!(!tiles(std::slice::from_ref(&bad), bad.s, bad.e), "{bad:?}");
         }
+        assert!(Part::local(100).valid());
+        assert!(tiles(
+            &[Part::new(99, 99), Part::local(100), Part::new(101, 299)],
+            99,
+            299
+        ));
         // Up to MAX_PARTS, unchanged; past it, the last ones become one part not started.
         let many: Vec<Part> = (0..40)
             .map(|i| id(Part::new(i * 10, i * 10 + 9), &format!("q{i}")))

@@ -95,7 +95,8 @@ pub struct StatsParams {
     url_groups: Option<String>,
     /// How many URL groups to list (1 to 500, default 50).
     top: Option<u32>,
-    /// `csv` gives the time series.
+    /// `csv` gives the time series (the same columns whichever engine answers; a value the
+    /// engine did not compute is an empty cell).
     format: Option<String>,
     /// `auto` (default: Logs Insights for source=lb over 6 h or more, when the filters allow),
     /// `insights` or `local` (FilterLogEvents and exact computation here).

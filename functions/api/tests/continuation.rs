@@ -260,6 +260,7 @@ async fn forged_cursors_are_refused_or_answered_never_a_crash() {
                     e: b,
                     q: Some("q".to_owned()),
                     r: false,
+                    l: false,
                 }],
             };
             let pending = Resume::<()>::Pending {

@@ -242,7 +242,8 @@ async fn a_query_past_the_budget_runs_on_and_is_pending_with_its_id() {
             s: 0,
             e: 60,
             q: Some("q".to_owned()),
-            r: false
+            r: false,
+            l: false,
         })
     );
     assert_eq!(stop.num_calls(), 0, "not stopped");

@@ -24,7 +24,7 @@ use logdesk_api::{AppState, router};
 use serde_json::Value;
 
 mod support;
-use support::{budget_config, call, get};
+use support::{budget_config, call, get, get_csv, page_views};
 
 /// 2026-11-20T00:00:00Z in µs.
 const BASE: i64 = 1_795_132_800_000_000;
@@ -265,6 +265,78 @@ async fn a_stats_cursor_belongs_to_its_parameters_and_endpoint() {
 }
 
 #[tokio::test]
+async fn stats_csv_through_insights_has_the_local_columns_and_the_pending_headers() {
+    // The series has a second bucket without latencies (Insights leaves p50, p95 and max
+    // out when no request of the bin has one): empty cells, as the local CSV writes them.
+    let complete = |s: i64, e: i64, q: &str| -> Option<Vec<Vec<ResultField>>> {
+        let mut rows = stats_results(s, e, q)?;
+        if q.contains("bin(3600s)") {
+            let v = |v: &str| v.to_owned();
+            rows.push(fields(&[
+                ("bucket", v("2026-11-20 01:00:00.000")),
+                ("count", v("2")),
+                ("client_errors", v("0")),
+                ("server_errors", v("2")),
+            ]));
+        }
+        Some(rows)
+    };
+    let ins = Arc::new(Insights::default());
+    let rules = insights_rules(ins.clone(), complete);
+    let app = insights_app(&sample_day(), &rules, 300);
+    let uri = format!("{STATS}&format=csv");
+    const HEADER: &str = "\u{feff}time,count,success,client_errors,server_errors,p50,p95,max\r\n";
+
+    // Both queries still running: the header alone, partial, and a cursor that carries them.
+    let (h, text) = get_csv(&app, &uri).await;
+    assert_eq!(text, HEADER);
+    assert_eq!(h["x-partial"], "true");
+    let cursor = h["x-next-cursor"].to_str().expect("a cursor").to_owned();
+    assert_eq!(ins.starts(), 2);
+    let (h, text) = get_csv(&app, &format!("{uri}&cursor={cursor}")).await;
+    assert_eq!(text, HEADER);
+    assert_eq!(h["x-partial"], "true");
+    assert_eq!(h["x-next-cursor"], cursor.as_str(), "the same queries");
+
+    ins.done.store(true, Ordering::SeqCst);
+    let (h, text) = get_csv(&app, &format!("{uri}&cursor={cursor}")).await;
+    assert_eq!(ins.starts(), 2, "read by id, not started again");
+    assert_eq!(rules[2].num_calls(), 0, "no StopQuery");
+    assert_eq!(h["x-partial"], "false");
+    assert!(h.get("x-next-cursor").is_none(), "{h:?}");
+    assert_eq!(
+        text,
+        format!(
+            "{HEADER}2026-11-20T09:00:00+09:00,8,5,1,2,0.042,0.042,0.042\r\n\
+             2026-11-20T10:00:00+09:00,2,0,0,2,,,\r\n"
+        )
+    );
+    // The JSON answer has the same buckets.
+    let v = get(&app, STATS).await;
+    assert_eq!(
+        v["stats"]["buckets"][1]["time"],
+        "2026-11-20T10:00:00+09:00"
+    );
+    assert_eq!(v["stats"]["buckets"][1]["p50"], Value::Null);
+
+    // The local CSV of the same day: the same header, and the same first bucket but for the
+    // percentiles (Insights' are approximations).
+    let (h, local) = get_csv(&app, &format!("{uri}&engine=local")).await;
+    assert_eq!(h["x-partial"], "false");
+    let cells = |t: &str| -> Vec<Vec<String>> {
+        t.trim_start_matches('\u{feff}')
+            .split_terminator("\r\n")
+            .map(|l| l.split(',').map(str::to_owned).collect())
+            .collect()
+    };
+    let (a, b) = (cells(&text), cells(&local));
+    assert_eq!(a[0], b[0]);
+    for i in [0, 1, 2, 3, 4, 7] {
+        assert_eq!(a[1][i], b[1][i], "column {}", a[0][i]);
+    }
+}
+
+#[tokio::test]
 async fn a_lost_query_is_started_again_once_then_it_is_an_error() {
     // Cancelled, and an id Insights no longer knows: both started again, and the answer is
     // the full one.
@@ -304,25 +376,6 @@ async fn a_lost_query_is_started_again_once_then_it_is_an_error() {
 // ---- /v1/visits ----
 
 const VISITS: &str = "/v1/visits?from=2026-11-20T00:00:00Z&to=2026-11-20T01:00:00Z&source=lb&engine=insights&bots=true&assets=true&limit=1000";
-
-/// Every page view of `answers`: (ip, time, path), sorted.
-fn page_views(answers: &[Value]) -> Vec<(String, String, String)> {
-    let mut out: Vec<(String, String, String)> = answers
-        .iter()
-        .flat_map(|v| v["rows"].as_array().unwrap().iter())
-        .flat_map(|visit| {
-            visit["pages"].as_array().unwrap().iter().map(|p| {
-                (
-                    visit["ip"].as_str().unwrap().to_owned(),
-                    p["time"].as_str().unwrap().to_owned(),
-                    p["path"].as_str().unwrap().to_owned(),
-                )
-            })
-        })
-        .collect();
-    out.sort();
-    out
-}
 
 #[tokio::test]
 async fn visits_continue_a_split_read_from_its_running_part() {
@@ -427,6 +480,107 @@ async fn visits_continue_a_split_read_from_its_running_part() {
     let (status, v) = call(&app, &format!("{VISITS}&ip=198.51.1.1&cursor={c}")).await;
     assert_eq!(status, 400, "{v}");
     assert_eq!(v["error"]["parameter"], "cursor");
+}
+
+#[tokio::test]
+async fn a_busy_second_found_at_the_deadline_is_read_first_by_the_continuation() {
+    // 3,000 requests over the hour and 12,000 more in its second 1800 (09:30:00 in Tokyo):
+    // the queries split down to that second, which answers 10,000 rows (it cannot be split,
+    // so it is read through FilterLogEvents); the queries of the seconds after it keep
+    // running past the deadline.
+    let mut events: Vec<(i64, String)> = sample::alb_requests(3_000, BASE, 3600)
+        .chain(sample::alb_requests(12_000, BASE + 1_800_000_000, 1))
+        .map(|e| (e.timestamp, e.message))
+        .collect();
+    events.sort_by_key(|e| e.0);
+    let busy = BASE / 1_000_000 + 1800;
+    let all = Arc::new(events.clone());
+    let ins = Arc::new(Insights::default());
+    let complete = {
+        let ins = ins.clone();
+        move |s: i64, e: i64, _: &str| -> Option<Vec<Vec<ResultField>>> {
+            if s > busy && !ins.newer_half_done.load(Ordering::SeqCst) {
+                return None;
+            }
+            let mut rows: Vec<&(i64, String)> = all
+                .iter()
+                .filter(|ev| (s..=e).contains(&ev.0.div_euclid(1000)))
+                .collect();
+            rows.sort_by_key(|r| std::cmp::Reverse(r.0));
+            rows.truncate(10_000);
+            Some(
+                rows.into_iter()
+                    .map(|ev| {
+                        fields(&[
+                            ("@timestamp", ev.0.to_string()),
+                            ("@message", ev.1.clone()),
+                            ("@ptr", "p".to_owned()),
+                        ])
+                    })
+                    .collect(),
+            )
+        }
+    };
+    ins.done.store(true, Ordering::SeqCst);
+    let rules = insights_rules(ins.clone(), complete);
+    let app = insights_app(&events, &rules, 2000);
+    // While the later queries run, the answers get as far as the end of the busy second and no
+    // further: the second is found (split down to), and its read through FilterLogEvents is
+    // continued by the next answers whatever those queries do.
+    let second_end = "2026-11-20T09:30:01+09:00";
+    let mut answers = support::follow_until(&app, VISITS, |v| v["covered_to"] == second_end).await;
+    assert!(answers.iter().all(|v| v["partial"] == true));
+    assert!(
+        answers
+            .iter()
+            .all(|v| v["covered_to"].as_str() <= Some(second_end)),
+        "no further than the queries that still run"
+    );
+
+    // Once the later queries complete, on to the end: every page view once, as the local
+    // engine finds them.
+    ins.newer_half_done.store(true, Ordering::SeqCst);
+    let mut cursor = answers.last().unwrap()["next_cursor"]
+        .as_str()
+        .map(str::to_owned);
+    while let Some(c) = cursor {
+        let v = get(&app, &format!("{VISITS}&cursor={c}")).await;
+        cursor = v["next_cursor"].as_str().map(str::to_owned);
+        answers.push(v);
+        assert!(answers.len() < 100, "no progress");
+    }
+    assert_eq!(answers.last().unwrap()["partial"], false);
+    let queried = |range: (i64, i64)| {
+        ins.started
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|q| (q.1, q.2) == range)
+            .count()
+    };
+    assert_eq!(
+        queried((busy, busy)),
+        1,
+        "the busy second is not queried again"
+    );
+    assert_eq!(rules[2].num_calls(), 0, "no StopQuery");
+    let reference = support::app(
+        {
+            let mut src = MemorySource::new(1000);
+            for (t, m) in &events {
+                src.push("/logdesk/lb", *t, m.clone());
+            }
+            src
+        },
+        60_000,
+    );
+    let local = support::follow(
+        &reference,
+        &VISITS.replace("engine=insights", "engine=local"),
+    )
+    .await;
+    assert_eq!(page_views(&answers), page_views(&local));
+    assert_eq!(page_views(&local).len(), 15_000);
 }
 
 // ---- /v1/access?order=desc ----

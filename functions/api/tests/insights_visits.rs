@@ -23,6 +23,8 @@ use logdesk_api::{AppState, Config, router};
 use serde_json::Value;
 use tower::ServiceExt;
 
+mod support;
+
 const BASE: i64 = 1_795_132_800_000_000;
 
 /// Load-balancer events as (timestamp ms, message).
@@ -98,13 +100,23 @@ fn rules(events: Events, seen: Arc<Seen>, refuse: usize) -> Vec<Rule> {
 }
 
 fn app(events: &Events, rules: &[Rule]) -> axum::Router {
+    app_with(events, rules, &[])
+}
+
+/// [`app`] with settings (`MAX_EVENTS`, …) other than the defaults.
+fn app_with(events: &Events, rules: &[Rule], env: &[(&str, &str)]) -> axum::Router {
     let mut src = MemorySource::new(1000);
     for (t, m) in events.iter() {
         src.push("/logdesk/lb", *t, m.clone());
     }
     let client = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, rules, |c| c
         .retry_config(RetryConfig::disabled()));
-    let config = Config::from_lookup(|_| None).unwrap();
+    let config = Config::from_lookup(|k| {
+        env.iter()
+            .find(|(name, _)| *name == k)
+            .map(|(_, v)| (*v).to_owned())
+    })
+    .unwrap();
     router(AppState::new(config, Arc::new(src)).with_insights(client))
 }
 
@@ -210,4 +222,86 @@ async fn a_busy_range_is_split_below_ten_thousand_rows_per_query() {
     for w in leaves.windows(2) {
         assert_eq!(w[0].1 + 1, w[1].0);
     }
+}
+
+/// 3,000 requests over the hour from BASE, and 12,000 more in its second 1800 (09:30:00 in
+/// Tokyo): more than one query returns.
+fn busy_second() -> Events {
+    let mut events: Vec<(i64, String)> = sample::alb_requests(3_000, BASE, 3600)
+        .chain(sample::alb_requests(12_000, BASE + 1_800_000_000, 1))
+        .map(|e| (e.timestamp, e.message))
+        .collect();
+    events.sort_by_key(|e| e.0);
+    Arc::new(events)
+}
+
+const HOUR: &str = "/v1/visits?from=2026-11-20T00:00:00Z&to=2026-11-20T01:00:00Z&source=lb&bots=true&assets=true&limit=1000";
+
+/// Every page view of the hour, as the local engine finds them (default settings).
+async fn local_page_views(events: &Events) -> Vec<(String, String, String)> {
+    let app = app(events, &rules(events.clone(), Arc::new(Seen::default()), 0));
+    let answers = support::follow(&app, &format!("{HOUR}&engine=local")).await;
+    assert_eq!(answers[0]["engine"], "memory");
+    let views = support::page_views(&answers);
+    assert_eq!(views.len(), 15_000);
+    views
+}
+
+#[tokio::test]
+async fn a_second_with_more_rows_than_a_query_returns_is_read_through_filter_log_events() {
+    let events = busy_second();
+    let seen = Arc::new(Seen::default());
+    let rules = rules(events.clone(), seen.clone(), 0);
+    let app = app(&events, &rules);
+    let answers = support::follow(&app, &format!("{HOUR}&engine=insights")).await;
+    assert!(answers.iter().all(|v| v["engine"] == "logs_insights"));
+    let last = answers.last().unwrap();
+    assert_eq!(last["partial"], false, "{last}");
+    assert_eq!(
+        support::page_views(&answers),
+        local_page_views(&events).await
+    );
+    // The busy second was queried once (answering 10,000 rows), then split no further.
+    let busy = BASE / 1_000_000 + 1800;
+    let ranges = seen.ranges.lock().unwrap().clone();
+    assert_eq!(ranges.iter().filter(|r| **r == (busy, busy)).count(), 1);
+    assert!(ranges.iter().all(|r| r.0 <= r.1));
+}
+
+#[tokio::test]
+async fn a_busy_second_cut_by_the_read_cap_continues_exactly_where_it_stopped() {
+    // At most 3,000 events a request (three pages of the source): the busy second takes
+    // several answers, each exact up to its covered_to.
+    let events = busy_second();
+    let seen = Arc::new(Seen::default());
+    let rules = rules(events.clone(), seen.clone(), 0);
+    let app = app_with(&events, &rules, &[("MAX_EVENTS", "3000")]);
+    let answers = support::follow(&app, &format!("{HOUR}&engine=insights")).await;
+    let first = &answers[0];
+    assert_eq!(first["partial"], true, "{first}");
+    let covered = first["covered_to"].as_str().unwrap();
+    assert!(
+        covered.starts_with("2026-11-20T09:30:00.") && covered.ends_with("+09:00"),
+        "{covered}"
+    );
+    // Each continuation covers more of the second: no answer stands still.
+    let mut covered: Vec<&str> = answers
+        .iter()
+        .filter_map(|v| v["covered_to"].as_str())
+        .collect();
+    covered.dedup();
+    assert!(covered.len() >= 3, "{covered:?}");
+    assert!(covered.windows(2).all(|w| w[0] < w[1]), "{covered:?}");
+    assert_eq!(answers.last().unwrap()["partial"], false);
+    // Only the first request queried: the continuations read the busy second through
+    // FilterLogEvents and the other parts' queries by id.
+    let started = seen.started.load(Ordering::SeqCst);
+    assert_eq!(seen.ranges.lock().unwrap().len(), started);
+    let again = support::follow(&app, &format!("{HOUR}&engine=insights")).await;
+    assert_eq!(seen.started.load(Ordering::SeqCst), 2 * started);
+    assert_eq!(support::page_views(&again), support::page_views(&answers));
+    assert_eq!(
+        support::page_views(&answers),
+        local_page_views(&events).await
+    );
 }

@@ -38,6 +38,22 @@ pub async fn call(app: &axum::Router, uri: &str) -> (u16, Value) {
     (status, value)
 }
 
+/// The headers and the text body of `GET uri`, which must answer 200 with CSV.
+pub async fn get_csv(app: &axum::Router, uri: &str) -> (axum::http::HeaderMap, String) {
+    let resp = app
+        .clone()
+        .oneshot(Request::builder().uri(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8(body.to_vec()).expect("UTF-8");
+    assert_eq!(status, 200, "{uri}: {text}");
+    assert_eq!(headers["content-type"], "text/csv; charset=utf-8", "{uri}");
+    (headers, text)
+}
+
 /// The JSON body of `GET uri`, which must answer 200.
 pub async fn get(app: &axum::Router, uri: &str) -> Value {
     let (status, v) = call(app, uri).await;
@@ -48,6 +64,15 @@ pub async fn get(app: &axum::Router, uri: &str) -> Value {
 /// Every answer to `uri` and to the cursors that follow it, in order; a partial answer must
 /// carry a cursor.
 pub async fn follow(app: &axum::Router, uri: &str) -> Vec<Value> {
+    follow_until(app, uri, |_| false).await
+}
+
+/// [`follow`], stopping after the first answer that `stop` picks (included).
+pub async fn follow_until(
+    app: &axum::Router,
+    uri: &str,
+    stop: impl Fn(&Value) -> bool,
+) -> Vec<Value> {
     let mut out: Vec<Value> = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
@@ -64,9 +89,29 @@ pub async fn follow(app: &axum::Router, uri: &str) -> Vec<Value> {
             );
         }
         cursor = v["next_cursor"].as_str().map(str::to_owned);
+        let stop = stop(&v);
         out.push(v);
-        if cursor.is_none() {
+        if cursor.is_none() || stop {
             return out;
         }
     }
+}
+
+/// Every page view of `/v1/visits` answers: (ip, time, path), sorted.
+pub fn page_views(answers: &[Value]) -> Vec<(String, String, String)> {
+    let mut out: Vec<(String, String, String)> = answers
+        .iter()
+        .flat_map(|v| v["rows"].as_array().unwrap().iter())
+        .flat_map(|visit| {
+            visit["pages"].as_array().unwrap().iter().map(|p| {
+                (
+                    visit["ip"].as_str().unwrap().to_owned(),
+                    p["time"].as_str().unwrap().to_owned(),
+                    p["path"].as_str().unwrap().to_owned(),
+                )
+            })
+        })
+        .collect();
+    out.sort();
+    out
 }

@@ -264,6 +264,20 @@ const FIELD_NAMES: [&str; 33] = [
     "request_transform_status",
 ];
 
+/// A member's key as written before its value: `,"key":`.
+macro_rules! key {
+    ($name:literal) => {
+        concat!(",\"", $name, "\":").as_bytes()
+    };
+}
+
+/// A string member's key with the value's opening quote: `,"key":"`.
+macro_rules! skey {
+    ($name:literal) => {
+        concat!(",\"", $name, "\":\"").as_bytes()
+    };
+}
+
 /// Parses one ALB access log line (a trailing `\r\n` or `\n` is ignored).
 pub fn parse_line(line: &str) -> Result<AlbEntry<'_>, ParseError> {
     parse(&mut Tokens::new(line))
@@ -278,10 +292,24 @@ pub fn parse_line(line: &str) -> Result<AlbEntry<'_>, ParseError> {
 /// ingest does for every line.
 pub fn line_to_json(line: &str, out: &mut Vec<u8>) -> Result<i64, ParseError> {
     let mut f = Tokens::new(line);
-    let entry = parse(&mut f)?;
+    if f.is_empty() {
+        return Err(ParseError::Empty);
+    }
+    let mut fields = Fields::new(&FIELD_NAMES);
+    f.fill(&mut fields);
+    let extra = read_extra(&mut f);
     // Nearly every line has nothing a JSON string must escape (ALB writes `\xNN` for what is
-    // not printable): one look at the whole line then spares a look at each value written.
+    // not printable): one look at the whole line spares a look at each value written, and
+    // such a line is written straight from its fields.
     let plain = f.json_plain();
+    if plain && let Ok(extra) = &extra {
+        let start = out.len();
+        if let Some(time) = write_plain_line(&fields, extra, out) {
+            return Ok(time);
+        }
+        out.truncate(start);
+    }
+    let entry = entry_from(&fields, extra)?;
     entry.write_json(out, plain);
     Ok(entry.record_time())
 }
@@ -291,11 +319,132 @@ fn parse<'a>(f: &mut Tokens<'a>) -> Result<AlbEntry<'a>, ParseError> {
     if f.is_empty() {
         return Err(ParseError::Empty);
     }
-    // All the defined fields are split off in one loop first (the hot part of parsing); each
-    // is then read in order, so that errors come out as a field-by-field reader would give
-    // them: an invalid value before a missing or unterminated field is reported first.
     let mut fields = Fields::new(&FIELD_NAMES);
     f.fill(&mut fields);
+    let extra = read_extra(f);
+    entry_from(&fields, extra)
+}
+
+/// The fields after the defined ones, kept in order (their meaning is unknown);
+/// `Unterminated` for an open quote.
+fn read_extra<'a>(f: &mut Tokens<'a>) -> Result<Vec<Field<'a>>, ParseError> {
+    let mut extra = Vec::new();
+    while let Some(field) = f.next("extra")? {
+        extra.push(field);
+    }
+    Ok(extra)
+}
+
+/// The record JSON of a line with nothing to escape, written straight from its split fields
+/// (no entry built, nothing decoded: a line without a backslash has no escapes), byte for byte
+/// what [`AlbEntry::write_record_json`] writes; returns the record time. `None` when a field
+/// is missing or invalid: the caller then drops what was written and reads the line the
+/// field-by-field way, which names the first problem.
+#[inline(always)]
+fn write_plain_line(
+    fields: &Fields<'_, 33>,
+    extra: &[Field<'_>],
+    out: &mut Vec<u8>,
+) -> Option<i64> {
+    if fields.unterminated || fields.found < 18 {
+        return None;
+    }
+    let text = |i: usize| fields.fields.get(i).filter(|_| i < fields.found).copied();
+    let req = |i: usize| text(i);
+    let opt_value = |i: usize| text(i).and_then(Field::value);
+    let time = req(1)?.time("time").ok()?;
+    let creation = match text(21) {
+        Some(field) if field.value().is_some() => Some(field.time("request_creation_time").ok()?),
+        _ => None,
+    };
+    let client = req(3)?.endpoint("client:port").ok()?;
+    let target = req(4)?.endpoint("target:port").ok()?;
+    let target_status = req(9)?.status("target_status_code").ok()?;
+    let record_time = creation.unwrap_or(time);
+    let request = Request::split_with(req(12)?.text, false);
+    let mut o = JsonObject::open(out, "alb", true);
+    o.int(key!("v"), i64::from(SCHEMA_VERSION));
+    o.int(key!("t"), record_time);
+    o.int(key!("te"), time);
+    o.str(skey!("ty"), Some(req(0)?.text));
+    o.str(skey!("lb"), Some(req(2)?.text));
+    o.str(skey!("ip"), client.map(|c| c.ip));
+    o.opt_int(key!("cp"), client.map(|c| c.port));
+    o.str(skey!("tip"), target.map(|t| t.ip));
+    o.opt_int(key!("tpt"), target.map(|t| t.port));
+    o.str(skey!("m"), request.method);
+    o.str(skey!("u"), request.url.as_deref());
+    o.str(skey!("pr"), request.protocol);
+    o.str(skey!("rq"), request.raw.as_deref());
+    o.opt_int(key!("s"), req(8)?.status("elb_status_code").ok()?);
+    o.opt_int(key!("ts"), target_status);
+    o.uint(key!("rb"), req(10)?.count("received_bytes").ok()?);
+    o.uint(key!("sb"), req(11)?.count("sent_bytes").ok()?);
+    o.str(skey!("ua"), req(13)?.value());
+    o.float(key!("dq"), req(5)?.seconds("request_processing_time").ok()?);
+    o.float(key!("dt"), req(6)?.seconds("target_processing_time").ok()?);
+    o.float(
+        key!("dr"),
+        req(7)?.seconds("response_processing_time").ok()?,
+    );
+    o.str(skey!("ci"), req(14)?.value());
+    o.str(skey!("sp"), req(15)?.value());
+    o.str(
+        skey!("tg"),
+        req(16)?.value().map(|a| TARGET_GROUP_ARN.compact(a)),
+    );
+    o.str(skey!("tr"), req(17)?.value());
+    o.str(skey!("sni"), opt_value(18));
+    o.str(
+        skey!("crt"),
+        opt_value(19).map(|a| CERTIFICATE_ARN.compact(a)),
+    );
+    let rule = match text(20) {
+        Some(field) => field.integer("matched_rule_priority").ok()?,
+        None => None,
+    };
+    o.opt_int(key!("rule"), rule);
+    o.str(skey!("act"), opt_value(22));
+    o.str(skey!("rd"), opt_value(23));
+    o.str(skey!("er"), opt_value(24));
+    o.str(
+        skey!("tl"),
+        opt_value(25).filter(|list| !target.is_some_and(|t| t.is(list))),
+    );
+    o.str(
+        skey!("tsl"),
+        opt_value(26).filter(|list| list.parse::<u16>().ok() != target_status),
+    );
+    o.str(skey!("cl"), opt_value(27));
+    o.str(skey!("clr"), opt_value(28));
+    o.str(skey!("cid"), opt_value(29));
+    o.str(skey!("th"), opt_value(30));
+    o.str(skey!("tu"), opt_value(31));
+    o.str(skey!("tst"), opt_value(32));
+    if !extra.is_empty() {
+        o.key(key!("x"));
+        o.out.push(b'[');
+        for (i, field) in extra.iter().enumerate() {
+            if i > 0 {
+                o.out.push(b',');
+            }
+            o.string(field.text);
+        }
+        o.out.push(b']');
+    }
+    o.close();
+    Some(record_time)
+}
+
+/// The entry of a line whose fields are split (`extra`: what followed the defined ones).
+#[inline(always)]
+fn entry_from<'a>(
+    fields: &Fields<'a, 33>,
+    extra: Result<Vec<Field<'a>>, ParseError>,
+) -> Result<AlbEntry<'a>, ParseError> {
+    // All the defined fields were split off in one loop first (the hot part of parsing); each
+    // is now read in order, so that errors come out as a field-by-field reader would give
+    // them: an invalid value before a missing or unterminated field is reported first.
     let req = |i: usize| fields.required(i);
     let opt = |i: usize| fields.optional(i);
     let kind = req(0)?.text;
@@ -340,10 +489,7 @@ fn parse<'a>(f: &mut Tokens<'a>) -> Result<AlbEntry<'a>, ParseError> {
     let transformed_host = opt(30)?.and_then(Field::string);
     let transformed_uri = opt(31)?.and_then(Field::string);
     let request_transform_status = opt(32)?.and_then(Field::string);
-    let mut extra = Vec::new();
-    while let Some(field) = f.next("extra")? {
-        extra.push(field.decoded());
-    }
+    let extra = extra?.into_iter().map(Field::decoded).collect();
     Ok(AlbEntry {
         kind,
         time,
@@ -440,20 +586,6 @@ impl AlbEntry<'_> {
             ..RequestRecord::default()
         }
     }
-}
-
-/// A member's key as written before its value: `,"key":`.
-macro_rules! key {
-    ($name:literal) => {
-        concat!(",\"", $name, "\":").as_bytes()
-    };
-}
-
-/// A string member's key with the value's opening quote: `,"key":"`.
-macro_rules! skey {
-    ($name:literal) => {
-        concat!(",\"", $name, "\":\"").as_bytes()
-    };
 }
 
 impl AlbEntry<'_> {

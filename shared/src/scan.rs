@@ -330,49 +330,37 @@ fn word_bits(chunk: &[u8; 64]) -> WordBits {
 #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
 #[inline(always)]
 fn word_bits(chunk: &[u8; 64]) -> WordBits {
-    word_bits_bytewise(chunk)
+    bits_bytewise(chunk)
 }
 
-/// [`word_bits`] a byte at a time.
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+#[inline(always)]
+fn block_bits(block: &[u8; 16]) -> BlockBits {
+    let w = bits_bytewise(block);
+    BlockBits {
+        spaces: w.spaces as u32,
+        quotes: w.quotes as u32,
+        backslash: w.backslash,
+        control: w.control,
+    }
+}
+
+/// [`word_bits`] and [`block_bits`] a byte at a time, for up to sixty-four bytes.
 #[cfg(any(test, not(all(target_arch = "x86_64", target_feature = "sse2"))))]
-fn word_bits_bytewise(chunk: &[u8; 64]) -> WordBits {
+fn bits_bytewise(bytes: &[u8]) -> WordBits {
     let mut w = WordBits {
         spaces: 0,
         quotes: 0,
         backslash: false,
         control: false,
     };
-    for (i, &byte) in chunk.iter().enumerate() {
+    for (i, &byte) in bytes.iter().take(64).enumerate() {
         w.spaces |= u64::from(byte == b' ') << i;
         w.quotes |= u64::from(byte == b'"') << i;
         w.backslash |= byte == b'\\';
         w.control |= byte < 0x20;
     }
     w
-}
-
-#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
-#[inline(always)]
-fn block_bits(block: &[u8; 16]) -> BlockBits {
-    block_bits_bytewise(block)
-}
-
-/// [`block_bits`] a byte at a time.
-#[cfg(any(test, not(all(target_arch = "x86_64", target_feature = "sse2"))))]
-fn block_bits_bytewise(block: &[u8; 16]) -> BlockBits {
-    let mut b = BlockBits {
-        spaces: 0,
-        quotes: 0,
-        backslash: false,
-        control: false,
-    };
-    for (i, &byte) in block.iter().enumerate() {
-        b.spaces |= u32::from(byte == b' ') << i;
-        b.quotes |= u32::from(byte == b'"') << i;
-        b.backslash |= byte == b'\\';
-        b.control |= byte < 0x20;
-    }
-    b
 }
 
 #[cfg(test)]
@@ -450,7 +438,7 @@ mod tests {
             for (at, b) in marks {
                 chunk[at] = b;
             }
-            let (fast, slow) = (word_bits(&chunk), word_bits_bytewise(&chunk));
+            let (fast, slow) = (word_bits(&chunk), bits_bytewise(&chunk));
             prop_assert_eq!((fast.spaces, fast.quotes, fast.backslash, fast.control), (slow.spaces, slow.quotes, slow.backslash, slow.control));
         }
 
@@ -458,8 +446,8 @@ mod tests {
         fn block_bits_equal_the_bytewise_reading(block in any::<[u8; 16]>(), at in 0usize..16, b in prop_oneof![Just(b'"'), Just(b'\\'), Just(b' '), 0u8..0x21]) {
             let mut block = block;
             block[at] = b;
-            let (fast, slow) = (block_bits(&block), block_bits_bytewise(&block));
-            prop_assert_eq!((fast.spaces, fast.quotes, fast.backslash, fast.control), (slow.spaces, slow.quotes, slow.backslash, slow.control));
+            let (fast, slow) = (block_bits(&block), bits_bytewise(&block));
+            prop_assert_eq!((u64::from(fast.spaces), u64::from(fast.quotes), fast.backslash, fast.control), (slow.spaces, slow.quotes, slow.backslash, slow.control));
         }
 
         #[test]

@@ -690,19 +690,31 @@ pub fn run_in_memory(
     data: &[u8],
     fallback_ms: i64,
 ) -> Result<(Vec<Vec<Event>>, Stats), DecodeError> {
-    let mut p = ObjectPipeline::new(kind, ParseOptions::default(), fallback_ms);
     let mut batches = Vec::new();
+    let stats = run_with(kind, data, fallback_ms, |b| batches.push(b))?;
+    Ok((batches, stats))
+}
+
+/// Runs a whole in-memory object through the pipeline, handing each batch to `each` as soon
+/// as it is ready (as the handler sends it and lets it go); returns the stats.
+pub fn run_with(
+    kind: ObjectKind,
+    data: &[u8],
+    fallback_ms: i64,
+    mut each: impl FnMut(Vec<Event>),
+) -> Result<Stats, DecodeError> {
+    let mut p = ObjectPipeline::new(kind, ParseOptions::default(), fallback_ms);
     for step in data.chunks(STEP_BYTES) {
         p.push(step)?;
         while let Some(b) = p.pop_ready() {
-            batches.push(b);
+            each(b);
         }
     }
     p.finish()?;
     while let Some(b) = p.pop_remaining() {
-        batches.push(b);
+        each(b);
     }
-    Ok((batches, p.stats()))
+    Ok(p.stats())
 }
 
 #[cfg(test)]

@@ -267,14 +267,14 @@ const FIELD_NAMES: [&str; 33] = [
 /// A member's key as written before its value: `,"key":`.
 macro_rules! key {
     ($name:literal) => {
-        concat!(",\"", $name, "\":").as_bytes()
+        concat!(",\"", $name, "\":")
     };
 }
 
 /// A string member's key with the value's opening quote: `,"key":"`.
 macro_rules! skey {
     ($name:literal) => {
-        concat!(",\"", $name, "\":\"").as_bytes()
+        concat!(",\"", $name, "\":\"")
     };
 }
 
@@ -290,7 +290,7 @@ pub fn parse_line(line: &str) -> Result<AlbEntry<'_>, ParseError> {
 /// The same as [`parse_line`] then `write_record_json`, but the entry (some 700 bytes) is
 /// written from where it was parsed instead of being moved out through a `Result`: what the
 /// ingest does for every line.
-pub fn line_to_json(line: &str, out: &mut Vec<u8>) -> Result<i64, ParseError> {
+pub fn line_to_json(line: &str, out: &mut String) -> Result<i64, ParseError> {
     let mut f = Tokens::new(line);
     if f.is_empty() {
         return Err(ParseError::Empty);
@@ -341,11 +341,7 @@ fn read_extra<'a>(f: &mut Tokens<'a>) -> Result<Vec<Field<'a>>, ParseError> {
 /// is missing or invalid: the caller then drops what was written and reads the line the
 /// field-by-field way, which names the first problem.
 #[inline(always)]
-fn write_plain_line(
-    fields: &Fields<'_, 33>,
-    extra: &[Field<'_>],
-    out: &mut Vec<u8>,
-) -> Option<i64> {
+fn write_plain_line(fields: &Fields<'_, 33>, extra: &[Field<'_>], out: &mut String) -> Option<i64> {
     if fields.unterminated || fields.found < 18 {
         return None;
     }
@@ -423,14 +419,14 @@ fn write_plain_line(
     o.str(skey!("tst"), opt_value(32));
     if !extra.is_empty() {
         o.key(key!("x"));
-        o.out.push(b'[');
+        o.out.push('[');
         for (i, field) in extra.iter().enumerate() {
             if i > 0 {
-                o.out.push(b',');
+                o.out.push(',');
             }
             o.string(field.text);
         }
-        o.out.push(b']');
+        o.out.push(']');
     }
     o.close();
     Some(record_time)
@@ -595,14 +591,14 @@ impl AlbEntry<'_> {
     /// Building a [`RequestRecord`] allocates a string per field and costs more than parsing
     /// the line; this writes straight from the borrowed entry, so the ingest can keep up with
     /// gunzip. Key order and names follow `RequestRecord`'s declaration.
-    pub fn write_record_json(&self, out: &mut Vec<u8>) {
+    pub fn write_record_json(&self, out: &mut String) {
         self.write_json(out, false);
     }
 
     /// [`AlbEntry::write_record_json`]; `plain` says that no value needs a JSON escape (they
     /// are then copied as they are).
     #[inline(always)]
-    fn write_json(&self, out: &mut Vec<u8>, plain: bool) {
+    fn write_json(&self, out: &mut String, plain: bool) {
         let mut o = JsonObject::open(out, "alb", plain);
         o.int(key!("v"), i64::from(SCHEMA_VERSION));
         o.int(key!("t"), self.record_time());
@@ -674,15 +670,15 @@ impl AlbEntry<'_> {
 /// Writes one JSON object the way serde_json's compact serializer does, skipping absent
 /// values as `RequestRecord`'s `skip_serializing_if` does.
 struct JsonObject<'o> {
-    out: &'o mut Vec<u8>,
+    out: &'o mut String,
     /// No value needs an escape.
     plain: bool,
 }
 
 impl<'o> JsonObject<'o> {
     /// Opens the object with the record tag, as serde writes an internally tagged enum.
-    fn open(out: &'o mut Vec<u8>, kind: &str, plain: bool) -> JsonObject<'o> {
-        out.extend_from_slice(b"{\"k\":");
+    fn open(out: &'o mut String, kind: &str, plain: bool) -> JsonObject<'o> {
+        out.push_str("{\"k\":");
         json_string(out, kind);
         JsonObject { out, plain }
     }
@@ -691,9 +687,9 @@ impl<'o> JsonObject<'o> {
     #[inline(always)]
     fn string(&mut self, value: &str) {
         if self.plain {
-            self.out.push(b'"');
-            self.out.extend_from_slice(value.as_bytes());
-            self.out.push(b'"');
+            self.out.push('"');
+            self.out.push_str(value);
+            self.out.push('"');
         } else {
             json_string(self.out, value);
         }
@@ -701,45 +697,43 @@ impl<'o> JsonObject<'o> {
 
     /// Starts a member: `key` is `,"name":` ([`key!`]); names are short ASCII that needs no
     /// escaping.
-    fn key(&mut self, key: &[u8]) {
-        self.out.extend_from_slice(key);
+    fn key(&mut self, key: &str) {
+        self.out.push_str(key);
     }
 
     /// A string member; `key` is `,"name":"` ([`skey!`]).
     #[inline(always)]
-    fn str(&mut self, key: &[u8], value: Option<&str>) {
+    fn str(&mut self, key: &str, value: Option<&str>) {
         if let Some(value) = value {
-            self.out.extend_from_slice(key);
+            self.out.push_str(key);
             if self.plain {
-                self.out.extend_from_slice(value.as_bytes());
-                self.out.push(b'"');
+                self.out.push_str(value);
+                self.out.push('"');
             } else {
                 json_string_rest(self.out, value);
             }
         }
     }
 
-    fn int(&mut self, key: &[u8], value: i64) {
+    fn int(&mut self, key: &str, value: i64) {
         self.key(key);
-        self.out
-            .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+        self.out.push_str(itoa::Buffer::new().format(value));
     }
 
-    fn uint(&mut self, key: &[u8], value: Option<u64>) {
+    fn uint(&mut self, key: &str, value: Option<u64>) {
         if let Some(value) = value {
             self.key(key);
-            self.out
-                .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+            self.out.push_str(itoa::Buffer::new().format(value));
         }
     }
 
-    fn opt_int<T: Into<i64>>(&mut self, key: &[u8], value: Option<T>) {
+    fn opt_int<T: Into<i64>>(&mut self, key: &str, value: Option<T>) {
         if let Some(value) = value {
             self.int(key, value.into());
         }
     }
 
-    fn float(&mut self, key: &[u8], value: Option<f64>) {
+    fn float(&mut self, key: &str, value: Option<f64>) {
         if let Some(value) = value {
             self.key(key);
             if write_thousandths(self.out, value) {
@@ -748,31 +742,30 @@ impl<'o> JsonObject<'o> {
             // serde_json's own float formatting (zmij; `null` for what is not finite), so the
             // bytes match exactly.
             if value.is_finite() {
-                self.out
-                    .extend_from_slice(zmij::Buffer::new().format_finite(value).as_bytes());
+                self.out.push_str(zmij::Buffer::new().format_finite(value));
             } else {
-                self.out.extend_from_slice(b"null");
+                self.out.push_str("null");
             }
         }
     }
 
-    fn list(&mut self, key: &[u8], values: &[Cow<'_, str>]) {
+    fn list(&mut self, key: &str, values: &[Cow<'_, str>]) {
         if values.is_empty() {
             return;
         }
         self.key(key);
-        self.out.push(b'[');
+        self.out.push('[');
         for (i, value) in values.iter().enumerate() {
             if i > 0 {
-                self.out.push(b',');
+                self.out.push(',');
             }
             self.string(value);
         }
-        self.out.push(b']');
+        self.out.push(']');
     }
 
     fn close(self) {
-        self.out.push(b'}');
+        self.out.push('}');
     }
 }
 
@@ -783,7 +776,7 @@ impl<'o> JsonObject<'o> {
 /// these are the digits zmij would print; a test compares the two over the whole range used.
 /// Returns false, writing nothing, for any other value.
 #[inline]
-fn write_thousandths(out: &mut Vec<u8>, value: f64) -> bool {
+fn write_thousandths(out: &mut String, value: f64) -> bool {
     if !(value > 0.0 || value.to_bits() == 0) || value >= 1e6 {
         return false;
     }
@@ -795,30 +788,33 @@ fn write_thousandths(out: &mut Vec<u8>, value: f64) -> bool {
     }
     let (int, frac) = (n / 1000, n % 1000);
     // Each is below 10, so the narrowing keeps it.
-    let digit = |d: u64| b'0' + d as u8;
+    let digit = |d: u64| char::from(b'0' + d as u8);
     if int < 10 {
         out.push(digit(int));
     } else {
-        out.extend_from_slice(itoa::Buffer::new().format(int).as_bytes());
+        out.push_str(itoa::Buffer::new().format(int));
     }
     let (d1, d2, d3) = (frac / 100, frac / 10 % 10, frac % 10);
-    match (d2, d3) {
-        (0, 0) => out.extend_from_slice(&[b'.', digit(d1)]),
-        (_, 0) => out.extend_from_slice(&[b'.', digit(d1), digit(d2)]),
-        _ => out.extend_from_slice(&[b'.', digit(d1), digit(d2), digit(d3)]),
+    out.push('.');
+    out.push(digit(d1));
+    if (d2, d3) != (0, 0) {
+        out.push(digit(d2));
+    }
+    if d3 != 0 {
+        out.push(digit(d3));
     }
     true
 }
 
 /// Writes `text` as a JSON string with serde_json's escapes: `\"`, `\\`, `\b \t \n \f \r`,
 /// and `\u00xx` for the other control characters.
-fn json_string(out: &mut Vec<u8>, text: &str) {
-    out.push(b'"');
+fn json_string(out: &mut String, text: &str) {
+    out.push('"');
     json_string_rest(out, text);
 }
 
 /// [`json_string`] after its opening quote: the escaped text and the closing quote.
-fn json_string_rest(out: &mut Vec<u8>, text: &str) {
+fn json_string_rest(out: &mut String, text: &str) {
     let bytes = text.as_bytes();
     let mut start = 0;
     let mut i = 0;
@@ -834,26 +830,27 @@ fn json_string_rest(out: &mut Vec<u8>, text: &str) {
         if b >= 0x20 && b != b'"' && b != b'\\' {
             continue;
         }
-        out.extend_from_slice(bytes.get(start..i - 1).unwrap_or_default());
+        // `b` is ASCII, so the text before it ends on a character boundary.
+        out.push_str(text.get(start..i - 1).unwrap_or_default());
         start = i;
         match b {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            0x08 => out.extend_from_slice(b"\\b"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            0x0c => out.extend_from_slice(b"\\f"),
-            b'\r' => out.extend_from_slice(b"\\r"),
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            0x08 => out.push_str("\\b"),
+            b'\t' => out.push_str("\\t"),
+            b'\n' => out.push_str("\\n"),
+            0x0c => out.push_str("\\f"),
+            b'\r' => out.push_str("\\r"),
             _ => {
                 const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.extend_from_slice(b"\\u00");
-                out.push(HEX[usize::from(b >> 4)]);
-                out.push(HEX[usize::from(b & 0xf)]);
+                out.push_str("\\u00");
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 0xf)]));
             }
         }
     }
-    out.extend_from_slice(bytes.get(start..).unwrap_or_default());
-    out.push(b'"');
+    out.push_str(text.get(start..).unwrap_or_default());
+    out.push('"');
 }
 
 fn owned(value: &Option<Cow<'_, str>>) -> Option<String> {
@@ -1623,10 +1620,10 @@ mod tests {
     #[test]
     fn thousandths_are_written_as_serde_json_writes_them() {
         let check = |v: f64| {
-            let mut fast = Vec::new();
+            let mut fast = String::new();
             if write_thousandths(&mut fast, v) {
                 let serde = serde_json::to_string(&v).unwrap();
-                assert_eq!(String::from_utf8(fast).unwrap(), serde, "{v}");
+                assert_eq!(fast, serde, "{v}");
             }
         };
         // Every ALB time up to 2,000 s, then a spread up to the limit.
@@ -1636,7 +1633,7 @@ mod tests {
         for n in (2_000_000..1_000_000_000u64).step_by(999_983) {
             check(n as f64 / 1000.0);
         }
-        let mut out = Vec::new();
+        let mut out = String::new();
         for v in [
             -0.0,
             -1.0,
@@ -1656,9 +1653,9 @@ mod tests {
             (12.345, "12.345"),
             (3.0, "3.0"),
         ] {
-            let mut out = Vec::new();
+            let mut out = String::new();
             assert!(write_thousandths(&mut out, v));
-            assert_eq!(String::from_utf8(out).unwrap(), text);
+            assert_eq!(out, text);
         }
     }
 
@@ -1886,13 +1883,13 @@ mod tests {
                 .replacen(" 366 ", &format!(" {sent} "), 1)
                 .replacen(" 0.001 ", &format!(" {}.{:03} ", dt / 1000, dt % 1000), 1);
             let entry = parse_line(&line).unwrap();
-            let mut fast = Vec::new();
+            let mut fast = String::new();
             entry.write_record_json(&mut fast);
             let serde = Record::Alb(entry.to_record()).to_json();
-            prop_assert_eq!(&String::from_utf8(fast).unwrap(), &serde);
-            let mut direct = Vec::new();
+            prop_assert_eq!(&fast, &serde);
+            let mut direct = String::new();
             prop_assert_eq!(line_to_json(&line, &mut direct), Ok(entry.record_time()));
-            prop_assert_eq!(String::from_utf8(direct).unwrap(), serde);
+            prop_assert_eq!(direct, serde);
         }
 
         #[test]
@@ -1915,15 +1912,15 @@ mod tests {
                 at -= 1;
             }
             line.insert_str(at, &junk);
-            let mut direct = Vec::new();
+            let mut direct = String::new();
             let direct_time = line_to_json(&line, &mut direct);
             if let Ok(entry) = parse_line(&line) {
-                let mut fast = Vec::new();
+                let mut fast = String::new();
                 entry.write_record_json(&mut fast);
                 let serde = Record::Alb(entry.to_record()).to_json();
-                prop_assert_eq!(&String::from_utf8(fast).unwrap(), &serde, "{}", line);
+                prop_assert_eq!(&fast, &serde, "{}", line);
                 prop_assert_eq!(direct_time, Ok(entry.record_time()));
-                prop_assert_eq!(String::from_utf8(direct).unwrap(), serde, "{}", line);
+                prop_assert_eq!(direct, serde, "{}", line);
             } else {
                 prop_assert!(direct_time.is_err() && direct.is_empty(), "{}", line);
             }
@@ -1989,13 +1986,13 @@ mod tests {
                 extra: extra.iter().map(|x| Cow::Borrowed(x.as_str())).collect(),
             };
             let line = render(&entry);
-            let mut fast = Vec::new();
+            let mut fast = String::new();
             entry.write_record_json(&mut fast);
             let serde = Record::Alb(entry.to_record()).to_json();
-            prop_assert_eq!(&String::from_utf8(fast).unwrap(), &serde);
-            let mut direct = Vec::new();
+            prop_assert_eq!(&fast, &serde);
+            let mut direct = String::new();
             prop_assert_eq!(line_to_json(&line, &mut direct), Ok(entry.record_time()));
-            prop_assert_eq!(String::from_utf8(direct).unwrap(), serde, "{}", line);
+            prop_assert_eq!(direct, serde, "{}", line);
             prop_assert_eq!(parse_line(&line), Ok(entry), "{}", line);
         }
     }

@@ -66,7 +66,7 @@ fn main() {
         });
         lines_only.time(|| {
             // What the parse thread does per line at least: the line to record JSON.
-            let mut out = Vec::with_capacity(4096);
+            let mut out = String::with_capacity(4096);
             let mut bytes = 0;
             for line in text.lines() {
                 out.clear();

@@ -602,13 +602,12 @@ impl AlbLines {
         }
         if over.is_none() {
             // The JSON is a little longer than the line; room for it up front saves regrowing.
-            let mut json = Vec::with_capacity(text.len() + text.len() / 8 + 64);
+            let mut json = String::with_capacity(text.len() + text.len() / 8 + 64);
             match alb::line_to_json(&text, &mut json) {
                 Ok(time) if json.len() <= max_event => {
                     let event = Event {
                         timestamp: encode::us_to_ms(time),
-                        message: String::from_utf8(json)
-                            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+                        message: json,
                     };
                     stats.records += 1;
                     stats.encoded_bytes += event.cost() as u64;

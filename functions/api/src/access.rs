@@ -369,7 +369,8 @@ pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<R
         }
         (Order::Desc, _) => {
             let after = params::decode_cursor("access:desc", c.cursor.as_deref())?;
-            let (found, next, partial) = newest_locally(&st, &c, source, &filter, after).await?;
+            let (found, next, partial) =
+                newest_locally(&st, &c, source, &filter, after, None).await?;
             let next = next.map(|k| params::encode_cursor("access:desc", &k));
             (st.source.engine(), found, next, partial)
         }
@@ -484,15 +485,21 @@ pub struct LocalDesc {
 }
 
 /// Newest first without Logs Insights: the range is read oldest first (as FilterLogEvents
-/// reads) in windows going back from the end, keeping the newest `limit` rows. A window whose
-/// read runs out of time leaves its newest part unknown, so its rows are not shown: the answer
-/// is `partial` with a cursor that reads a window half as wide (or only what was not reached).
+/// reads) in windows going back from the end, keeping the newest `limit` rows, ordered by
+/// [`Key`] (millisecond, then group, then event id, all descending). A window whose read runs
+/// out of time leaves its newest part unknown, so its rows are not shown: the answer is
+/// `partial` with a cursor that reads a window half as wide (or only what was not reached).
+///
+/// `shown`: rows of the millisecond `shown.t` that Logs Insights already listed, by
+/// [`row_token`] (a busy second taken over from the Insights path): they are left out, the
+/// first copies in key order where messages repeat, so every page leaves out the same rows.
 async fn newest_locally(
     st: &AppState,
     c: &Common,
     source: Source,
     filter: &RequestFilter,
     after: Option<LocalDesc>,
+    shown: Option<&InsightsDesc>,
 ) -> Result<(Vec<Found>, Option<LocalDesc>, bool), ApiError> {
     let from_ms = c.from_ms();
     let mut at = after.unwrap_or(LocalDesc {
@@ -507,7 +514,8 @@ async fn newest_locally(
         if lo >= at.hi_ms {
             return Ok((strip(found), None, false));
         }
-        let mut window: Vec<(Key, Found)> = Vec::new();
+        // Rows with the token of their message when it is at `shown`'s millisecond.
+        let mut window: Vec<(Key, Option<String>, Found)> = Vec::new();
         let mut covered = at.hi_ms;
         for (g, (group, nginx)) in groups(st, source).into_iter().enumerate() {
             let mut req = filter.fetch_request(c, group, nginx);
@@ -516,16 +524,20 @@ async fn newest_locally(
             let formats = &st.config.nginx_formats;
             let (from, to) = (c.from, c.to);
             let read = read_group(&*st.source, req, g as u8, None, None, limits, |e| {
-                decode(e, nginx, formats)
-                    .filter(|(_, r)| r.t >= from && r.t < to && filter.matches(r))
+                let (src, r) = decode(e, nginx, formats)
+                    .filter(|(_, r)| r.t >= from && r.t < to && filter.matches(r))?;
+                let token = shown
+                    .filter(|k| k.t == e.timestamp)
+                    .map(|_| row_token(&e.message));
+                Some((token, src, r))
             })
             .await?;
             if read.cut {
                 covered = covered.min(read.frontier.map_or(lo, |k| k.t));
             }
-            window.extend(read.rows.into_iter().map(|(k, (src, r))| {
+            window.extend(read.rows.into_iter().map(|(k, (token, src, r))| {
                 let id = format!("{}:{}", k.g, k.id);
-                (k, (id, src, r))
+                (k, token, (id, src, r))
             }));
         }
         if covered < at.hi_ms {
@@ -535,9 +547,19 @@ async fn newest_locally(
             at.width_ms = width;
             return Ok((strip(found), Some(at), true));
         }
-        window.retain(|(k, _)| at.before.as_ref().is_none_or(|b| k < b));
         window.sort_by(|a, b| b.0.cmp(&a.0));
-        found.extend(window);
+        // The window holds the whole of `shown`'s millisecond whenever it holds any of it
+        // (windows are whole milliseconds), so the same rows are left out on every page.
+        if let Some(k) = shown {
+            let mut handled = Handled::new(k);
+            window.retain(|(key, token, _)| {
+                !token
+                    .as_deref()
+                    .is_some_and(|token| handled.take(key.t, token))
+            });
+        }
+        window.retain(|(k, _, _)| at.before.as_ref().is_none_or(|b| k < b));
+        found.extend(window.into_iter().map(|(k, _, f)| (k, f)));
         if found.len() > c.limit || (found.len() == c.limit && lo > from_ms) {
             found.truncate(c.limit);
             let next = found.last().map(|(k, _)| LocalDesc {
@@ -569,53 +591,103 @@ fn strip(found: Vec<(Key, Found)>) -> Vec<Found> {
 ///
 /// Insights takes whole seconds for a query's range and sorts rows of the same millisecond in
 /// no fixed order, so the cursor names the last row shown by its millisecond `t` and keeps a
-/// token of the `@ptr` of every row already handled at `t` (12 hex digits each: a cursor stays
-/// within the longest accepted value up to some 400 rows in one millisecond); `newer` counts rows already handled in `t`'s
-/// second after `t`. The next query ends with that second and asks for `limit` more rows than
-/// it will skip.
+/// token of the message of every row already handled at `t` (48 bits of its SHA-256, 12 hex
+/// digits each: a cursor stays within the longest accepted value up to some 400 rows in one
+/// millisecond); `newer` counts rows already handled in `t`'s second after `t`. The next query ends with that
+/// second and asks for `limit` more rows than it will skip. The tokens name messages, not
+/// Insights' `@ptr`, so that the local engine can leave out the same rows when it takes over a
+/// busy second ([`DescCursor::Busy`]); identical messages at `t` count as many times as they
+/// were handled.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InsightsDesc {
     /// Millisecond of the last row handled.
     pub t: i64,
-    /// Token of the `@ptr` of every row handled at `t`.
-    pub ptrs: Vec<String>,
+    /// The token of the message of every row handled at `t`, once per row.
+    pub seen: Vec<String>,
     /// Rows handled in the same second after `t`.
     pub newer: usize,
 }
 
 impl InsightsDesc {
-    /// The position after handling a row at `t` with `ptr` (rows come newest first).
-    fn advance(self, t: i64, ptr: String) -> InsightsDesc {
+    /// The position after handling a row at `t` whose message has `token` (rows come newest
+    /// first).
+    fn advance(self, t: i64, token: String) -> InsightsDesc {
         if self.t == t {
-            let mut ptrs = self.ptrs;
-            ptrs.push(ptr);
-            InsightsDesc { ptrs, ..self }
+            let mut seen = self.seen;
+            seen.push(token);
+            InsightsDesc { seen, ..self }
         } else if self.t.div_euclid(1000) == t.div_euclid(1000) {
             InsightsDesc {
                 t,
-                newer: self.newer.saturating_add(self.ptrs.len()),
-                ptrs: vec![ptr],
+                newer: self.newer.saturating_add(self.seen.len()),
+                seen: vec![token],
             }
         } else {
             InsightsDesc {
                 t,
-                ptrs: vec![ptr],
+                seen: vec![token],
                 newer: 0,
             }
         }
     }
 
-    /// Whether a row at `t` with `ptr` was handled already.
-    fn handled(&self, t: i64, ptr: &str) -> bool {
-        t > self.t || (t == self.t && self.ptrs.iter().any(|p| *p == ptr_token(ptr)))
+    /// Rows handled in `t`'s second.
+    fn skip(&self) -> usize {
+        self.newer.saturating_add(self.seen.len())
+    }
+
+    /// The position after every row of `t`'s second and the later ones: the end of the
+    /// second before.
+    fn before_second(&self) -> InsightsDesc {
+        InsightsDesc {
+            t: self
+                .t
+                .div_euclid(1000)
+                .saturating_mul(1000)
+                .saturating_sub(1),
+            seen: Vec::new(),
+            newer: 0,
+        }
     }
 }
 
-/// A short stand-in for an `@ptr` in a cursor (they are long): 48 bits of its SHA-256, plenty
-/// to tell apart the rows of one millisecond.
-fn ptr_token(ptr: &str) -> String {
+/// Which rows of one answer a position has handled already: those after its millisecond, and
+/// at its millisecond as many rows with each token as it names (rows with the same message
+/// are alike, so which copies does not matter).
+struct Handled {
+    t: i64,
+    left: HashMap<String, usize>,
+}
+
+impl Handled {
+    fn new(at: &InsightsDesc) -> Handled {
+        let mut left: HashMap<String, usize> = HashMap::new();
+        for token in &at.seen {
+            *left.entry(token.clone()).or_default() += 1;
+        }
+        Handled { t: at.t, left }
+    }
+
+    /// Whether a row at `t` with `token` was handled (each token at `t` is used up once).
+    fn take(&mut self, t: i64, token: &str) -> bool {
+        if t != self.t {
+            return t > self.t;
+        }
+        match self.left.get_mut(token) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+/// A short stand-in for a row's message in a cursor: 48 bits of its SHA-256, plenty to tell
+/// apart the rows of one millisecond.
+fn row_token(message: &str) -> String {
     use sha2::{Digest, Sha256};
-    hex::encode(&Sha256::digest(ptr.as_bytes())[..6])
+    hex::encode(&Sha256::digest(message.as_bytes())[..6])
 }
 
 /// The cursor of a newest-first listing read through Logs Insights.
@@ -637,15 +709,79 @@ pub enum DescCursor {
         /// Its range and id.
         query: insights::Part,
     },
+    /// The rest of `at`'s second, which holds more rows than a query can skip and return, is
+    /// being read through the local engine (FilterLogEvents, every row re-checked, ordered by
+    /// [`Key`]): `local` is where that read stands, inside the second and not after `at.t`;
+    /// the rows `at` names at its millisecond were listed by Insights and are left out (the
+    /// tokens are dropped once the read is past that millisecond). `fp` as for `Pending`.
+    Busy {
+        /// [`Params::fingerprint`] of the request that started the listing of the second.
+        fp: String,
+        /// Where the Insights read stood when the local engine took the second over.
+        at: InsightsDesc,
+        /// Where the local read of the second stands.
+        local: LocalDesc,
+    },
 }
 
-/// Most queries one newest-first page runs (rows that fail the re-check may need another).
+impl DescCursor {
+    /// A [`DescCursor::Busy`] position is one the listing can be at: inside `at`'s second, not
+    /// after `at`, a window of at least a millisecond (reads stay inside the second whatever
+    /// its width), and `before` in the millisecond below `hi_ms` of the one group read.
+    fn busy_valid(at: &InsightsDesc, local: &LocalDesc) -> bool {
+        let start_ms = at.t.div_euclid(1000).saturating_mul(1000);
+        start_ms < local.hi_ms
+            && local.hi_ms <= at.t.saturating_add(1)
+            && local.width_ms >= 1
+            && local
+                .before
+                .as_ref()
+                .is_none_or(|b| b.g == 0 && b.t.checked_add(1) == Some(local.hi_ms))
+    }
+}
+
+/// Most queries one newest-first page runs (rows that fail the re-check may need another, and
+/// a busy second read locally counts as one).
 const MAX_DESC_QUERIES: usize = 5;
+
+/// The newest `limit` rows of `at`'s second not yet handled (rows at or before `at.t`, less
+/// those `at` names at `at.t`), read through the local engine from `local` (from `at` when
+/// `None`): a second that holds more rows than one Logs Insights query returns. Like
+/// `/v1/visits`, it reads that one second through FilterLogEvents with the same filter and
+/// re-checks every row; rows come ordered by [`Key`] (millisecond, then event id, descending).
+async fn newest_in_second(
+    st: &AppState,
+    c: &Common,
+    filter: &RequestFilter,
+    at: &InsightsDesc,
+    local: Option<LocalDesc>,
+    limit: usize,
+) -> Result<(Vec<Found>, Option<LocalDesc>, bool), ApiError> {
+    let s = at.t.div_euclid(1000);
+    let mut second = c.clone();
+    second.from = c.from.max(s.saturating_mul(1_000_000));
+    second.to = c.to.min(s.saturating_add(1).saturating_mul(1_000_000));
+    second.limit = limit;
+    let local = local.unwrap_or_else(|| {
+        let hi_ms = at.t.saturating_add(1).min(second.to_ms());
+        LocalDesc {
+            hi_ms,
+            before: None,
+            width_ms: hi_ms.saturating_sub(second.from_ms()).clamp(1, 1000),
+        }
+    });
+    newest_locally(st, &second, Source::Lb, filter, Some(local), Some(at)).await
+}
 
 /// Newest first through Logs Insights (`source=lb`): `fields @timestamp, @message, @ptr |
 /// filter … | sort @timestamp desc | limit N`, rows re-checked here, continued by
 /// [`InsightsDesc`] with no duplicates or gaps, even inside one millisecond. A query that runs
 /// past the deadline is not stopped: the answer is `partial` with a [`DescCursor::Pending`].
+///
+/// A second where the rows already handled plus the rows wanted pass what one query returns
+/// ([`insights::MAX_ROWS`]) cannot go on through Insights: the rest of it is read through the
+/// local engine ([`newest_in_second`], continued by a [`DescCursor::Busy`]), then the listing
+/// goes on through Insights with the seconds before it.
 async fn newest_by_insights(
     st: &AppState,
     client: &aws_sdk_cloudwatchlogs::Client,
@@ -660,13 +796,27 @@ async fn newest_by_insights(
             "this cursor belongs to a request with other parameters (repeat them exactly, or start again without the cursor)",
         )
     };
-    let (mut at, mut pending) = match cursor {
-        None => (None, None),
-        Some(DescCursor::After(k)) => (Some(k), None),
-        Some(DescCursor::Pending { fp, .. }) if fp != fingerprint => return Err(bad()),
+    let not_ours = || {
+        ApiError::bad(
+            "cursor",
+            "not a cursor from this endpoint (start again without it)",
+        )
+    };
+    let (mut at, mut pending, mut busy) = match cursor {
+        None => (None, None, None),
+        Some(DescCursor::After(k)) => (Some(k), None, None),
+        Some(DescCursor::Pending { fp, .. } | DescCursor::Busy { fp, .. }) if fp != fingerprint => {
+            return Err(bad());
+        }
         Some(DescCursor::Pending {
             at, asked, query, ..
-        }) => (at, Some((asked, query))),
+        }) => (at, Some((asked, query)), None),
+        Some(DescCursor::Busy { at, local, .. }) => {
+            if !DescCursor::busy_valid(&at, &local) {
+                return Err(not_ours());
+            }
+            (Some(at), None, Some(local))
+        }
     };
     let start_s = c.from.div_euclid(1_000_000);
     let deadline = st.limits().deadline;
@@ -681,6 +831,39 @@ async fn newest_by_insights(
         if end_s < start_s {
             return Ok((found, None, false));
         }
+        let wanted = c.limit - found.len();
+        let too_busy = |k: &mut InsightsDesc| {
+            busy.is_some()
+                || (pending.is_none()
+                    && k.skip() > 0
+                    && k.skip().saturating_add(wanted) > insights::MAX_ROWS)
+        };
+        if let Some(mut k) = at.take_if(too_busy) {
+            let (rows, next, partial) =
+                newest_in_second(st, c, filter, &k, busy.take(), wanted).await?;
+            found.extend(rows);
+            if let Some(local) = next {
+                // Past `k`'s millisecond its tokens are not needed any more.
+                if local.hi_ms <= k.t {
+                    k.seen.clear();
+                }
+                let next = DescCursor::Busy {
+                    fp: fingerprint.to_owned(),
+                    at: k,
+                    local,
+                };
+                return Ok((found, Some(next), partial));
+            }
+            // The whole second is listed: on with the seconds before it.
+            at = Some(k.before_second());
+            if found.len() >= c.limit {
+                return Ok((found, at.map(DescCursor::After), false));
+            }
+            if Instant::now() >= deadline {
+                return Ok((found, at.map(DescCursor::After), true));
+            }
+            continue;
+        }
         let (asked, part) = match pending.take() {
             Some((asked, q))
                 if q.s == start_s
@@ -690,21 +873,16 @@ async fn newest_by_insights(
             {
                 (asked, q)
             }
-            Some(_) => {
-                return Err(ApiError::bad(
-                    "cursor",
-                    "not a cursor from this endpoint (start again without it)",
-                ));
-            }
+            Some(_) => return Err(not_ours()),
             None => {
-                let skip = at
-                    .as_ref()
-                    .map_or(0, |k| k.newer.saturating_add(k.ptrs.len()));
-                let asked = (c.limit - found.len()).saturating_add(skip);
-                if asked > insights::MAX_ROWS {
-                    // More rows in one second than a query returns: cannot go on exactly.
-                    return Ok((found, at.map(DescCursor::After), true));
-                }
+                // Nothing to skip: as many rows as one query returns (a CSV export may want
+                // more); else the rows to skip and the rows wanted, which fit (see above).
+                let skip = at.as_ref().map_or(0, InsightsDesc::skip);
+                let asked = if skip == 0 {
+                    wanted.min(insights::MAX_ROWS)
+                } else {
+                    wanted.saturating_add(skip)
+                };
                 (asked, insights::Part::new(start_s, end_s))
             }
         };
@@ -739,8 +917,10 @@ async fn newest_by_insights(
             })
             .collect();
         rows.sort_by_key(|r| std::cmp::Reverse(r.0));
+        let mut handled = at.as_ref().map(Handled::new);
         for (t, ptr, message) in rows {
-            if at.as_ref().is_some_and(|k| k.handled(t, &ptr)) {
+            let token = row_token(&message);
+            if handled.as_mut().is_some_and(|h| h.take(t, &token)) {
                 continue;
             }
             let event = LogEvent {
@@ -755,7 +935,7 @@ async fn newest_by_insights(
             {
                 found.push((format!("0:{ptr}"), src, r));
             }
-            at = Some(at.unwrap_or_default().advance(t, ptr_token(&ptr)));
+            at = Some(at.unwrap_or_default().advance(t, token));
             if found.len() >= c.limit {
                 return Ok((found, at.map(DescCursor::After), false));
             }
@@ -787,5 +967,40 @@ fn link_by_trace(rows: &mut [AccessRow]) {
                 .map(|(_, id)| id.clone())
                 .collect();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two rows with the same message in one millisecond, one of them listed: the other one is
+    /// not taken for it, on the Insights path (a position) or the local one (the same `Handled`).
+    #[test]
+    fn identical_messages_in_one_millisecond_are_handled_once_each() {
+        let (x, y) = (row_token("x"), row_token("y"));
+        let at = InsightsDesc::default()
+            .advance(5_001, y.clone())
+            .advance(5_000, x.clone());
+        assert_eq!(at.skip(), 2);
+        let mut h = Handled::new(&at);
+        assert!(h.take(5_001, &x), "a later millisecond of the second");
+        assert!(h.take(5_000, &x), "the copy listed");
+        assert!(!h.take(5_000, &x), "the other copy");
+        assert!(!h.take(5_000, &y));
+        assert!(!h.take(4_999, &x));
+        // Listing the second copy names it twice.
+        let at = at.advance(5_000, x.clone());
+        let mut h = Handled::new(&at);
+        assert!(h.take(5_000, &x) && h.take(5_000, &x));
+        assert!(!h.take(5_000, &x));
+        assert_eq!(
+            at.before_second(),
+            InsightsDesc {
+                t: 4_999,
+                seen: Vec::new(),
+                newer: 0
+            }
+        );
     }
 }

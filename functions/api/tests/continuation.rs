@@ -296,7 +296,7 @@ async fn forged_cursors_are_refused_or_answered_never_a_crash() {
                         "access:desc",
                         &InsightsDesc {
                             t: a,
-                            ptrs: vec!["x".to_owned()],
+                            seen: vec!["x".to_owned()],
                             newer: usize::MAX,
                         },
                     ),

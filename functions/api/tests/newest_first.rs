@@ -1,7 +1,8 @@
 //! `GET /v1/access?order=desc`: newest first through Logs Insights (aws-smithy-mocks rules that
 //! answer StartQuery / GetQueryResults like Insights would, rows of one millisecond in a
 //! different order on every query) and through the local engine (in memory, also with slow
-//! pages and a tiny budget). Following the cursors gives every row once, newest first.
+//! pages and a tiny budget). Following the cursors gives every row once, newest first, also
+//! through a second with more rows than one query returns (read through the local engine).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -15,6 +16,8 @@ use aws_sdk_cloudwatchlogs::types::{QueryStatus, ResultField};
 use aws_smithy_mocks::{MockResponse, Rule, RuleMode, mock, mock_client};
 use axum::body::Body;
 use axum::http::Request;
+use logdesk_api::access::{DescCursor, LocalDesc};
+use logdesk_api::params;
 use logdesk_api::sample::{self, Group};
 use logdesk_api::source::{BoxFuture, FetchRequest, LogSource, MemorySource, Page, SourceError};
 use logdesk_api::{AppState, router};
@@ -308,5 +311,237 @@ async fn insights_newest_first_pages_have_no_duplicates_or_gaps_inside_a_millise
                 assert!(queries.iter().any(|q| q.1 == BASE_MS / 1000 + 3));
             }
         }
+    }
+}
+
+// ---- a second with more rows than one query returns ----
+
+/// 3,000 requests over the hour and 12,000 more in its second 1800 (some twelve to a
+/// millisecond): more rows in one second than a Logs Insights query returns. In time order, so
+/// the local engine's event ids follow time.
+fn busy_events() -> Vec<(i64, String)> {
+    let mut events: Vec<(i64, String)> = sample::alb_requests(3_000, BASE_MS * 1000, 3600)
+        .chain(sample::alb_requests(
+            12_000,
+            (BASE_MS + 1_800_000) * 1000,
+            1,
+        ))
+        .map(|e| (e.timestamp, e.message))
+        .collect();
+    events.sort_by_key(|e| e.0);
+    events
+}
+
+fn busy_memory(page: usize) -> MemorySource {
+    let mut src = MemorySource::new(page);
+    for (t, m) in busy_events() {
+        src.push("/logdesk/lb", t, m);
+    }
+    src
+}
+
+/// The app over `source` with the mocked Insights answering over the same events.
+fn busy_app(source: impl LogSource + 'static, budget_ms: u64, started: Started) -> axum::Router {
+    let rules = insights_rules(Arc::new(busy_events()), started);
+    let client = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, &rules, |c| c
+        .retry_config(RetryConfig::disabled()));
+    router(AppState::new(budget_config(budget_ms), Arc::new(source)).with_insights(client))
+}
+
+/// A row's millisecond.
+fn ms_of(r: &Value) -> i64 {
+    r["time"]
+        .as_str()
+        .unwrap()
+        .parse::<jiff::Timestamp>()
+        .unwrap()
+        .as_millisecond()
+}
+
+/// The rows by millisecond, in the order listed, each millisecond's rows (without the
+/// engine's row `id`) sorted: two listings that agree here list the same rows, newest first,
+/// up to the order inside a millisecond (which Insights does not fix).
+fn by_millisecond(rows: &[Value]) -> Vec<(i64, Vec<String>)> {
+    let mut out: Vec<(i64, Vec<String>)> = Vec::new();
+    for r in rows {
+        let mut r = r.clone();
+        let t = ms_of(&r);
+        r.as_object_mut().unwrap().remove("id");
+        match out.last_mut() {
+            Some((last, rows)) if *last == t => rows.push(r.to_string()),
+            _ => out.push((t, vec![r.to_string()])),
+        }
+    }
+    for (_, rows) in &mut out {
+        rows.sort();
+    }
+    out
+}
+
+fn desc_cursor(v: &Value) -> Option<DescCursor> {
+    params::decode_cursor("access:desc:insights", v["next_cursor"].as_str()).unwrap()
+}
+
+/// The local engine's listing of the busy hour, newest first.
+async fn busy_reference() -> Vec<Value> {
+    let reference = app(busy_memory(1000), 20_000);
+    let (rows, _, _) = follow(
+        &reference,
+        &format!("/v1/access?{RANGE}&source=lb&order=desc&limit=1000"),
+    )
+    .await;
+    assert_eq!(rows.len(), 15_000);
+    rows
+}
+
+#[tokio::test]
+async fn a_second_with_more_rows_than_a_query_returns_is_listed_once_through_filter_log_events() {
+    let want = busy_reference().await;
+    let events = busy_events();
+    let busy_s = BASE_MS / 1000 + 1800;
+    let mut mid_millisecond = 0;
+    for limit in [1000, 333, 77] {
+        let started: Started = Arc::default();
+        let app = busy_app(busy_memory(1000), 20_000, started.clone());
+        let uri = format!("/v1/access?{RANGE}&source=lb&order=desc&limit={limit}");
+        let answers = support::follow(&app, &uri).await;
+        assert!(answers.iter().all(|v| v["engine"] == "logs_insights"));
+        assert!(answers.iter().all(|v| v["partial"] == false));
+        let rows: Vec<Value> = answers
+            .iter()
+            .flat_map(|v| v["rows"].as_array().unwrap().iter().cloned())
+            .collect();
+        // Every request once, newest first, as the local engine lists them.
+        assert_eq!(rows.len(), 15_000, "limit {limit}");
+        assert_eq!(
+            by_millisecond(&rows),
+            by_millisecond(&want),
+            "limit {limit}"
+        );
+        // Every answer but the last is full, and every cursor differs from the one before.
+        for w in answers.windows(2) {
+            assert_eq!(w[0]["count"], limit, "limit {limit}");
+            assert_ne!(w[0]["next_cursor"], w[1]["next_cursor"]);
+        }
+        // The busy second was taken over by the local engine, then Insights went on before it.
+        let cursors: Vec<DescCursor> = answers.iter().filter_map(desc_cursor).collect();
+        let busy: Vec<&DescCursor> = cursors
+            .iter()
+            .filter(|c| matches!(c, DescCursor::Busy { .. }))
+            .collect();
+        assert!(!busy.is_empty(), "limit {limit}: {cursors:?}");
+        for c in &busy {
+            let DescCursor::Busy { at, local, .. } = c else {
+                unreachable!()
+            };
+            assert_eq!(at.t.div_euclid(1000), busy_s);
+            assert!(local.hi_ms <= at.t + 1);
+        }
+        let first_busy = cursors
+            .iter()
+            .position(|c| matches!(c, DescCursor::Busy { .. }))
+            .unwrap();
+        let last_busy = cursors
+            .iter()
+            .rposition(|c| matches!(c, DescCursor::Busy { .. }))
+            .unwrap();
+        // Insights had listed 10,000 rows of the second or so before the takeover; when that
+        // was inside a millisecond, the local engine left out exactly the rows listed.
+        let DescCursor::After(k) = &cursors[first_busy - 1] else {
+            panic!("limit {limit}: {:?}", cursors[first_busy - 1]);
+        };
+        assert_eq!(k.t.div_euclid(1000), busy_s);
+        assert!(k.newer + k.seen.len() + limit > 10_000, "limit {limit}");
+        if k.seen.len() < events.iter().filter(|e| e.0 == k.t).count() {
+            mid_millisecond += 1;
+        }
+        assert!(
+            cursors[last_busy + 1..]
+                .iter()
+                .all(|c| matches!(c, DescCursor::After(k) if k.t < busy_s * 1000)),
+            "limit {limit}"
+        );
+        let queries = started.lock().unwrap().clone();
+        for (_, e, q) in &queries {
+            let asked: usize = q.rsplit("| limit ").next().unwrap().parse().unwrap();
+            assert!(asked <= 10_000, "{q}");
+            assert!(*e <= BASE_MS / 1000 + 3599);
+        }
+    }
+    assert!(mid_millisecond > 0, "no takeover inside a millisecond");
+}
+
+#[tokio::test]
+async fn a_busy_second_read_on_a_tiny_budget_moves_on_with_every_answer() {
+    let want = busy_reference().await;
+    // Source pages of 500 events, 10 ms each, and 40 ms a request: the local read of the busy
+    // second cannot finish in one answer.
+    let slow = Slow(busy_memory(500), Duration::from_millis(10));
+    let app = busy_app(slow, 40, Arc::default());
+    let uri = format!("/v1/access?{RANGE}&source=lb&order=desc&limit=1000");
+    let answers = support::follow(&app, &uri).await;
+    let rows: Vec<Value> = answers
+        .iter()
+        .flat_map(|v| v["rows"].as_array().unwrap().iter().cloned())
+        .collect();
+    assert_eq!(by_millisecond(&rows), by_millisecond(&want));
+    let busy_partials = answers
+        .iter()
+        .filter(|v| v["partial"] == true && matches!(desc_cursor(v), Some(DescCursor::Busy { .. })))
+        .count();
+    assert!(busy_partials >= 1, "{} answers", answers.len());
+    // No answer stands still: it has rows or a cursor unlike the one it was given.
+    for w in answers.windows(2) {
+        assert!(
+            w[1]["count"] != 0 || w[1]["next_cursor"] != w[0]["next_cursor"],
+            "{}",
+            w[1]
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_busy_second_cursor_is_refused_with_other_parameters_or_out_of_its_second() {
+    let app = busy_app(busy_memory(1000), 20_000, Arc::default());
+    let uri = format!("/v1/access?{RANGE}&source=lb&order=desc&limit=1000");
+    let answers = support::follow_until(&app, &uri, |v| {
+        matches!(desc_cursor(v), Some(DescCursor::Busy { .. }))
+    })
+    .await;
+    let last = answers.last().unwrap();
+    let cursor = last["next_cursor"].as_str().unwrap();
+    let (status, v) = support::call(&app, &format!("{uri}&status=5xx&cursor={cursor}")).await;
+    assert_eq!(status, 400, "{v}");
+    assert_eq!(v["error"]["parameter"], "cursor");
+    // Reading past the millisecond Insights stopped at, or outside the second: refused.
+    let Some(DescCursor::Busy { fp, at, local }) = desc_cursor(last) else {
+        unreachable!()
+    };
+    for local in [
+        LocalDesc {
+            hi_ms: at.t + 2,
+            ..local.clone()
+        },
+        LocalDesc {
+            hi_ms: at.t.div_euclid(1000) * 1000,
+            before: None,
+            width_ms: 1,
+        },
+        LocalDesc {
+            width_ms: 0,
+            ..local.clone()
+        },
+    ] {
+        let forged = params::encode_cursor(
+            "access:desc:insights",
+            &DescCursor::Busy {
+                fp: fp.clone(),
+                at: at.clone(),
+                local,
+            },
+        );
+        let (status, v) = support::call(&app, &format!("{uri}&cursor={forged}")).await;
+        assert_eq!(status, 400, "{v}");
+        assert_eq!(v["error"]["parameter"], "cursor");
     }
 }

@@ -125,6 +125,37 @@ fn insights_rules(
 }
 
 /// The router over `events` (load-balancer group) with Insights answering through `rules`.
+/// Raw-row query results over `all` (newest first, at most 10,000), except that a query
+/// starting after second `held` keeps running until `newer_half_done`.
+fn raw_rows(
+    all: Arc<Vec<(i64, String)>>,
+    ins: Arc<Insights>,
+    held: i64,
+) -> impl Fn(i64, i64, &str) -> Option<Vec<Vec<ResultField>>> + Send + Sync + 'static {
+    move |s: i64, e: i64, _: &str| {
+        if s > held && !ins.newer_half_done.load(Ordering::SeqCst) {
+            return None;
+        }
+        let mut rows: Vec<&(i64, String)> = all
+            .iter()
+            .filter(|ev| (s..=e).contains(&ev.0.div_euclid(1000)))
+            .collect();
+        rows.sort_by_key(|r| std::cmp::Reverse(r.0));
+        rows.truncate(10_000);
+        Some(
+            rows.into_iter()
+                .map(|ev| {
+                    fields(&[
+                        ("@timestamp", ev.0.to_string()),
+                        ("@message", ev.1.clone()),
+                        ("@ptr", "p".to_owned()),
+                    ])
+                })
+                .collect(),
+        )
+    }
+}
+
 fn insights_app(events: &[(i64, String)], rules: &[Rule], budget_ms: u64) -> axum::Router {
     let mut src = MemorySource::new(1000);
     for (t, m) in events {
@@ -387,31 +418,7 @@ async fn visits_continue_a_split_read_from_its_running_part() {
     let hour_s = BASE / 1_000_000;
     let all = Arc::new(events.clone());
     let ins = Arc::new(Insights::default());
-    let complete = {
-        let ins = ins.clone();
-        move |s: i64, e: i64, _: &str| -> Option<Vec<Vec<ResultField>>> {
-            if s > hour_s && !ins.newer_half_done.load(Ordering::SeqCst) {
-                return None;
-            }
-            let mut rows: Vec<&(i64, String)> = all
-                .iter()
-                .filter(|ev| (s..=e).contains(&ev.0.div_euclid(1000)))
-                .collect();
-            rows.sort_by_key(|r| std::cmp::Reverse(r.0));
-            rows.truncate(10_000);
-            Some(
-                rows.into_iter()
-                    .map(|ev| {
-                        fields(&[
-                            ("@timestamp", ev.0.to_string()),
-                            ("@message", ev.1.clone()),
-                            ("@ptr", "p".to_owned()),
-                        ])
-                    })
-                    .collect(),
-            )
-        }
-    };
+    let complete = raw_rows(all.clone(), ins.clone(), hour_s);
     // Every query completes at once but the newer half's, until `done`.
     ins.done.store(true, Ordering::SeqCst);
     let rules = insights_rules(ins.clone(), complete);
@@ -496,31 +503,7 @@ async fn a_busy_second_found_at_the_deadline_is_read_first_by_the_continuation()
     let busy = BASE / 1_000_000 + 1800;
     let all = Arc::new(events.clone());
     let ins = Arc::new(Insights::default());
-    let complete = {
-        let ins = ins.clone();
-        move |s: i64, e: i64, _: &str| -> Option<Vec<Vec<ResultField>>> {
-            if s > busy && !ins.newer_half_done.load(Ordering::SeqCst) {
-                return None;
-            }
-            let mut rows: Vec<&(i64, String)> = all
-                .iter()
-                .filter(|ev| (s..=e).contains(&ev.0.div_euclid(1000)))
-                .collect();
-            rows.sort_by_key(|r| std::cmp::Reverse(r.0));
-            rows.truncate(10_000);
-            Some(
-                rows.into_iter()
-                    .map(|ev| {
-                        fields(&[
-                            ("@timestamp", ev.0.to_string()),
-                            ("@message", ev.1.clone()),
-                            ("@ptr", "p".to_owned()),
-                        ])
-                    })
-                    .collect(),
-            )
-        }
-    };
+    let complete = raw_rows(all.clone(), ins.clone(), busy);
     ins.done.store(true, Ordering::SeqCst);
     let rules = insights_rules(ins.clone(), complete);
     let app = insights_app(&events, &rules, 2000);

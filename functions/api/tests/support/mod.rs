@@ -24,22 +24,8 @@ pub fn app(source: impl LogSource + 'static, budget_ms: u64) -> axum::Router {
     router(AppState::new(budget_config(budget_ms), Arc::new(source)))
 }
 
-/// The status and the JSON body of `GET uri`.
-pub async fn call(app: &axum::Router, uri: &str) -> (u16, Value) {
-    let resp = app
-        .clone()
-        .oneshot(Request::builder().uri(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    let body = resp.into_body().collect().await.unwrap().to_bytes();
-    let value = serde_json::from_slice(&body)
-        .unwrap_or_else(|e| panic!("{uri}: not JSON ({e}): {}", String::from_utf8_lossy(&body)));
-    (status, value)
-}
-
-/// The headers and the text body of `GET uri`, which must answer 200 with CSV.
-pub async fn get_csv(app: &axum::Router, uri: &str) -> (axum::http::HeaderMap, String) {
+/// The status, headers and body of `GET uri`.
+pub async fn send(app: &axum::Router, uri: &str) -> (u16, axum::http::HeaderMap, Vec<u8>) {
     let resp = app
         .clone()
         .oneshot(Request::builder().uri(uri).body(Body::empty()).unwrap())
@@ -48,7 +34,21 @@ pub async fn get_csv(app: &axum::Router, uri: &str) -> (axum::http::HeaderMap, S
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
     let body = resp.into_body().collect().await.unwrap().to_bytes();
-    let text = String::from_utf8(body.to_vec()).expect("UTF-8");
+    (status, headers, body.to_vec())
+}
+
+/// The status and the JSON body of `GET uri`.
+pub async fn call(app: &axum::Router, uri: &str) -> (u16, Value) {
+    let (status, _, body) = send(app, uri).await;
+    let value = serde_json::from_slice(&body)
+        .unwrap_or_else(|e| panic!("{uri}: not JSON ({e}): {}", String::from_utf8_lossy(&body)));
+    (status, value)
+}
+
+/// The headers and the text body of `GET uri`, which must answer 200 with CSV.
+pub async fn get_csv(app: &axum::Router, uri: &str) -> (axum::http::HeaderMap, String) {
+    let (status, headers, body) = send(app, uri).await;
+    let text = String::from_utf8(body).expect("UTF-8");
     assert_eq!(status, 200, "{uri}: {text}");
     assert_eq!(headers["content-type"], "text/csv; charset=utf-8", "{uri}");
     (headers, text)

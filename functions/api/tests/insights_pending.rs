@@ -156,6 +156,20 @@ fn raw_rows(
     }
 }
 
+/// Every answer of the local engine to the visits request, over the same events.
+async fn local_visits(events: &[(i64, String)]) -> Vec<Value> {
+    let mut src = MemorySource::new(1000);
+    for (t, m) in events {
+        src.push("/logdesk/lb", *t, m.clone());
+    }
+    let reference = support::app(src, 60_000);
+    support::follow(
+        &reference,
+        &VISITS.replace("engine=insights", "engine=local"),
+    )
+    .await
+}
+
 fn insights_app(events: &[(i64, String)], rules: &[Rule], budget_ms: u64) -> axum::Router {
     let mut src = MemorySource::new(1000);
     for (t, m) in events {
@@ -462,21 +476,7 @@ async fn visits_continue_a_split_read_from_its_running_part() {
     assert_eq!(rules[2].num_calls(), 0, "no StopQuery");
 
     // Every page view of the hour once, as the local engine sees them.
-    let reference = support::app(
-        {
-            let mut src = MemorySource::new(1000);
-            for (t, m) in &events {
-                src.push("/logdesk/lb", *t, m.clone());
-            }
-            src
-        },
-        60_000,
-    );
-    let local = support::follow(
-        &reference,
-        &VISITS.replace("engine=insights", "engine=local"),
-    )
-    .await;
+    let local = local_visits(&events).await;
     assert_eq!(local[0]["engine"], "memory");
     let want = page_views(&local);
     assert!(want.len() > 10_000, "{}", want.len());
@@ -547,21 +547,7 @@ async fn a_busy_second_found_at_the_deadline_is_read_first_by_the_continuation()
         "the busy second is not queried again"
     );
     assert_eq!(rules[2].num_calls(), 0, "no StopQuery");
-    let reference = support::app(
-        {
-            let mut src = MemorySource::new(1000);
-            for (t, m) in &events {
-                src.push("/logdesk/lb", *t, m.clone());
-            }
-            src
-        },
-        60_000,
-    );
-    let local = support::follow(
-        &reference,
-        &VISITS.replace("engine=insights", "engine=local"),
-    )
-    .await;
+    let local = local_visits(&events).await;
     assert_eq!(page_views(&answers), page_views(&local));
     assert_eq!(page_views(&local).len(), 15_000);
 }

@@ -271,7 +271,7 @@ impl Background {
     /// Waits for the background steps, adds their times to `steps` (marked as run beside the
     /// others), then checks the binaries.
     pub fn finish(self, steps: &mut Steps) -> Result {
-        let (times, failed) = steps.run("wait for the deploy checks (background)", || {
+        let (times, failed) = steps.run("wait for the deploy checks", || {
             self.thread
                 .join()
                 .map_err(|_| "the deploy-check thread panicked".into())

@@ -292,12 +292,8 @@ pub fn parse_line(line: &str) -> Result<AlbEntry<'_>, ParseError> {
 /// ingest does for every line.
 pub fn line_to_json(line: &str, out: &mut String) -> Result<i64, ParseError> {
     let mut f = Tokens::new(line);
-    if f.is_empty() {
-        return Err(ParseError::Empty);
-    }
     let mut fields = Fields::new(&FIELD_NAMES);
-    f.fill(&mut fields);
-    let extra = read_extra(&mut f);
+    let extra = split(&mut f, &mut fields)?;
     // Nearly every line has nothing a JSON string must escape (ALB writes `\xNN` for what is
     // not printable): one look at the whole line spares a look at each value written, and
     // such a line is written straight from its fields.
@@ -316,23 +312,31 @@ pub fn line_to_json(line: &str, out: &mut String) -> Result<i64, ParseError> {
 
 #[inline(always)]
 fn parse<'a>(f: &mut Tokens<'a>) -> Result<AlbEntry<'a>, ParseError> {
-    if f.is_empty() {
-        return Err(ParseError::Empty);
-    }
     let mut fields = Fields::new(&FIELD_NAMES);
-    f.fill(&mut fields);
-    let extra = read_extra(f);
+    let extra = split(f, &mut fields)?;
     entry_from(&fields, extra)
 }
 
-/// The fields after the defined ones, kept in order (their meaning is unknown);
-/// `Unterminated` for an open quote.
-fn read_extra<'a>(f: &mut Tokens<'a>) -> Result<Vec<Field<'a>>, ParseError> {
-    let mut extra = Vec::new();
-    while let Some(field) = f.next("extra")? {
-        extra.push(field);
+/// The fields after the defined ones (their meaning unknown), or `Unterminated` for an open
+/// quote among them: the entry reports that only after every defined field.
+type Extra<'a> = Result<Vec<Field<'a>>, ParseError>;
+
+/// Splits a whole line: the defined fields into `fields` (filled where it lies: it is some
+/// 800 bytes), then the ones after them, returned in order.
+#[inline(always)]
+fn split<'a>(f: &mut Tokens<'a>, fields: &mut Fields<'a, 33>) -> Result<Extra<'a>, ParseError> {
+    if f.is_empty() {
+        return Err(ParseError::Empty);
     }
-    Ok(extra)
+    f.fill(fields);
+    let mut extra = Vec::new();
+    loop {
+        match f.next("extra") {
+            Ok(Some(field)) => extra.push(field),
+            Ok(None) => return Ok(Ok(extra)),
+            Err(e) => return Ok(Err(e)),
+        }
+    }
 }
 
 /// The record JSON of a line with nothing to escape, written straight from its split fields
@@ -345,11 +349,11 @@ fn write_plain_line(fields: &Fields<'_, 33>, extra: &[Field<'_>], out: &mut Stri
     if fields.unterminated || fields.found < 18 {
         return None;
     }
-    let text = |i: usize| fields.fields.get(i).filter(|_| i < fields.found).copied();
-    let req = |i: usize| text(i);
-    let opt_value = |i: usize| text(i).and_then(Field::value);
+    // Field `i`, `None` past the line's end (then a required field sends the line back).
+    let req = |i: usize| fields.fields.get(i).filter(|_| i < fields.found).copied();
+    let opt_value = |i: usize| req(i).and_then(Field::value);
     let time = req(1)?.time("time").ok()?;
-    let creation = match text(21) {
+    let creation = match req(21) {
         Some(field) if field.value().is_some() => Some(field.time("request_creation_time").ok()?),
         _ => None,
     };
@@ -395,7 +399,7 @@ fn write_plain_line(fields: &Fields<'_, 33>, extra: &[Field<'_>], out: &mut Stri
         skey!("crt"),
         opt_value(19).map(|a| CERTIFICATE_ARN.compact(a)),
     );
-    let rule = match text(20) {
+    let rule = match req(20) {
         Some(field) => field.integer("matched_rule_priority").ok()?,
         None => None,
     };
@@ -403,13 +407,10 @@ fn write_plain_line(fields: &Fields<'_, 33>, extra: &[Field<'_>], out: &mut Stri
     o.str(skey!("act"), opt_value(22));
     o.str(skey!("rd"), opt_value(23));
     o.str(skey!("er"), opt_value(24));
-    o.str(
-        skey!("tl"),
-        opt_value(25).filter(|list| !target.is_some_and(|t| t.is(list))),
-    );
+    o.str(skey!("tl"), target_list(opt_value(25), target));
     o.str(
         skey!("tsl"),
-        opt_value(26).filter(|list| list.parse::<u16>().ok() != target_status),
+        target_status_list(opt_value(26), target_status),
     );
     o.str(skey!("cl"), opt_value(27));
     o.str(skey!("clr"), opt_value(28));
@@ -434,10 +435,7 @@ fn write_plain_line(fields: &Fields<'_, 33>, extra: &[Field<'_>], out: &mut Stri
 
 /// The entry of a line whose fields are split (`extra`: what followed the defined ones).
 #[inline(always)]
-fn entry_from<'a>(
-    fields: &Fields<'a, 33>,
-    extra: Result<Vec<Field<'a>>, ParseError>,
-) -> Result<AlbEntry<'a>, ParseError> {
+fn entry_from<'a>(fields: &Fields<'a, 33>, extra: Extra<'a>) -> Result<AlbEntry<'a>, ParseError> {
     // All the defined fields were split off in one loop first (the hot part of parsing); each
     // is now read in order, so that errors come out as a field-by-field reader would give
     // them: an invalid value before a missing or unterminated field is reported first.
@@ -654,17 +652,26 @@ impl AlbEntry<'_> {
     /// `target:port_list`, unless it only repeats `target:port`. The lists hold one item equal
     /// to the single value today; they are stored only when they say something more.
     fn target_list(&self) -> Option<&str> {
-        self.target_port_list
-            .as_deref()
-            .filter(|list| !self.target.is_some_and(|t| t.is(list)))
+        target_list(self.target_port_list.as_deref(), self.target)
     }
 
     /// `target_status_code_list`, unless it only repeats `target_status_code`.
     fn target_status_list(&self) -> Option<&str> {
-        self.target_status_code_list
-            .as_deref()
-            .filter(|list| list.parse::<u16>().ok() != self.target_status_code)
+        target_status_list(
+            self.target_status_code_list.as_deref(),
+            self.target_status_code,
+        )
     }
+}
+
+/// `target:port_list`, unless it only repeats `target:port`.
+fn target_list<'a>(list: Option<&'a str>, target: Option<Endpoint<'_>>) -> Option<&'a str> {
+    list.filter(|list| !target.is_some_and(|t| t.is(list)))
+}
+
+/// `target_status_code_list`, unless it only repeats `target_status_code`.
+fn target_status_list(list: Option<&str>, status: Option<u16>) -> Option<&str> {
+    list.filter(|list| list.parse::<u16>().ok() != status)
 }
 
 /// Writes one JSON object the way serde_json's compact serializer does, skipping absent

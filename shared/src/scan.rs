@@ -54,18 +54,15 @@ pub fn decimal(text: &str) -> Option<f64> {
 /// writes: nearly every line is plain, and then every field is copied as it is.
 pub fn json_plain(text: &[u8], quotes: usize) -> bool {
     let mut found = 0usize;
-    let mut blocks = text.chunks_exact(16);
-    for block in &mut blocks {
-        let Ok(block) = <&[u8; 16]>::try_from(block) else {
-            return false;
-        };
-        let (escapes, q) = block_masks(block);
-        if escapes {
+    let (blocks, rest) = text.as_chunks::<16>();
+    for block in blocks {
+        let b = block_bits(block);
+        if b.backslash || b.control {
             return false;
         }
-        found += q as usize;
+        found += ones(b.quotes) as usize;
     }
-    for &b in blocks.remainder() {
+    for &b in rest {
         if b < 0x20 || b == b'\\' {
             return false;
         }
@@ -90,54 +87,6 @@ fn ones(mut m: u32) -> u32 {
 #[inline(always)]
 fn ones64(m: u64) -> u32 {
     ones(m as u32) + ones((m >> 32) as u32)
-}
-
-/// For sixteen bytes: whether any is a control character or `\\`, and how many are `"`.
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-#[inline(always)]
-fn block_masks(block: &[u8; 16]) -> (bool, u32) {
-    // SSE2 (part of every x86_64), through safe_arch's safe wrappers.
-    use safe_arch::{
-        cmp_eq_mask_i8_m128i as eq, load_unaligned_m128i, max_u8_m128i, move_mask_i8_m128i,
-        set_splat_i8_m128i as splat,
-    };
-    let v = load_unaligned_m128i(block);
-    let control = eq(max_u8_m128i(v, splat(0x1f)), splat(0x1f));
-    let backslash = eq(v, splat(b'\\' as i8));
-    let quote = eq(v, splat(b'"' as i8));
-    (
-        move_mask_i8_m128i(control | backslash) != 0,
-        ones(move_mask_i8_m128i(quote) as u32),
-    )
-}
-
-/// For sixteen bytes: as the SSE2 version, where there is none.
-#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
-#[inline(always)]
-fn block_masks(block: &[u8; 16]) -> (bool, u32) {
-    block_masks_swar(block)
-}
-
-/// For sixteen bytes: whether any is a control character or `\`, and how many are `"`
-/// (SWAR on two words, exact per byte).
-#[cfg(any(test, not(all(target_arch = "x86_64", target_feature = "sse2"))))]
-#[inline(always)]
-fn block_masks_swar(block: &[u8; 16]) -> (bool, u32) {
-    const LOWS: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    // The high bit of each byte that is zero, exactly.
-    let zero = |y: u64| !(((y & LOWS) + LOWS) | y) & HIGHS;
-    // The high bit of each byte below 0x20, exactly.
-    let control = |x: u64| !(((x & LOWS) + ONES * 0x60) | x) & HIGHS;
-    let word = |x: u64| {
-        let escapes = control(x) | zero(x ^ (ONES * u64::from(b'\\')));
-        (escapes != 0, ones64(zero(x ^ (ONES * u64::from(b'"')))))
-    };
-    let (lo, hi) = block.split_at(8);
-    let read = |half: &[u8]| <[u8; 8]>::try_from(half).map_or(0, u64::from_le_bytes);
-    let ((e0, q0), (e1, q1)) = (word(read(lo)), word(read(hi)));
-    (e0 || e1, q0 + q1)
 }
 
 /// Where the spaces and double quotes of a line are, one bit per byte, for a line of at most
@@ -448,13 +397,6 @@ mod tests {
             block[at] = b;
             let (fast, slow) = (block_bits(&block), bits_bytewise(&block));
             prop_assert_eq!((u64::from(fast.spaces), u64::from(fast.quotes), fast.backslash, fast.control), (slow.spaces, slow.quotes, slow.backslash, slow.control));
-        }
-
-        #[test]
-        fn both_block_readers_agree(mut block in any::<[u8; 16]>(), at in 0usize..16, b in prop_oneof![Just(b'"'), Just(b'\\'), 0u8..0x21]) {
-            // One byte set to something that matters, anywhere in the block.
-            block[at] = b;
-            prop_assert_eq!(block_masks(&block), block_masks_swar(&block));
         }
 
         #[test]

@@ -24,7 +24,15 @@ const MAX_GLIBC: (u32, u32) = (2, 34);
 
 /// Times of named steps, printed as they finish and summed at the end.
 #[derive(Default)]
-pub struct Steps(Vec<(String, f64)>);
+pub struct Steps(Vec<Step>);
+
+/// One timed step.
+struct Step {
+    name: String,
+    secs: f64,
+    /// It ran beside the others (not added to the total).
+    beside: bool,
+}
 
 impl Steps {
     /// Runs `f` as step `name`, printing how long it took.
@@ -35,23 +43,23 @@ impl Steps {
         let secs = t.elapsed().as_secs_f64();
         let outcome = if r.is_ok() { "ok" } else { "FAILED" };
         eprintln!("ci: {name}: {outcome} in {secs:.0} s");
-        self.0.push((name.to_owned(), secs));
+        self.0.push(Step {
+            name: name.to_owned(),
+            secs,
+            beside: false,
+        });
         r
     }
 
     /// The table of step times.
     pub fn print(&self) {
         eprintln!("ci: step times");
-        for (name, secs) in &self.0 {
-            eprintln!("ci:   {secs:>6.0} s  {name}");
+        for step in &self.0 {
+            let beside = if step.beside { BESIDE } else { "" };
+            eprintln!("ci:   {:>6.0} s  {}{beside}", step.secs, step.name);
         }
         // Steps that ran beside the others are not added: the total is the time waited.
-        let total: f64 = self
-            .0
-            .iter()
-            .filter(|(name, _)| !name.ends_with(BESIDE))
-            .map(|(_, s)| s)
-            .sum();
+        let total: f64 = self.0.iter().filter(|s| !s.beside).map(|s| s.secs).sum();
         eprintln!("ci:   {total:>6.0} s  total (steps marked {BESIDE} not added)");
     }
 }
@@ -221,13 +229,21 @@ fn rel(p: &Path) -> String {
 /// All of the above, timed.
 pub fn deploy_check(steps: &mut Steps) -> Result {
     let target = target_dir();
+    tools_and_build(steps, &target, None)?;
+    steps.run("bootstrap glibc <= 2.34, sizes", || check_binaries(&target))
+}
+
+/// The tools, the template checks and the release build into `target` (beside other work,
+/// at the lowest priority, when given a `log`: see [`lambda_build`]).
+fn tools_and_build(steps: &mut Steps, target: &Path, log: Option<&Path>) -> Result {
     steps.run("install deploy tools (.venv-deploy)", ensure_venv)?;
     steps.run("cfn-lint template.yaml", cfn_lint)?;
     steps.run("sam validate --lint", sam_validate)?;
-    steps.run("cargo lambda build --release --x86-64", || {
-        lambda_build(&target, None)
-    })?;
-    steps.run("bootstrap glibc <= 2.34, sizes", || check_binaries(&target))
+    let name = match log {
+        Some(_) => "nice cargo lambda build --release --x86-64",
+        None => "cargo lambda build --release --x86-64",
+    };
+    steps.run(name, || lambda_build(target, log))
 }
 
 /// The deploy checks of CI, started beside the other steps: the release build is long and
@@ -245,7 +261,7 @@ pub struct Background {
 const BESIDE: &str = " (background)";
 
 /// The background steps' times, and their error if one failed.
-type Finished = (Vec<(String, f64)>, Option<String>);
+type Finished = (Steps, Option<String>);
 
 impl Background {
     /// Starts the deploy tools' install, cfn-lint, sam validate and the release build.
@@ -258,8 +274,8 @@ impl Background {
             .name("deploy-check".into())
             .spawn(move || {
                 let mut steps = Steps::default();
-                let r = background_steps(&mut steps, &t, &l);
-                (steps.0, r.err().map(|e| e.to_string()))
+                let r = tools_and_build(&mut steps, &t, Some(&l));
+                (steps, r.err().map(|e| e.to_string()))
             })?;
         Ok(Background {
             thread,
@@ -276,9 +292,10 @@ impl Background {
                 .join()
                 .map_err(|_| "the deploy-check thread panicked".into())
         })?;
-        for (name, secs) in times {
-            steps.0.push((format!("{name}{BESIDE}"), secs));
-        }
+        steps.0.extend(times.0.into_iter().map(|step| Step {
+            beside: true,
+            ..step
+        }));
         if let Some(e) = failed {
             let text = fs::read_to_string(&self.log).unwrap_or_default();
             let tail: Vec<&str> = text.lines().rev().take(60).collect();
@@ -291,15 +308,6 @@ impl Background {
             check_binaries(&self.target)
         })
     }
-}
-
-fn background_steps(steps: &mut Steps, target: &Path, log: &Path) -> Result {
-    steps.run("install deploy tools (.venv-deploy)", ensure_venv)?;
-    steps.run("cfn-lint template.yaml", cfn_lint)?;
-    steps.run("sam validate --lint", sam_validate)?;
-    steps.run("nice cargo lambda build --release --x86-64", || {
-        lambda_build(target, Some(log))
-    })
 }
 
 #[cfg(test)]

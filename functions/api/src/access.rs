@@ -790,35 +790,23 @@ async fn newest_by_insights(
     cursor: Option<DescCursor>,
     fingerprint: &str,
 ) -> Result<(Vec<Found>, Option<DescCursor>, bool), ApiError> {
-    let bad = || {
-        ApiError::bad(
-            "cursor",
-            "this cursor belongs to a request with other parameters (repeat them exactly, or start again without the cursor)",
-        )
-    };
-    let not_ours = || {
-        ApiError::bad(
-            "cursor",
-            "not a cursor from this endpoint (start again without it)",
-        )
-    };
     let (mut at, mut pending, mut busy) = match cursor {
         None => (None, None, None),
         Some(DescCursor::After(k)) => (Some(k), None, None),
         Some(DescCursor::Pending { fp, .. } | DescCursor::Busy { fp, .. }) if fp != fingerprint => {
-            return Err(bad());
+            return Err(params::other_parameters());
         }
         Some(DescCursor::Pending {
             at, asked, query, ..
         }) => (at, Some((asked, query)), None),
         Some(DescCursor::Busy { at, local, .. }) => {
             if !DescCursor::busy_valid(&at, &local) {
-                return Err(not_ours());
+                return Err(params::bad_cursor());
             }
             (Some(at), None, Some(local))
         }
     };
-    let start_s = c.from.div_euclid(1_000_000);
+    let (start_s, last_s) = c.seconds();
     let deadline = st.limits().deadline;
     let groups = [st.config.lb_group.clone()];
     let formats = &st.config.nginx_formats;
@@ -826,7 +814,7 @@ async fn newest_by_insights(
     for _ in 0..MAX_DESC_QUERIES {
         let end_s = match &at {
             Some(k) => k.t.div_euclid(1000),
-            None => (c.to - 1).div_euclid(1_000_000),
+            None => last_s,
         };
         if end_s < start_s {
             return Ok((found, None, false));
@@ -873,7 +861,7 @@ async fn newest_by_insights(
             {
                 (asked, q)
             }
-            Some(_) => return Err(not_ours()),
+            Some(_) => return Err(params::bad_cursor()),
             None => {
                 // Nothing to skip: as many rows as one query returns (a CSV export may want
                 // more); else the rows to skip and the rows wanted, which fit (see above).

@@ -245,25 +245,14 @@ async fn requests_by_insights(
                     break;
                 }
             }
+            // None of the first `k` parts is pending: `complete_prefix` stops at the first.
             Got::Pending => {}
         }
     }
     Ok(InsightsRead {
         covered,
-        parts: got.parts(),
+        parts: got.parts.into_iter().map(|(p, _)| p).collect(),
     })
-}
-
-/// The whole seconds of `[from, to)` (µs), as Logs Insights takes a query's range.
-fn seconds(from: i64, to: i64) -> (i64, i64) {
-    (from.div_euclid(1_000_000), (to - 1).div_euclid(1_000_000))
-}
-
-fn bad_cursor() -> ApiError {
-    ApiError::bad(
-        "cursor",
-        "not a cursor from this endpoint (start again without it)",
-    )
 }
 
 /// `GET /v1/stats`.
@@ -380,7 +369,7 @@ pub async fn stats(
         _ => return Err(ApiError::bad("engine", "expected auto, insights or local")),
     };
     if resumed.after.is_some() {
-        return Err(bad_cursor());
+        return Err(params::bad_cursor());
     }
     // Buckets are aligned as the whole range's first answer aligned them.
     let offset = Timestamp::from_microsecond(c.origin)
@@ -397,14 +386,12 @@ pub async fn stats(
     {
         let read = InsightsStats {
             interval: &interval,
-            bucket_seconds,
             totals: &totals,
             series: &series,
             parts: resumed.parts,
             fingerprint: &fingerprint,
         };
-        let empty = StatsAccumulator::new(&opts).finish();
-        return stats_by_insights(&st, client, &c, read, &empty).await;
+        return stats_by_insights(&st, client, &c, read, &opts).await;
     }
     let mut accs = BucketAccs::new(opts);
     let covered = for_each_request(&st, &c, source, &filter, |r| accs.push(r)).await?;
@@ -418,18 +405,39 @@ pub async fn stats(
     }
     let mut value = serde_json::to_value(&stats).unwrap_or_default();
     with_times(&c, &mut value, &stats.buckets);
-    Ok(axum::Json(StatsResponse {
-        engine: st.source.engine(),
+    Ok(stats_json(
+        &c,
+        st.source.engine(),
+        interval,
+        covered,
+        next,
+        value,
+    ))
+}
+
+/// The JSON answer of `/v1/stats` by `engine` that covers `[c.from, covered)`, with the
+/// cursor for the rest when it is short of `c.to`.
+fn stats_json(
+    c: &Common,
+    engine: &'static str,
+    interval: String,
+    covered: i64,
+    next_cursor: Option<String>,
+    stats: serde_json::Value,
+) -> Response {
+    let partial = covered < c.to;
+    axum::Json(StatsResponse {
+        engine,
         partial,
         from: c.time(c.from),
         to: c.time(c.to),
         tz: c.tz_name.clone(),
         covered_to: partial.then(|| c.time(covered)),
-        next_cursor: next,
+        next_cursor,
         interval,
-        stats: value,
+        stats,
     })
-    .into_response())
+    .into_response()
 }
 
 /// The columns of `/v1/stats?format=csv`: one row per time bucket.
@@ -480,7 +488,6 @@ fn with_times(c: &Common, value: &mut serde_json::Value, buckets: &[Bucket]) {
 /// A `/v1/stats` read through Logs Insights.
 struct InsightsStats<'a> {
     interval: &'a str,
-    bucket_seconds: i64,
     /// The totals query.
     totals: &'a str,
     /// The series query.
@@ -496,7 +503,7 @@ struct InsightsStats<'a> {
 ///
 /// The two queries cover the whole range, so there is no exact answer before both complete.
 /// When the time runs out first, the answer covers nothing (`covered_to` = `from`, the numbers
-/// of an empty range, `empty`; as CSV, the header alone) and its cursor (`x-next-cursor` of CSV)
+/// of an empty range; as CSV, the header alone) and its cursor (`x-next-cursor` of CSV)
 /// carries both queries (not stopped): the request with it reads them by id, and answers the
 /// whole range once they are complete.
 async fn stats_by_insights(
@@ -504,14 +511,14 @@ async fn stats_by_insights(
     client: &aws_sdk_cloudwatchlogs::Client,
     c: &Common,
     read: InsightsStats<'_>,
-    empty: &logdesk_core::stats::Stats,
+    opts: &StatsOptions<'_>,
 ) -> Result<Response, ApiError> {
     let groups = vec![st.config.lb_group.clone()];
-    let (start_s, end_s) = seconds(c.from, c.to);
+    let (start_s, end_s) = c.seconds();
     let (totals_part, series_part) = match read.parts.as_slice() {
         [] => (Part::new(start_s, end_s), Part::new(start_s, end_s)),
         [t, s] if [t, s].iter().all(|p| p.s == start_s && p.e == end_s) => (t.clone(), s.clone()),
-        _ => return Err(bad_cursor()),
+        _ => return Err(params::bad_cursor()),
     };
     let split = insights::Split::until(st.limits().deadline);
     let (t, s) = tokio::join!(
@@ -535,18 +542,16 @@ async fn stats_by_insights(
             if c.format == Format::Csv {
                 return Ok(stats_csv(c, &[], next.as_deref(), true));
             }
-            return Ok(axum::Json(StatsResponse {
-                engine: "logs_insights",
-                partial: true,
-                from: c.time(c.from),
-                to: c.time(c.to),
-                tz: c.tz_name.clone(),
-                covered_to: Some(c.time(c.from)),
-                next_cursor: next,
-                interval: read.interval.to_owned(),
-                stats: serde_json::to_value(empty).unwrap_or_default(),
-            })
-            .into_response());
+            // `c.from < c.to` always: the answer is partial and covers nothing.
+            let empty = StatsAccumulator::new(opts).finish();
+            return Ok(stats_json(
+                c,
+                "logs_insights",
+                read.interval.to_owned(),
+                c.from,
+                next,
+                serde_json::to_value(&empty).unwrap_or_default(),
+            ));
         }
     };
     let row = t.first().cloned().unwrap_or_default();
@@ -587,23 +592,19 @@ async fn stats_by_insights(
             "mean": num(&row, "mean"), "median": num(&row, "median"), "p90": num(&row, "p90"),
             "p95": num(&row, "p95"), "p99": num(&row, "p99"), "max": num(&row, "max"),
         })),
-        "bucket_seconds": read.bucket_seconds,
+        "bucket_seconds": opts.bucket_seconds,
         "buckets": buckets,
         "groups": [],
     });
     with_times(c, &mut stats, &buckets);
-    Ok(axum::Json(StatsResponse {
-        engine: "logs_insights",
-        partial: false,
-        from: c.time(c.from),
-        to: c.time(c.to),
-        tz: c.tz_name.clone(),
-        covered_to: None,
-        next_cursor: None,
-        interval: read.interval.to_owned(),
+    Ok(stats_json(
+        c,
+        "logs_insights",
+        read.interval.to_owned(),
+        c.to,
+        None,
         stats,
-    })
-    .into_response())
+    ))
 }
 
 /// One page of a visit.
@@ -704,16 +705,16 @@ pub async fn visits(
     // here (`engine=local`, or no Insights) is read locally.
     let insights_client = insights_client.filter(|_| after.is_none() || !window.parts.is_empty());
     let mut records: Vec<RequestRecord> = Vec::new();
-    let (covered, partial, engine, parts) = match insights_client {
+    let (covered, engine, parts) = match insights_client {
         Some(client) => {
-            let (start_s, end_s) = seconds(c.from, c.to);
+            let (start_s, end_s) = c.seconds();
             let mut parts = if window.parts.is_empty() {
                 vec![Part::new(start_s, end_s)]
             } else {
                 window.parts
             };
             if !insights::tiles(&parts, start_s, end_s) {
-                return Err(bad_cursor());
+                return Err(params::bad_cursor());
             }
             // A later page reads the queries of its part only (complete when its cursor was
             // made); those of the rest of the range wait in the cursor.
@@ -733,7 +734,7 @@ pub async fn visits(
             .await?;
             let mut parts = read.parts;
             parts.extend(later);
-            (read.covered, read.covered < c.to, "logs_insights", parts)
+            (read.covered, "logs_insights", parts)
         }
         None => {
             let covered = for_each_request(&st, &part, source, &filter, |r| {
@@ -742,9 +743,10 @@ pub async fn visits(
             .await?;
             // Exact for `[from, covered)`: what was read after it is left to the next answer.
             records.retain(|r| r.t < covered);
-            (covered, covered < c.to, st.source.engine(), Vec::new())
+            (covered, st.source.engine(), Vec::new())
         }
     };
+    let partial = covered < c.to;
     if after.is_some() && covered < window.end {
         // A later page whose part could not be read again in time (earlier pages showed visits
         // up to the part's end): nothing this time, and the same cursor (with the queries as
@@ -845,6 +847,6 @@ pub async fn visits(
         rows,
         next,
         partial,
-        (covered < c.to).then_some(covered),
+        partial.then_some(covered),
     ))
 }

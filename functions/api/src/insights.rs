@@ -290,11 +290,6 @@ impl SplitRows {
             .take_while(|p| p.1 != Got::Pending)
             .count()
     }
-
-    /// The parts without their rows.
-    pub fn parts(&self) -> Vec<Part> {
-        self.parts.iter().map(|p| p.0.clone()).collect()
-    }
 }
 
 /// Reads `query` (which must end in `limit MAX_ROWS`) over `parts` (consecutive, oldest first:

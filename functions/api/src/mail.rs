@@ -319,10 +319,7 @@ pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<R
     let window = params::resume::<MailKey>("mail", &fingerprint, &mut c)?;
     if !window.parts.is_empty() {
         // Logs Insights queries: never in a cursor of this endpoint.
-        return Err(ApiError::bad(
-            "cursor",
-            "not a cursor from this endpoint (start again without it)",
-        ));
+        return Err(params::bad_cursor());
     }
 
     let pattern = [&recipient, &from_address, &subject]

@@ -168,6 +168,14 @@ impl Common {
     pub fn to_ms(&self) -> i64 {
         self.to.saturating_add(999).div_euclid(1000)
     }
+
+    /// The whole seconds of the range, first and last, as Logs Insights takes a query's range.
+    pub fn seconds(&self) -> (i64, i64) {
+        (
+            self.from.div_euclid(1_000_000),
+            (self.to - 1).div_euclid(1_000_000),
+        )
+    }
 }
 
 /// Formats a µs time in `tz` as RFC 3339 with offset, to the millisecond when needed.
@@ -286,6 +294,23 @@ pub fn parse_time(v: &str, tz: &TimeZone, end: bool) -> Option<i64> {
         .map(|z| z.timestamp().as_microsecond())
 }
 
+/// The 400 of a cursor that no answer of this endpoint gives (another endpoint's, a forged or
+/// damaged one).
+pub fn bad_cursor() -> ApiError {
+    ApiError::bad(
+        "cursor",
+        "not a cursor from this endpoint (start again without it)",
+    )
+}
+
+/// The 400 of a cursor given with other parameters than the request that made it.
+pub fn other_parameters() -> ApiError {
+    ApiError::bad(
+        "cursor",
+        "this cursor belongs to a request with other parameters (repeat them exactly, or start again without the cursor)",
+    )
+}
+
 /// Encodes a cursor: the endpoint's position key, as base64url JSON with the endpoint's tag.
 pub fn encode_cursor<K: Serialize>(tag: &str, key: &K) -> String {
     let json = serde_json::to_vec(&(tag, key)).unwrap_or_default();
@@ -298,18 +323,12 @@ pub fn decode_cursor<K: DeserializeOwned>(
     raw: Option<&str>,
 ) -> Result<Option<K>, ApiError> {
     let Some(raw) = raw else { return Ok(None) };
-    let bad = || {
-        ApiError::bad(
-            "cursor",
-            "not a cursor from this endpoint (start again without it)",
-        )
-    };
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(raw)
-        .map_err(|_| bad())?;
-    let (t, key): (String, K) = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+        .map_err(|_| bad_cursor())?;
+    let (t, key): (String, K) = serde_json::from_slice(&bytes).map_err(|_| bad_cursor())?;
     if t != tag {
-        return Err(bad());
+        return Err(bad_cursor());
     }
     Ok(Some(key))
 }
@@ -402,11 +421,8 @@ pub fn resume<K: DeserializeOwned>(
             parts: Vec::new(),
         });
     };
-    let bad = |m: &str| ApiError::bad("cursor", m.to_owned());
     if r.0 != fingerprint {
-        return Err(bad(
-            "this cursor belongs to a request with other parameters (repeat them exactly, or start again without the cursor)",
-        ));
+        return Err(other_parameters());
     }
     let (start, end, to, origin, after, parts) = match r.1 {
         Resume::Page {
@@ -424,11 +440,7 @@ pub fn resume<K: DeserializeOwned>(
             origin,
             parts,
         } if !parts.is_empty() => (start, to, to, origin, None, parts),
-        Resume::Pending { .. } => {
-            return Err(bad(
-                "not a cursor from this endpoint (start again without it)",
-            ));
-        }
+        Resume::Pending { .. } => return Err(bad_cursor()),
     };
     let valid = |us: i64| Timestamp::from_microsecond(us).is_ok();
     if !(valid(origin)
@@ -439,9 +451,7 @@ pub fn resume<K: DeserializeOwned>(
         && parts.len() <= insights::MAX_PARTS
         && parts.iter().all(Part::valid))
     {
-        return Err(bad(
-            "not a cursor from this endpoint (start again without it)",
-        ));
+        return Err(bad_cursor());
     }
     c.from = start;
     c.to = to;

@@ -59,6 +59,8 @@ pub fn line_text(line: &[u8]) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use flate2::{Compression, write::GzEncoder};
+    use std::io::Write;
 
     #[test]
     fn line_text_borrows_valid_text_and_replaces_invalid_bytes() {
@@ -68,8 +70,6 @@ mod tests {
         ));
         assert_eq!(line_text(b"a\xffb"), "a\u{fffd}b");
     }
-    use flate2::{Compression, write::GzEncoder};
-    use std::io::Write;
 
     fn gz(data: &[u8]) -> Vec<u8> {
         let mut e = GzEncoder::new(Vec::new(), Compression::fast());

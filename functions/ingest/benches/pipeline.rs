@@ -2,7 +2,8 @@
 //! batches, no network) side by side with plain gunzip of the same object, plus the
 //! encoded/raw byte ratio and the call count on realistic ALB data.
 //!
-//! `cargo bench -p logdesk-ingest --bench pipeline` (LINES=… to change the object size).
+//! `cargo bench -p logdesk-ingest --bench pipeline` (LINES=… to change the object size;
+//! `LOGDESK_BENCH_PIPELINE_ONLY=1` runs the gzip pipeline alone, for a profiler).
 //! The pipeline gunzips on a thread of its own (as on Lambda with 2 vCPUs); plain gunzip is
 //! one thread. The target (0.7x) is against flate2's gunzip in the same process; the `gunzip`
 //! program (GNU gzip) on the same object is printed too, for scale.
@@ -40,6 +41,15 @@ fn main() {
     let mut plain = Best::default();
     let mut lines_only = Best::default();
     let mut last = None;
+    if std::env::var_os("LOGDESK_BENCH_PIPELINE_ONLY").is_some() {
+        // The gzip pipeline alone, for a profiler.
+        for _ in 0..3 {
+            let stats =
+                run_with(ObjectKind::Source(SourceKind::Alb), &gz, 0, drop).expect("pipeline");
+            assert_eq!(stats.records as usize, lines);
+        }
+        return;
+    }
     for _ in 0..3 {
         gunzip.time(|| {
             let mut dec = MultiGzDecoder::new(&gz[..]);

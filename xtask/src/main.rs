@@ -14,7 +14,6 @@
 
 mod browser;
 
-use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 
 use logdesk_e2e::{Emulator, ensure_venv, project_root};
@@ -155,7 +154,7 @@ fn demo(rest: &[String]) -> Result {
     cargo(&args)?;
     // The emulator stops itself after an hour unless told otherwise; the demo runs until
     // Ctrl-C.
-    let mut cmd = Command::new(target_dir().join("debug").join("logdesk-demo"));
+    let mut cmd = Command::new(deploy::target_dir().join("debug").join("logdesk-demo"));
     cmd.args(rest).current_dir(project_root());
     if std::env::var_os("LOGDESK_EMULATOR_MAX_SECONDS").is_none() {
         cmd.env("LOGDESK_EMULATOR_MAX_SECONDS", "604800");
@@ -179,21 +178,6 @@ fn exec(mut cmd: Command) -> Result {
         Ok(())
     } else {
         Err(format!("{:?} failed ({status})", cmd.get_program()).into())
-    }
-}
-
-/// Cargo's target directory (`CARGO_TARGET_DIR` or `target/`).
-fn target_dir() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(d) => {
-            let d = PathBuf::from(d);
-            if d.is_absolute() {
-                d
-            } else {
-                project_root().join(d)
-            }
-        }
-        None => project_root().join("target"),
     }
 }
 

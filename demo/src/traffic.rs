@@ -145,6 +145,22 @@ struct Req {
     h2: bool,
 }
 
+/// When the day's newsletter goes out: at 10:00 JST within `start..end`, or 20 minutes before
+/// `end` when 10:00 JST is later than that, so that its 160 mails and what follows them (a
+/// delay notice 15 minutes on) all fall inside the day, whatever the time of the run.
+fn newsletter_time(start: i64, end: i64) -> i64 {
+    let tz = jst();
+    // The first whole hour at or after the start (rounding down could land before it).
+    let mut t = start.div_euclid(HOUR) * HOUR;
+    if t < start {
+        t += HOUR;
+    }
+    while t < end && ts(t).to_zoned(tz.clone()).hour() != 10 {
+        t += HOUR;
+    }
+    t.min(end - 20 * MIN).max(start)
+}
+
 /// Generates the day ending at `now` (microseconds since the epoch).
 pub fn generate(names: &Names, now_us: i64) -> Day {
     let now = now_us / MIN * MIN;
@@ -1025,11 +1041,7 @@ impl<'a> Mail<'a> {
             );
         }
         // The newsletter at 10:00 JST, to 160 members.
-        let tz = jst();
-        let mut t = start / HOUR * HOUR;
-        while t < end && ts(t).to_zoned(tz.clone()).hour() != 10 {
-            t += HOUR;
-        }
+        let t = newsletter_time(start, end);
         let special = [
             Fate::UserUnknown,
             Fate::UserUnknown,
@@ -1381,6 +1393,26 @@ mod tests {
             .read_to_string(&mut s)
             .unwrap();
         s
+    }
+
+    #[test]
+    fn the_newsletter_falls_inside_the_day_at_any_time_of_run() {
+        // Every minute of a day: the 10:00 JST hour itself is where rounding went wrong.
+        let base = 1_795_000_000 * US / HOUR * HOUR;
+        for minute in 0..24 * 60 {
+            let now = base + minute * MIN;
+            let (start, end) = (now - 24 * HOUR, now - MIN);
+            let t = newsletter_time(start, end);
+            assert!(
+                start <= t && t + 20 * MIN <= end,
+                "now {now}: newsletter at {t}"
+            );
+            let jst_hour = ts(t).to_zoned(jst()).hour();
+            assert!(
+                jst_hour == 10 || t == end - 20 * MIN,
+                "now {now}: hour {jst_hour}"
+            );
+        }
     }
 
     #[test]

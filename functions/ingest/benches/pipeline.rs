@@ -17,6 +17,9 @@ use logdesk_ingest::batch::{EVENT_OVERHEAD, MAX_BATCH_BYTES};
 use logdesk_ingest::pipeline::run_with;
 use logdesk_ingest::route::ObjectKind;
 
+#[global_allocator]
+static ALLOC: logdesk_ingest::Allocator = logdesk_ingest::Allocator;
+
 fn main() {
     let lines: usize = std::env::var("LINES")
         .ok()

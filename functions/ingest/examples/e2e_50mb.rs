@@ -11,6 +11,9 @@ use logdesk_e2e::Emulator;
 use logdesk_ingest::handler::{Deps, handler};
 use logdesk_ingest::route::Config;
 
+#[global_allocator]
+static ALLOC: logdesk_ingest::Allocator = logdesk_ingest::Allocator;
+
 #[tokio::main]
 async fn main() {
     let size_mb: usize = std::env::var("SIZE_MB")

@@ -14,6 +14,9 @@ use logdesk_core::source::{ParseOptions, SourceKind};
 use logdesk_ingest::pipeline::ObjectPipeline;
 use logdesk_ingest::route::ObjectKind;
 
+#[global_allocator]
+static ALLOC: logdesk_ingest::Allocator = logdesk_ingest::Allocator;
+
 struct ChunkSender(mpsc::SyncSender<Vec<u8>>);
 
 impl Write for ChunkSender {

@@ -11,6 +11,9 @@ use logdesk_ingest::handler::{self, Deps};
 use logdesk_ingest::route::Config;
 use logdesk_ingest::{JsonLines, backfill, parse_file};
 
+#[global_allocator]
+static ALLOC: logdesk_ingest::Allocator = logdesk_ingest::Allocator;
+
 #[derive(Parser)]
 #[command(
     name = "logdesk-ingest",

@@ -186,6 +186,8 @@ struct Gunzip {
     output: mpsc::Receiver<Plain>,
     /// Chunks the parser has finished with, back to the thread for reuse.
     spare: mpsc::SyncSender<Vec<u8>>,
+    /// Compressed pieces the thread has read, back for the next bytes pushed.
+    used: mpsc::Receiver<Vec<u8>>,
     thread: Option<std::thread::JoinHandle<()>>,
     done: bool,
 }
@@ -195,6 +197,7 @@ impl Gunzip {
         let (input, compressed) = mpsc::sync_channel(GUNZIP_QUEUE);
         let (plain, output) = mpsc::sync_channel(PLAIN_QUEUE);
         let (spare, spares) = mpsc::sync_channel(PLAIN_QUEUE + 2);
+        let (give_back, used) = mpsc::sync_channel(GUNZIP_QUEUE + 2);
         let handover = Handover {
             plain,
             spares,
@@ -210,11 +213,12 @@ impl Gunzip {
         };
         let thread = std::thread::Builder::new()
             .name("gunzip".into())
-            .spawn(move || gunzip(Pieces::new(compressed), handover))?;
+            .spawn(move || gunzip(Pieces::new(compressed, give_back), handover))?;
         Ok(Gunzip {
             input: Some(input),
             output,
             spare,
+            used,
             thread: Some(thread),
             done: false,
         })
@@ -336,6 +340,9 @@ enum Hand {
 /// The compressed pieces sent to the gunzip thread, read as one stream.
 struct Pieces {
     queue: mpsc::Receiver<Vec<u8>>,
+    /// Pieces read, back to the sender for reuse (copying into a buffer in cache is cheaper
+    /// than into a new one).
+    used: mpsc::SyncSender<Vec<u8>>,
     piece: Vec<u8>,
     /// Bytes of `piece` already read.
     pos: usize,
@@ -346,9 +353,10 @@ struct Pieces {
 }
 
 impl Pieces {
-    fn new(queue: mpsc::Receiver<Vec<u8>>) -> Pieces {
+    fn new(queue: mpsc::Receiver<Vec<u8>>, used: mpsc::SyncSender<Vec<u8>>) -> Pieces {
         Pieces {
             queue,
+            used,
             piece: Vec::new(),
             pos: 0,
             consumed: 0,
@@ -368,7 +376,12 @@ impl Pieces {
                 self.queue.try_recv()
             };
             match next {
-                Ok(piece) => (self.piece, self.pos) = (piece, 0),
+                Ok(piece) => {
+                    let read = std::mem::replace(&mut self.piece, piece);
+                    self.pos = 0;
+                    // Dropped when the sender has enough.
+                    let _ = self.used.try_send(read);
+                }
                 Err(mpsc::TryRecvError::Empty) => return false,
                 Err(mpsc::TryRecvError::Disconnected) => self.ended = true,
             }
@@ -529,7 +542,9 @@ impl ObjectPipeline {
     fn write(&mut self, data: &[u8]) -> Result<(), DecodeError> {
         match &mut self.decode {
             Decode::Threaded(g) => {
-                let mut piece = data.to_vec();
+                let mut piece = g.used.try_recv().unwrap_or_default();
+                piece.clear();
+                piece.extend_from_slice(data);
                 while let Some(input) = &g.input {
                     match input.try_send(piece) {
                         Ok(()) => break,

@@ -361,15 +361,22 @@ pub struct RequestRecord {
     pub truncated: bool,
 }
 
+/// Seconds rounded to the microsecond, the finest unit the logs give: a sum of times such as
+/// 0.001 + 0.002 + 0.000 is 0.0030000000000000005 in floating point, and should read 0.003.
+pub fn to_microsecond(seconds: f64) -> f64 {
+    (seconds * 1e6).round() / 1e6
+}
+
 impl RequestRecord {
     /// The time the client waited, in seconds: nginx `$request_time`, or for load balancers the
-    /// sum of the three processing times when all are known, else the target time.
+    /// sum of the three processing times when all are known (to the microsecond, see
+    /// [`to_microsecond`]), else the target time.
     pub fn latency(&self) -> Option<f64> {
         if let Some(d) = self.duration {
             return Some(d);
         }
         match (self.request_time, self.target_time, self.response_time) {
-            (Some(a), Some(b), Some(c)) => Some(a + b + c),
+            (Some(a), Some(b), Some(c)) => Some(to_microsecond(a + b + c)),
             (_, Some(b), _) => Some(b),
             _ => None,
         }
@@ -678,6 +685,26 @@ pub struct BadRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_latency_sum_reads_as_the_logs_write_it() {
+        let r = RequestRecord {
+            request_time: Some(0.001),
+            target_time: Some(0.008),
+            response_time: Some(0.0),
+            ..RequestRecord::default()
+        };
+        let sum = [0.001, 0.008, 0.0].iter().sum::<f64>();
+        assert_eq!(
+            sum.to_string(),
+            "0.009000000000000001",
+            "the artifact this guards against"
+        );
+        assert_eq!(r.latency(), Some(0.009));
+        assert_eq!(serde_json::to_string(&r.latency()).unwrap(), "0.009");
+        assert_eq!(to_microsecond(0.0030000000000000005), 0.003);
+        assert_eq!(to_microsecond(1.2345674), 1.234567);
+    }
 
     #[test]
     fn request_round_trip_and_compact() {

@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::access::{RequestFilter, Source, groups, take_source};
 use crate::csv;
 use crate::error::ApiError;
-use crate::insights::{self, Got, Part, Ran, num};
+use crate::insights::{self, Got, Part, Ran, num, seconds};
 use crate::light::{self, Scratch};
 use crate::params::{self, Common, Format, Params};
 use crate::scan::{self, read_group};
@@ -569,9 +569,9 @@ async fn stats_by_insights(
                 success: (n - e4 - e5).max(0.0) as u64,
                 client_errors: e4 as u64,
                 server_errors: e5 as u64,
-                p50: num(r, "p50"),
-                p95: num(r, "p95"),
-                max: num(r, "max"),
+                p50: seconds(r, "p50"),
+                p95: seconds(r, "p95"),
+                max: seconds(r, "max"),
             })
         })
         .collect();
@@ -589,8 +589,9 @@ async fn stats_by_insights(
         },
         "target": { "server_errors": num(&row, "target_server_errors").unwrap_or(0.0) as u64 },
         "latency": num(&row, "max").map(|_| serde_json::json!({
-            "mean": num(&row, "mean"), "median": num(&row, "median"), "p90": num(&row, "p90"),
-            "p95": num(&row, "p95"), "p99": num(&row, "p99"), "max": num(&row, "max"),
+            "mean": num(&row, "mean"), "median": seconds(&row, "median"),
+            "p90": seconds(&row, "p90"), "p95": seconds(&row, "p95"), "p99": seconds(&row, "p99"),
+            "max": seconds(&row, "max"),
         })),
         "bucket_seconds": opts.bucket_seconds,
         "buckets": buckets,

@@ -534,6 +534,12 @@ pub fn num(row: &BTreeMap<String, String>, field: &str) -> Option<f64> {
     row.get(field)?.parse().ok()
 }
 
+/// A field of seconds (a latency), to the microsecond as the local engine gives it: Insights
+/// sums the three processing times in floating point (0.0030000000000000005).
+pub fn seconds(row: &BTreeMap<String, String>, field: &str) -> Option<f64> {
+    num(row, field).map(logdesk_core::record::to_microsecond)
+}
+
 /// A `bin()` value (`2026-11-20 00:05:00.000`, UTC) in µs.
 pub fn bin_time(v: &str) -> Option<i64> {
     let dt: DateTime = v.replacen(' ', "T", 1).parse().ok()?;
@@ -545,6 +551,17 @@ pub fn bin_time(v: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn latencies_are_read_to_the_microsecond() {
+        let row = BTreeMap::from([
+            ("p95".to_owned(), "0.0030000000000000005".to_owned()),
+            ("count".to_owned(), "12".to_owned()),
+        ]);
+        assert_eq!(seconds(&row, "p95"), Some(0.003));
+        assert_eq!(seconds(&row, "max"), None);
+        assert_eq!(num(&row, "count"), Some(12.0));
+    }
 
     #[test]
     fn golden_queries() {

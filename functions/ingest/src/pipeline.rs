@@ -205,7 +205,6 @@ impl Gunzip {
             spares,
             buf: vec![0; chunk],
             filled: 0,
-            chunk,
             own: None,
             decoded: 0,
             clean: true,
@@ -235,10 +234,9 @@ impl Gunzip {
 struct Handover {
     plain: mpsc::SyncSender<Plain>,
     spares: mpsc::Receiver<Vec<u8>>,
-    /// The decoder's output: `chunk` bytes, the first `filled` of them decoded.
+    /// The decoder's output: a chunk's worth of bytes, the first `filled` of them decoded.
     buf: Vec<u8>,
     filled: usize,
-    chunk: usize,
     /// A chunk this thread parsed itself, for reuse.
     own: Option<Vec<u8>>,
     /// Plain bytes handed over so far.
@@ -253,14 +251,14 @@ struct Handover {
 
 impl Handover {
     /// A buffer for the decoder, `chunk` bytes long: one handed back, or a new one.
-    fn fresh(&mut self) -> Vec<u8> {
+    fn fresh(&mut self, chunk: usize) -> Vec<u8> {
         let mut buf = self
             .own
             .take()
             .or_else(|| self.spares.try_recv().ok())
             .unwrap_or_default();
         // Only what was cut off a handed-back chunk is zeroed again.
-        buf.resize(self.chunk, 0);
+        buf.resize(chunk, 0);
         buf
     }
 
@@ -283,14 +281,14 @@ impl Handover {
         } else {
             match memrchr(b'\n', held) {
                 Some(i) => i + 1,
-                None if held.len() >= self.chunk => held.len(),
+                None if held.len() >= self.buf.len() => held.len(),
                 None => return true,
             }
         };
         if end == 0 {
             return true;
         }
-        let fresh = self.fresh();
+        let fresh = self.fresh(self.buf.len());
         let mut bytes = std::mem::replace(&mut self.buf, fresh);
         let tail = bytes.get(end..self.filled).unwrap_or_default();
         if let Some(to) = self.buf.get_mut(..tail.len()) {

@@ -15,7 +15,8 @@ use std::time::Instant;
 use flate2::read::MultiGzDecoder;
 use logdesk_core::source::SourceKind;
 use logdesk_ingest::batch::{EVENT_OVERHEAD, MAX_BATCH_BYTES};
-use logdesk_ingest::pipeline::run_with;
+use logdesk_ingest::inflate::{GzStream, WINDOW};
+use logdesk_ingest::pipeline::{PLAIN_CHUNK, STEP_BYTES, run_with};
 use logdesk_ingest::route::ObjectKind;
 
 #[global_allocator]
@@ -38,12 +39,21 @@ fn main() {
         gz.len() as f64 / 1e6
     );
 
-    // Best of three, wall time and CPU time of the process (all threads): on a machine that
-    // other work keeps busy the wall times swing, the CPU times much less.
+    // Best of `REPEATS` (5), wall time and CPU time of the process (all threads), each kind
+    // of run once per round, side by side. On a VM the two-thread times swing more than the
+    // one-thread ones (the cost of moving data between the two cores varies with where the
+    // host runs them), so every round's own ratio is printed too.
+    let repeats: usize = std::env::var("REPEATS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5)
+        .max(1);
+    let mut rounds = Vec::new();
     let mut gunzip = Best::default();
     let mut pipeline = Best::default();
     let mut plain = Best::default();
     let mut lines_only = Best::default();
+    let mut direct = Best::default();
     let mut last = None;
     if std::env::var_os("LOGDESK_BENCH_PIPELINE_ONLY").is_some() {
         // The gzip pipeline alone, for a profiler.
@@ -54,8 +64,8 @@ fn main() {
         }
         return;
     }
-    for _ in 0..3 {
-        gunzip.time(|| {
+    for _ in 0..repeats {
+        let gunzip_wall = gunzip.time(|| {
             let mut dec = MultiGzDecoder::new(&gz[..]);
             let mut buf = vec![0u8; 256 * 1024];
             let mut n = 0usize;
@@ -68,8 +78,27 @@ fn main() {
             }
             assert_eq!(n, raw);
         });
+        direct.time(|| {
+            // The pipeline's own gunzip alone (logdesk_ingest::inflate), as its thread feeds it.
+            let mut stream = GzStream::new();
+            let mut buf = vec![0u8; WINDOW + PLAIN_CHUNK];
+            let (mut pos, mut n) = (0, 0usize);
+            for mut piece in gz.chunks(STEP_BYTES) {
+                while !piece.is_empty() {
+                    if pos == buf.len() {
+                        buf.copy_within(pos - WINDOW..pos, 0);
+                        pos = WINDOW;
+                    }
+                    let k = stream.inflate(&mut piece, &mut buf, pos).expect("gunzip");
+                    pos += k;
+                    n += k;
+                }
+            }
+            stream.finish().expect("gunzip");
+            assert_eq!(n, raw);
+        });
         // Each batch is let go once counted, as the handler lets it go once sent.
-        pipeline.time(|| {
+        let pipeline_wall = pipeline.time(|| {
             let mut calls = 0;
             let stats = run_with(ObjectKind::Source(SourceKind::Alb), &gz, 0, |batch| {
                 calls += 1;
@@ -78,6 +107,7 @@ fn main() {
             .expect("pipeline");
             last = Some((calls, stats));
         });
+        rounds.push(gunzip_wall / pipeline_wall);
         lines_only.time(|| {
             // What the parse thread does per line at least: the line to record JSON.
             let mut out = String::with_capacity(4096);
@@ -105,6 +135,7 @@ fn main() {
         });
     }
     let Some((calls, stats)) = last else { return };
+    rounds.sort_by(f64::total_cmp);
     let mb = raw as f64 / 1e6;
     let program = gunzip_program(&gz);
     println!(
@@ -119,6 +150,22 @@ fn main() {
         mb / pipeline.wall,
         gunzip.wall / pipeline.wall,
         pipeline.cpu
+    );
+    println!(
+        "  each round's pipeline vs gunzip, sorted: {} (median {:.2}x)",
+        rounds
+            .iter()
+            .map(|r| format!("{r:.2}"))
+            .collect::<Vec<_>>()
+            .join(" "),
+        rounds.get(rounds.len() / 2).copied().unwrap_or(0.0)
+    );
+    println!(
+        "the pipeline's own gunzip alone (straight into its buffers, 1 thread): {:.3} s = {:6.1} MB/s ({:.2}x flate2); pipeline = {:.2}x its throughput",
+        direct.wall,
+        mb / direct.wall,
+        gunzip.wall / direct.wall,
+        direct.wall / pipeline.wall
     );
     println!(
         "pipeline, plain object (1 thread): {:.3} s = {:6.1} MB/s ({:.2}x gunzip throughput); CPU {:.2} s",
@@ -199,11 +246,14 @@ impl Default for Best {
 }
 
 impl Best {
-    fn time(&mut self, run: impl FnOnce()) {
+    /// Times `run`, keeping the best; returns this run's wall time.
+    fn time(&mut self, run: impl FnOnce()) -> f64 {
         let (t, cpu) = (Instant::now(), cpu_seconds());
         run();
-        self.wall = self.wall.min(t.elapsed().as_secs_f64());
+        let wall = t.elapsed().as_secs_f64();
+        self.wall = self.wall.min(wall);
         self.cpu = self.cpu.min(cpu_seconds() - cpu);
+        wall
     }
 }
 

@@ -22,6 +22,7 @@ pub mod backfill;
 pub mod batch;
 pub mod encode;
 pub mod handler;
+pub mod inflate;
 pub mod log_writer;
 pub mod once;
 pub mod pipeline;

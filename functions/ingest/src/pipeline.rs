@@ -18,6 +18,7 @@ use memchr::{memchr, memchr_iter, memrchr};
 
 use crate::batch::{Batcher, Event};
 use crate::encode::{self, DEFAULT_MAX};
+use crate::inflate::{GzStream, WINDOW};
 use crate::route::ObjectKind;
 
 /// Lines longer than this are cut (the rest of the line is counted, not kept).
@@ -117,8 +118,9 @@ enum Decode {
 /// waits for S3. (Lambda shows a function two vCPUs up to 3,008 MB of memory but gives it CPU
 /// time in proportion to its memory, one vCPU's worth at 1,769 MB and two at 3,538 MB: the
 /// cores run at once in full only from there; below it the threads still overlap parsing with
-/// the waits for S3.) The queues between the threads are small and bounded ([`GUNZIP_QUEUE`],
-/// [`PLAIN_QUEUE`] × [`PLAIN_CHUNK`]), so memory stays flat.
+/// the waits for S3.) The gunzip thread inflates with [`crate::inflate`], straight into the
+/// chunk buffers. The queues between the threads are small and bounded ([`GUNZIP_QUEUE`],
+/// [`PLAIN_QUEUE`] × ([`WINDOW`] + [`PLAIN_CHUNK`])), so memory stays flat.
 pub struct ObjectPipeline {
     decode: Decode,
     sink: Sink,
@@ -141,8 +143,9 @@ const WRITE_BYTES: usize = 4096;
 
 /// What the gunzip thread sends back.
 enum Plain {
-    /// Decoded bytes for the parser.
-    Bytes(Vec<u8>),
+    /// Decoded bytes for the parser: the buffer from the given offset on (the bytes before
+    /// it are the decoder's history, handed over before).
+    Bytes(Vec<u8>, usize),
     /// Whole ALB lines the gunzip thread has parsed itself (see [`Help`]).
     Parsed(Parsed),
     Failed(DecodeError),
@@ -203,7 +206,8 @@ impl Gunzip {
         let handover = Handover {
             plain,
             spares,
-            buf: vec![0; chunk],
+            buf: vec![0; WINDOW + chunk],
+            from: 0,
             filled: 0,
             own: None,
             decoded: 0,
@@ -231,11 +235,16 @@ impl Gunzip {
 /// the parser is behind or there is nothing to inflate, this thread parses the chunk itself
 /// (ALB only, see [`Help`]) and sends its events, in order, in its place. The two threads
 /// share the work without a scheduler: whichever would wait parses.
+///
+/// The decoder writes straight into the buffer, after the output it may refer back to
+/// ([`WINDOW`] bytes, copied to the front of each new buffer with the unfinished line).
 struct Handover {
     plain: mpsc::SyncSender<Plain>,
     spares: mpsc::Receiver<Vec<u8>>,
-    /// The decoder's output: a chunk's worth of bytes, the first `filled` of them decoded.
+    /// The decoder's output: [`WINDOW`] + a chunk's worth of bytes, the first `filled` of
+    /// them decoded, those from `from` on not handed over yet.
     buf: Vec<u8>,
+    from: usize,
     filled: usize,
     /// A chunk this thread parsed itself, for reuse.
     own: Option<Vec<u8>>,
@@ -250,77 +259,84 @@ struct Handover {
 }
 
 impl Handover {
-    /// A buffer for the decoder, `chunk` bytes long: one handed back, or a new one.
-    fn fresh(&mut self, chunk: usize) -> Vec<u8> {
+    /// A buffer for the decoder, `len` bytes long: one handed back, or a new one.
+    fn fresh(&mut self, len: usize) -> Vec<u8> {
         let mut buf = self
             .own
             .take()
             .or_else(|| self.spares.try_recv().ok())
             .unwrap_or_default();
         // Only what was cut off a handed-back chunk is zeroed again.
-        buf.resize(chunk, 0);
+        buf.resize(len, 0);
         buf
     }
 
-    /// Where the decoder writes next; hands over a full buffer first. False once the parser
-    /// side has gone.
-    fn room(&mut self) -> Option<&mut [u8]> {
+    /// The buffer the decoder writes to and where it writes next (`filled`); hands over a
+    /// full buffer first. `None` once the parser side has gone.
+    fn room(&mut self) -> Option<(&mut [u8], usize)> {
         if self.filled >= self.buf.len() && !self.send(Hand::Full) {
             return None;
         }
-        self.buf.get_mut(self.filled..)
+        Some((&mut self.buf, self.filled))
     }
 
     /// Hands over what is decoded: all of it at the end, otherwise up to its last line end
     /// (or all of it, if the buffer is full without one). False once the parser side has
     /// gone.
     fn send(&mut self, hand: Hand) -> bool {
-        let held = self.buf.get(..self.filled).unwrap_or_default();
-        let end = if hand == Hand::Last {
-            held.len()
-        } else {
-            match memrchr(b'\n', held) {
-                Some(i) => i + 1,
-                None if held.len() >= self.buf.len() => held.len(),
-                None => return true,
-            }
-        };
-        if end == 0 {
+        let start = self.from;
+        let held = self.buf.get(start..self.filled).unwrap_or_default();
+        let end = start
+            + if hand == Hand::Last {
+                held.len()
+            } else {
+                match memrchr(b'\n', held) {
+                    Some(i) => i + 1,
+                    None if self.filled >= self.buf.len() => held.len(),
+                    None => return true,
+                }
+            };
+        if end == start {
             return true;
         }
+        // The new buffer starts with the decoder's history and the unfinished line.
+        let keep = end.min(self.filled.saturating_sub(WINDOW));
         let fresh = self.fresh(self.buf.len());
         let mut bytes = std::mem::replace(&mut self.buf, fresh);
-        let tail = bytes.get(end..self.filled).unwrap_or_default();
-        if let Some(to) = self.buf.get_mut(..tail.len()) {
-            to.copy_from_slice(tail);
+        let kept = bytes.get(keep..self.filled).unwrap_or_default();
+        if let Some(to) = self.buf.get_mut(..kept.len()) {
+            to.copy_from_slice(kept);
         }
-        self.filled = tail.len();
+        self.from = end - keep;
+        self.filled -= keep;
         bytes.truncate(end);
-        self.decoded += bytes.len() as u64;
-        let whole = bytes.last() == Some(&b'\n');
+        let chunk = bytes.get(start..).unwrap_or_default();
+        self.decoded += chunk.len() as u64;
+        let whole = chunk.last() == Some(&b'\n');
         let may_help = self.clean && whole && self.help != Help::Never;
         self.clean = whole;
         let first = self.newlines;
         let physical = match self.help {
             Help::Never => 0,
-            _ => memchr_iter(b'\n', &bytes).count() as u64,
+            _ => memchr_iter(b'\n', chunk).count() as u64,
         };
         self.newlines += physical;
         if !may_help {
-            return self.plain.send(Plain::Bytes(bytes)).is_ok();
+            return self.plain.send(Plain::Bytes(bytes, start)).is_ok();
         }
         let bytes = match self.help {
             #[cfg(test)]
             Help::Always => bytes,
             // Nothing to inflate until more arrives: parse rather than wait.
             _ if hand == Hand::Idle => bytes,
-            _ => match self.plain.try_send(Plain::Bytes(bytes)) {
+            _ => match self.plain.try_send(Plain::Bytes(bytes, start)) {
                 Ok(()) => return true,
-                Err(mpsc::TrySendError::Full(Plain::Bytes(bytes))) => bytes,
+                Err(mpsc::TrySendError::Full(Plain::Bytes(bytes, _))) => bytes,
                 Err(_) => return false,
             },
         };
-        let parsed = parse_chunk(&bytes, first, physical, self.settings);
+        let chunk = bytes.get(start..).unwrap_or_default();
+        let parsed = parse_chunk(chunk, first, physical, self.settings);
         self.own = Some(bytes);
         self.plain.send(Plain::Parsed(parsed)).is_ok()
     }
@@ -390,53 +406,51 @@ impl Pieces {
     }
 }
 
-impl io::Read for Pieces {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        let n = io::BufRead::fill_buf(self)?.read(out)?;
-        io::BufRead::consume(self, n);
-        Ok(n)
-    }
-}
-
-impl io::BufRead for Pieces {
-    fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        self.refill(true);
-        Ok(self.piece.get(self.pos..).unwrap_or_default())
-    }
-
-    fn consume(&mut self, n: usize) {
-        self.pos += n;
-        self.consumed += n as u64;
-    }
-}
-
 /// The gunzip thread: decodes the compressed stream straight into the chunk buffers, hands
 /// over chunks of [`PLAIN_CHUNK`] (or less when it has nothing more to decode for now), and
-/// at the end checks the trailer.
-fn gunzip(compressed: Pieces, mut out: Handover) {
-    let mut dec = flate2::bufread::MultiGzDecoder::new(compressed);
-    loop {
+/// at the end checks that the stream ended after a whole member.
+fn gunzip(mut compressed: Pieces, mut out: Handover) {
+    let mut stream = GzStream::new();
+    let outcome = loop {
         // Nothing to inflate until more arrives: pass on what there is rather than wait.
-        if !dec.get_mut().refill(false) && !out.send(Hand::Idle) {
+        if !compressed.refill(false) && !out.send(Hand::Idle) {
             return;
         }
-        let Some(room) = out.room() else { return };
-        match io::Read::read(&mut dec, room) {
-            Ok(0) => break,
+        compressed.refill(true);
+        let input = compressed.piece.get(compressed.pos..).unwrap_or_default();
+        if input.is_empty() {
+            break stream.finish();
+        }
+        let Some((buf, at)) = out.room() else { return };
+        let mut rest = input;
+        let step = stream.inflate(&mut rest, buf, at);
+        let read = input.len() - rest.len();
+        compressed.pos += read;
+        compressed.consumed += read as u64;
+        match step {
+            Ok(0) if read == 0 => {
+                break Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "gzip decoder stalled",
+                ));
+            }
             Ok(n) => out.filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(source) => {
-                let _ = out.plain.send(Plain::Failed(DecodeError {
-                    offset: dec.get_ref().consumed,
-                    plain: out.decoded + out.filled as u64,
-                    source,
-                }));
-                return;
+            Err(e) => break Err(e),
+        }
+    };
+    match outcome {
+        Ok(()) => {
+            if out.send(Hand::Last) {
+                let _ = out.plain.send(Plain::Done);
             }
         }
-    }
-    if out.send(Hand::Last) {
-        let _ = out.plain.send(Plain::Done);
+        Err(source) => {
+            let _ = out.plain.send(Plain::Failed(DecodeError {
+                offset: compressed.consumed,
+                plain: out.decoded + (out.filled - out.from) as u64,
+                source,
+            }));
+        }
     }
 }
 
@@ -679,8 +693,8 @@ fn take_plain(g: &mut Gunzip, sink: &mut Sink, wait: Option<Duration>) -> Result
         },
     };
     match plain {
-        Plain::Bytes(bytes) => {
-            sink.take_bytes(&bytes);
+        Plain::Bytes(bytes, from) => {
+            sink.take_bytes(bytes.get(from..).unwrap_or_default());
             // Back to the gunzip thread for reuse (dropped if it has enough).
             let _ = g.spare.try_send(bytes);
         }

@@ -6,11 +6,10 @@
 //! SES objects are the exception: Firehose objects are at most 128 MiB and concatenated JSON
 //! need not respect line ends, so they are collected and parsed whole at the end.
 
-use std::io::{self, Write};
+use std::io;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use flate2::write::MultiGzDecoder;
 use logdesk_core::input::{GZIP_MAGIC, is_gzip, line_text, trim_line_end};
 use logdesk_core::source::{ObjectParser, ParseOptions, SourceKind, bad_record};
 use logdesk_core::{ParseError, Record, alb, ses};
@@ -106,8 +105,41 @@ enum Decode {
     /// Gunzip on its own thread (see [`Gunzip`]).
     Threaded(Gunzip),
     /// Gunzip in line, when no thread could be started.
-    Gzip(Box<MultiGzDecoder<Vec<u8>>>),
+    Gzip(Box<InLine>),
     Finished,
+}
+
+/// Gunzip on the caller's thread: the decoder and its output buffer, [`WINDOW`] bytes of
+/// history in front of the new output.
+struct InLine {
+    stream: GzStream,
+    buf: Vec<u8>,
+    /// Where the decoder writes next.
+    pos: usize,
+}
+
+impl InLine {
+    fn new() -> InLine {
+        InLine {
+            stream: GzStream::new(),
+            buf: vec![0; WINDOW + PLAIN_CHUNK],
+            pos: 0,
+        }
+    }
+
+    /// Decodes from the front of `input` (advancing it) what fits in the buffer; returns
+    /// the new bytes.
+    fn step(&mut self, input: &mut &[u8]) -> io::Result<&[u8]> {
+        if self.pos >= self.buf.len() {
+            let from = self.pos - WINDOW;
+            self.buf.copy_within(from..self.pos, 0);
+            self.pos = WINDOW;
+        }
+        let at = self.pos;
+        let n = self.stream.inflate(input, &mut self.buf, at)?;
+        self.pos += n;
+        Ok(self.buf.get(at..at + n).unwrap_or_default())
+    }
 }
 
 /// Turns one object's bytes into batches.
@@ -128,6 +160,9 @@ pub struct ObjectPipeline {
     help: Help,
     /// Decoded bytes per hand-over ([`PLAIN_CHUNK`]; smaller in tests).
     chunk: usize,
+    /// Whether gzip may be decoded on a thread of its own (always, but in tests of the
+    /// in-line decoder).
+    threads: bool,
 }
 
 /// Decoded bytes handed from the gunzip thread to the parser at a time (128 KB measured a
@@ -137,9 +172,6 @@ pub const PLAIN_CHUNK: usize = 128 * 1024;
 pub const GUNZIP_QUEUE: usize = 16;
 /// Decoded chunks waiting for the parser.
 pub const PLAIN_QUEUE: usize = 4;
-/// Compressed bytes written to the in-line decoder (no gunzip thread) at once, so that one
-/// write's output is bounded (deflate expands at most about 1,032 times: 4 MiB).
-const WRITE_BYTES: usize = 4096;
 
 /// What the gunzip thread sends back.
 enum Plain {
@@ -522,6 +554,7 @@ impl ObjectPipeline {
             consumed: 0,
             help,
             chunk: PLAIN_CHUNK,
+            threads: true,
         }
     }
 
@@ -546,9 +579,13 @@ impl ObjectPipeline {
         self.decode = if !gzip {
             Decode::Plain
         } else {
-            match Gunzip::spawn(self.help, self.chunk.max(1), self.sink.out.settings) {
-                Ok(g) => Decode::Threaded(g),
-                Err(_) => Decode::Gzip(Box::new(MultiGzDecoder::new(Vec::new()))),
+            let spawned = match self.threads {
+                true => Gunzip::spawn(self.help, self.chunk.max(1), self.sink.out.settings).ok(),
+                false => None,
+            };
+            match spawned {
+                Some(g) => Decode::Threaded(g),
+                None => Decode::Gzip(Box::new(InLine::new())),
             }
         };
     }
@@ -582,31 +619,24 @@ impl ObjectPipeline {
                 Ok(())
             }
             Decode::Gzip(dec) => {
-                let mut pos = 0;
-                while let Some(rest) = data.get(pos..).filter(|r| !r.is_empty()) {
-                    let piece = rest.get(..WRITE_BYTES).unwrap_or(rest);
-                    let written = dec.write(piece);
-                    self.sink.take_bytes(dec.get_ref());
-                    dec.get_mut().clear();
-                    match written {
-                        Ok(0) => {
-                            let stalled =
-                                io::Error::new(io::ErrorKind::InvalidData, "decoder stalled");
-                            return Err(DecodeError {
-                                offset: self.consumed + pos as u64,
-                                plain: self.sink.out.stats.plain_bytes,
-                                source: stalled,
-                            });
+                let mut rest = data;
+                while !rest.is_empty() {
+                    let before = rest.len();
+                    let step = dec.step(&mut rest);
+                    let offset = self.consumed + (data.len() - rest.len()) as u64;
+                    let source = match step {
+                        Ok(new) if !new.is_empty() || rest.len() < before => {
+                            self.sink.take_bytes(new);
+                            continue;
                         }
-                        Ok(n) => pos += n,
-                        Err(source) => {
-                            return Err(DecodeError {
-                                offset: self.consumed + pos as u64,
-                                plain: self.sink.out.stats.plain_bytes,
-                                source,
-                            });
-                        }
-                    }
+                        Ok(_) => io::Error::new(io::ErrorKind::InvalidData, "gzip decoder stalled"),
+                        Err(e) => e,
+                    };
+                    return Err(DecodeError {
+                        offset,
+                        plain: self.sink.out.stats.plain_bytes,
+                        source,
+                    });
                 }
                 self.consumed += data.len() as u64;
                 Ok(())
@@ -644,10 +674,7 @@ impl ObjectPipeline {
                 }
             }
             Decode::Gzip(dec) => {
-                let finished = dec.try_finish();
-                self.sink.take_bytes(dec.get_ref());
-                dec.get_mut().clear();
-                if let Err(source) = finished {
+                if let Err(source) = dec.stream.finish() {
                     return Err(DecodeError {
                         offset: self.consumed,
                         plain: self.sink.out.stats.plain_bytes,
@@ -1030,6 +1057,7 @@ mod tests {
     use super::*;
     use crate::batch::within_limits;
     use flate2::{Compression, write::GzEncoder};
+    use std::io::Write;
 
     const ALB: &str = include_str!("../../../events/samples/alb-access.log");
 
@@ -1096,13 +1124,20 @@ mod tests {
 
     /// Runs `data` with the gunzip thread parsing every chunk of whole lines it can.
     fn run_helped(data: &[u8], step: usize) -> (Vec<Event>, Stats) {
-        run_chunked(data, step, Help::Always, PLAIN_CHUNK)
+        run_chunked(data, step, Some(Help::Always), PLAIN_CHUNK)
     }
 
-    /// Runs `data` pushed `step` bytes at a time, handing over `chunk` bytes at a time.
-    fn run_chunked(data: &[u8], step: usize, help: Help, chunk: usize) -> (Vec<Event>, Stats) {
+    /// Runs `data` pushed `step` bytes at a time, handing over `chunk` bytes at a time
+    /// (`help: None`: gunzip in line, no thread).
+    fn run_chunked(
+        data: &[u8],
+        step: usize,
+        help: Option<Help>,
+        chunk: usize,
+    ) -> (Vec<Event>, Stats) {
         let mut p = ObjectPipeline::new(alb(), ParseOptions::default(), 9);
-        p.help = help;
+        p.help = help.unwrap_or(Help::Never);
+        p.threads = help.is_some();
         p.chunk = chunk;
         let mut events = Vec::new();
         let mut take = |b: Vec<Event>| {
@@ -1171,15 +1206,15 @@ mod tests {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
 
         /// Wherever chunks and pushes cut the object (inside a line, a CRLF, a line longer
-        /// than a chunk), and whichever thread parses, the events and counts are those of the
-        /// plain object parsed line by line.
+        /// than a chunk), and whichever thread parses (or with no gunzip thread), the events
+        /// and counts are those of the plain object parsed line by line.
         #[test]
         fn any_chunking_gives_the_same_events(
             parts in proptest::collection::vec(0u8..6, 1..30),
             seed: u64,
             chunk in 1usize..3_000,
             step in 1usize..4_000,
-            help in 0u8..3,
+            help in 0u8..4,
             end_newline: bool,
         ) {
             let mut text = String::new();
@@ -1206,7 +1241,8 @@ mod tests {
             if !end_newline {
                 text.push_str("a last line without its end");
             }
-            let help = [Help::Never, Help::WhenIdle, Help::Always][usize::from(help)];
+            let help = [Some(Help::Never), Some(Help::WhenIdle), Some(Help::Always), None]
+                [usize::from(help)];
             let (plain, want) = run_in_memory(alb(), text.as_bytes(), 9).unwrap();
             let data = gz(text.as_bytes());
             let (events, stats) = run_chunked(&data, step, help, chunk);
@@ -1252,6 +1288,44 @@ mod tests {
         }
         let err = run_in_memory(alb(), &corrupt, 0).unwrap_err();
         assert!(err.offset <= corrupt.len() as u64, "{err}");
+    }
+
+    #[test]
+    fn in_line_gunzip_reports_damage_as_the_thread_does() {
+        let in_line = |data: &[u8]| {
+            let mut p = ObjectPipeline::new(alb(), ParseOptions::default(), 0);
+            p.threads = false;
+            for piece in data.chunks(1000) {
+                p.push(piece)?;
+                while p.pop_ready().is_some() {}
+            }
+            p.finish().map(|()| p.stats())
+        };
+        let big: String = ALB.repeat(200);
+        let data = gz(big.as_bytes());
+        let stats = in_line(&data).unwrap();
+        let lines = big.lines().count() as u64;
+        assert_eq!(
+            (stats.records, stats.plain_bytes),
+            (lines, big.len() as u64)
+        );
+        let cut = &data[..data.len() / 2];
+        let (threaded, ours) = (
+            run_in_memory(alb(), cut, 0).unwrap_err(),
+            in_line(cut).unwrap_err(),
+        );
+        assert_eq!(
+            (ours.offset, threaded.offset),
+            (cut.len() as u64, cut.len() as u64)
+        );
+        assert_eq!(ours.source.kind(), io::ErrorKind::UnexpectedEof);
+        let mut corrupt = data.clone();
+        for b in &mut corrupt[100..200] {
+            *b = 0xff;
+        }
+        let err = in_line(&corrupt).unwrap_err();
+        assert!(err.offset <= 200, "{err}");
+        assert!(err.to_string().contains("corrupt"), "{err}");
     }
 
     #[test]

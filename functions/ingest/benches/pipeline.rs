@@ -2,12 +2,13 @@
 //! batches, no network) side by side with plain gunzip of the same object, plus the
 //! encoded/raw byte ratio and the call count on realistic ALB data.
 //!
-//! `cargo bench -p logdesk-ingest --bench pipeline` (LINES=… to change the object size;
-//! `LOGDESK_BENCH_PIPELINE_ONLY=1` runs the gzip pipeline alone, for a profiler).
-//! The pipeline gunzips on a thread of its own (as on Lambda, which gives a function two
-//! vCPUs' worth of CPU time from 3,538 MB); plain gunzip is one thread. The target (0.7x) is
-//! against flate2's gunzip in the same process; the `gunzip` program (GNU gzip) on the same
-//! object is printed too, for scale.
+//! `cargo bench -p logdesk-ingest --bench pipeline` (LINES=… to change the object size,
+//! REPEATS=… the rounds; `LOGDESK_BENCH_PIPELINE_ONLY=1` runs the gzip pipeline alone, for a
+//! profiler). The pipeline gunzips on a thread of its own (as on Lambda, which gives a
+//! function two vCPUs' worth of CPU time from 3,538 MB); plain gunzip is one thread. The
+//! target (0.7x) is against flate2's gunzip in the same process; the pipeline's own gunzip
+//! alone ([`logdesk_ingest::inflate`]) and the `gunzip` program (GNU gzip) on the same object
+//! are printed too, for scale.
 
 use std::io::{Read, Write};
 use std::time::Instant;

@@ -96,6 +96,7 @@ impl Default for GzStream {
 }
 
 impl GzStream {
+    /// A stream before its first member.
     pub fn new() -> GzStream {
         GzStream {
             part: Part::Between,

@@ -16,7 +16,7 @@ use std::time::Instant;
 use flate2::read::MultiGzDecoder;
 use logdesk_core::source::SourceKind;
 use logdesk_ingest::batch::{EVENT_OVERHEAD, MAX_BATCH_BYTES};
-use logdesk_ingest::inflate::{GzStream, WINDOW};
+use logdesk_ingest::inflate::Decoder;
 use logdesk_ingest::pipeline::{PLAIN_CHUNK, STEP_BYTES, run_with};
 use logdesk_ingest::route::ObjectKind;
 
@@ -81,21 +81,14 @@ fn main() {
         });
         direct.time(|| {
             // The pipeline's own gunzip alone (logdesk_ingest::inflate), as its thread feeds it.
-            let mut stream = GzStream::new();
-            let mut buf = vec![0u8; WINDOW + PLAIN_CHUNK];
-            let (mut pos, mut n) = (0, 0usize);
+            let mut decoder = Decoder::new(PLAIN_CHUNK);
+            let mut n = 0usize;
             for mut piece in gz.chunks(STEP_BYTES) {
                 while !piece.is_empty() {
-                    if pos == buf.len() {
-                        buf.copy_within(pos - WINDOW..pos, 0);
-                        pos = WINDOW;
-                    }
-                    let k = stream.inflate(&mut piece, &mut buf, pos).expect("gunzip");
-                    pos += k;
-                    n += k;
+                    n += decoder.step(&mut piece).expect("gunzip").len();
                 }
             }
-            stream.finish().expect("gunzip");
+            decoder.finish().expect("gunzip");
             assert_eq!(n, raw);
         });
         // Each batch is let go once counted, as the handler lets it go once sent.

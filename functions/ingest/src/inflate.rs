@@ -128,7 +128,7 @@ impl GzStream {
                 Part::Header(header) => {
                     if header.read(input)? {
                         self.part = Part::Body;
-                        *self.inflater = DecompressorOxide::new();
+                        self.inflater.init();
                         self.crc = crc32fast::Hasher::new();
                         self.size = 0;
                     }
@@ -152,10 +152,11 @@ impl GzStream {
                     *input = input.get(read..).unwrap_or_default();
                     match status {
                         TINFLStatus::Done => self.part = Part::Trailer([0; 8], 0),
-                        // Out of room, or of input: the caller brings more.
+                        // Out of room, or of input: the caller brings more. Neither read nor
+                        // written with both at hand would loop for ever.
                         TINFLStatus::HasMoreOutput | TINFLStatus::NeedsMoreInput => {
                             if read == 0 && wrote == 0 {
-                                return Ok(written);
+                                return Err(invalid("gzip decoder stalled"));
                             }
                         }
                         failed => {
@@ -212,6 +213,44 @@ impl GzStream {
                 format!("gzip stream ends inside member {}", self.members),
             )),
         }
+    }
+}
+
+/// A [`GzStream`] with an output buffer of its own, for callers that take each step's new
+/// bytes as they come: the last [`WINDOW`] bytes stay in front of the new output.
+pub struct Decoder {
+    stream: GzStream,
+    buf: Vec<u8>,
+    /// Where the decoder writes next.
+    pos: usize,
+}
+
+impl Decoder {
+    /// A decoder that writes at most `room` new bytes per step.
+    pub fn new(room: usize) -> Decoder {
+        Decoder {
+            stream: GzStream::new(),
+            buf: vec![0; WINDOW + room.max(1)],
+            pos: 0,
+        }
+    }
+
+    /// Decodes from the front of `input` (advancing it) what fits; returns the new bytes.
+    pub fn step(&mut self, input: &mut &[u8]) -> io::Result<&[u8]> {
+        if self.pos >= self.buf.len() {
+            let from = self.pos - WINDOW;
+            self.buf.copy_within(from..self.pos, 0);
+            self.pos = WINDOW;
+        }
+        let at = self.pos;
+        let n = self.stream.inflate(input, &mut self.buf, at)?;
+        self.pos += n;
+        Ok(self.buf.get(at..at + n).unwrap_or_default())
+    }
+
+    /// At the end of the input: see [`GzStream::finish`].
+    pub fn finish(&self) -> io::Result<()> {
+        self.stream.finish()
     }
 }
 
@@ -348,31 +387,16 @@ mod tests {
         enc.finish().unwrap()
     }
 
-    /// Decodes `data` fed `step` bytes at a time into buffers of `room` bytes after the
-    /// window, as the gunzip thread does.
+    /// Decodes `data` fed `step` bytes at a time, at most `room` new bytes per step.
     fn gunzip(data: &[u8], step: usize, room: usize) -> io::Result<Vec<u8>> {
-        let mut stream = GzStream::new();
+        let mut decoder = Decoder::new(room);
         let mut all = Vec::new();
-        let mut buf = vec![0u8; WINDOW + room];
-        let mut pos = 0;
         for mut piece in data.chunks(step.max(1)) {
             while !piece.is_empty() {
-                if pos == buf.len() {
-                    let keep = pos - WINDOW;
-                    buf.copy_within(keep..pos, 0);
-                    pos = WINDOW;
-                }
-                let before = piece.len();
-                let n = stream.inflate(&mut piece, &mut buf, pos)?;
-                all.extend_from_slice(&buf[pos..pos + n]);
-                pos += n;
-                assert!(
-                    n > 0 || piece.len() < before || pos == buf.len(),
-                    "no progress"
-                );
+                all.extend_from_slice(decoder.step(&mut piece)?);
             }
         }
-        stream.finish()?;
+        decoder.finish()?;
         Ok(all)
     }
 
@@ -438,24 +462,14 @@ mod tests {
     fn damage_is_an_error_never_wrong_output() {
         let plain = text(5_000);
         let data = gz(&plain, 6);
-        let mut bad_crc = data.clone();
-        let at = bad_crc.len() - 8;
-        bad_crc[at] ^= 0xff;
-        assert!(
-            gunzip(&bad_crc, 4096, 8192)
-                .unwrap_err()
-                .to_string()
-                .contains("CRC-32")
-        );
-        let mut bad_len = data.clone();
-        let at = bad_len.len() - 1;
-        bad_len[at] ^= 1;
-        assert!(
-            gunzip(&bad_len, 4096, 8192)
-                .unwrap_err()
-                .to_string()
-                .contains("length")
-        );
+        // A byte of the trailer's CRC-32, then of its length.
+        for (from_end, what) in [(8, "CRC-32"), (1, "length")] {
+            let mut bad = data.clone();
+            let at = bad.len() - from_end;
+            bad[at] ^= 0xff;
+            let err = gunzip(&bad, 4096, 8192).unwrap_err();
+            assert!(err.to_string().contains(what), "{err}");
+        }
         for cut in [0, 1, 5, 10, data.len() / 2, data.len() - 3] {
             let err = gunzip(&data[..cut], 100, 8192).unwrap_err();
             assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof, "{cut}: {err}");

@@ -17,7 +17,7 @@ use memchr::{memchr, memchr_iter, memrchr};
 
 use crate::batch::{Batcher, Event};
 use crate::encode::{self, DEFAULT_MAX};
-use crate::inflate::{GzStream, WINDOW};
+use crate::inflate::{Decoder, GzStream, WINDOW};
 use crate::route::ObjectKind;
 
 /// Lines longer than this are cut (the rest of the line is counted, not kept).
@@ -105,41 +105,8 @@ enum Decode {
     /// Gunzip on its own thread (see [`Gunzip`]).
     Threaded(Gunzip),
     /// Gunzip in line, when no thread could be started.
-    Gzip(Box<InLine>),
+    Gzip(Box<Decoder>),
     Finished,
-}
-
-/// Gunzip on the caller's thread: the decoder and its output buffer, [`WINDOW`] bytes of
-/// history in front of the new output.
-struct InLine {
-    stream: GzStream,
-    buf: Vec<u8>,
-    /// Where the decoder writes next.
-    pos: usize,
-}
-
-impl InLine {
-    fn new() -> InLine {
-        InLine {
-            stream: GzStream::new(),
-            buf: vec![0; WINDOW + PLAIN_CHUNK],
-            pos: 0,
-        }
-    }
-
-    /// Decodes from the front of `input` (advancing it) what fits in the buffer; returns
-    /// the new bytes.
-    fn step(&mut self, input: &mut &[u8]) -> io::Result<&[u8]> {
-        if self.pos >= self.buf.len() {
-            let from = self.pos - WINDOW;
-            self.buf.copy_within(from..self.pos, 0);
-            self.pos = WINDOW;
-        }
-        let at = self.pos;
-        let n = self.stream.inflate(input, &mut self.buf, at)?;
-        self.pos += n;
-        Ok(self.buf.get(at..at + n).unwrap_or_default())
-    }
 }
 
 /// Turns one object's bytes into batches.
@@ -291,8 +258,9 @@ struct Handover {
 }
 
 impl Handover {
-    /// A buffer for the decoder, `len` bytes long: one handed back, or a new one.
-    fn fresh(&mut self, len: usize) -> Vec<u8> {
+    /// A buffer for the decoder as long as the current one: one handed back, or a new one.
+    fn fresh(&mut self) -> Vec<u8> {
+        let len = self.buf.len();
         let mut buf = self
             .own
             .take()
@@ -333,7 +301,7 @@ impl Handover {
         }
         // The new buffer starts with the decoder's history and the unfinished line.
         let keep = end.min(self.filled.saturating_sub(WINDOW));
-        let fresh = self.fresh(self.buf.len());
+        let fresh = self.fresh();
         let mut bytes = std::mem::replace(&mut self.buf, fresh);
         let kept = bytes.get(keep..self.filled).unwrap_or_default();
         if let Some(to) = self.buf.get_mut(..kept.len()) {
@@ -412,6 +380,17 @@ impl Pieces {
         }
     }
 
+    /// The bytes of the current piece not read yet.
+    fn unread(&self) -> &[u8] {
+        self.piece.get(self.pos..).unwrap_or_default()
+    }
+
+    /// Marks `n` more bytes of the current piece read.
+    fn consume(&mut self, n: usize) {
+        self.pos += n;
+        self.consumed += n as u64;
+    }
+
     /// Takes the next piece once this one is read, waiting for it when `wait`; false when
     /// there is none yet (never when waiting). At the end, the piece stays empty.
     fn refill(&mut self, wait: bool) -> bool {
@@ -449,23 +428,15 @@ fn gunzip(mut compressed: Pieces, mut out: Handover) {
             return;
         }
         compressed.refill(true);
-        let input = compressed.piece.get(compressed.pos..).unwrap_or_default();
+        let input = compressed.unread();
         if input.is_empty() {
             break stream.finish();
         }
         let Some((buf, at)) = out.room() else { return };
         let mut rest = input;
         let step = stream.inflate(&mut rest, buf, at);
-        let read = input.len() - rest.len();
-        compressed.pos += read;
-        compressed.consumed += read as u64;
+        compressed.consume(input.len() - rest.len());
         match step {
-            Ok(0) if read == 0 => {
-                break Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    "gzip decoder stalled",
-                ));
-            }
             Ok(n) => out.filled += n,
             Err(e) => break Err(e),
         }
@@ -579,13 +550,13 @@ impl ObjectPipeline {
         self.decode = if !gzip {
             Decode::Plain
         } else {
-            let spawned = match self.threads {
-                true => Gunzip::spawn(self.help, self.chunk.max(1), self.sink.out.settings).ok(),
-                false => None,
-            };
+            let spawned = self
+                .threads
+                .then(|| Gunzip::spawn(self.help, self.chunk.max(1), self.sink.out.settings).ok())
+                .flatten();
             match spawned {
                 Some(g) => Decode::Threaded(g),
-                None => Decode::Gzip(Box::new(InLine::new())),
+                None => Decode::Gzip(Box::new(Decoder::new(PLAIN_CHUNK))),
             }
         };
     }
@@ -621,22 +592,16 @@ impl ObjectPipeline {
             Decode::Gzip(dec) => {
                 let mut rest = data;
                 while !rest.is_empty() {
-                    let before = rest.len();
-                    let step = dec.step(&mut rest);
-                    let offset = self.consumed + (data.len() - rest.len()) as u64;
-                    let source = match step {
-                        Ok(new) if !new.is_empty() || rest.len() < before => {
-                            self.sink.take_bytes(new);
-                            continue;
+                    match dec.step(&mut rest) {
+                        Ok(new) => self.sink.take_bytes(new),
+                        Err(source) => {
+                            return Err(DecodeError {
+                                offset: self.consumed + (data.len() - rest.len()) as u64,
+                                plain: self.sink.out.stats.plain_bytes,
+                                source,
+                            });
                         }
-                        Ok(_) => io::Error::new(io::ErrorKind::InvalidData, "gzip decoder stalled"),
-                        Err(e) => e,
-                    };
-                    return Err(DecodeError {
-                        offset,
-                        plain: self.sink.out.stats.plain_bytes,
-                        source,
-                    });
+                    }
                 }
                 self.consumed += data.len() as u64;
                 Ok(())
@@ -674,7 +639,7 @@ impl ObjectPipeline {
                 }
             }
             Decode::Gzip(dec) => {
-                if let Err(source) = dec.stream.finish() {
+                if let Err(source) = dec.finish() {
                     return Err(DecodeError {
                         offset: self.consumed,
                         plain: self.sink.out.stats.plain_bytes,

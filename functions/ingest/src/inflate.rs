@@ -15,6 +15,7 @@
 
 use std::io;
 
+use logdesk_core::input::GZIP_MAGIC;
 use miniz_oxide::inflate::TINFLStatus;
 use miniz_oxide::inflate::core::inflate_flags::{
     TINFL_FLAG_HAS_MORE_INPUT, TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF,
@@ -317,7 +318,7 @@ impl Header {
         let [b0, b1, b2, b3, ..] = self.bytes;
         match field {
             Field::Fixed => {
-                if [b0, b1] != [0x1f, 0x8b] {
+                if [b0, b1] != GZIP_MAGIC {
                     return Err(invalid(format!(
                         "not a gzip member: starts with {b0:02x} {b1:02x}, not 1f 8b"
                     )));

@@ -469,7 +469,7 @@ pub async fn ingest(c: &Clients, n: &Names) -> anyhow::Result<Ingested> {
         let t = backfill::run(&deps, objects, |_, results| {
             for r in results {
                 if let Err(e) = r {
-                    first_error.get_or_insert_with(|| e.clone());
+                    first_error.get_or_insert_with(|| e.to_string());
                 }
             }
         })

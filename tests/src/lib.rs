@@ -3,7 +3,8 @@
 //! 127.0.0.1 on a free port and stops it when dropped.
 //!
 //! Only the standard library is used, so the developer commands (`cargo xtask`) can depend on
-//! this crate without building the AWS SDK.
+//! this crate without building the AWS SDK; the `sdk` feature adds
+//! [`Emulator::sdk_config`], the one AWS SDK configuration every emulator test uses.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Write};
@@ -160,6 +161,25 @@ impl Emulator {
     /// The endpoint URL to give the AWS SDK (`AWS_ENDPOINT_URL`).
     pub fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// An AWS SDK configuration for this emulator: its endpoint, `us-east-1` and fixed test
+    /// credentials. S3 clients built from it also need `force_path_style(true)` (the
+    /// emulator serves no virtual-host buckets).
+    #[cfg(feature = "sdk")]
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(self.endpoint())
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_credential_types::Credentials::new(
+                "test",
+                "test",
+                None,
+                None,
+                "logdesk-tests",
+            ))
+            .load()
+            .await
     }
 
     /// Waits for the server to exit (it exits when this process's stdin pipe closes or at its

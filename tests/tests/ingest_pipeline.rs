@@ -5,7 +5,7 @@ mod ingest_common;
 
 use ingest_common::*;
 use logdesk_core::Record;
-use logdesk_ingest::handler::{HandlerError, Outcome, handler};
+use logdesk_ingest::handler::{HandlerError, ObjectErrorKind, Outcome, handler};
 use logdesk_ingest::route::stream_name;
 
 #[tokio::test]
@@ -91,6 +91,9 @@ async fn corrupt_gzip_fails_its_object_only() {
         panic!("{err}")
     };
     assert_eq!((failed, total), (1, 2));
+    assert_eq!(first.key, bad);
+    assert!(matches!(first.kind, ObjectErrorKind::Decode(_)), "{first}");
+    let first = first.to_string();
     assert!(first.contains(&bad), "{first}");
     assert!(
         first.contains(&format!("compressed byte {}", whole.len() / 2)),
@@ -118,10 +121,36 @@ async fn old_events_are_counted_as_rejected() {
     put(deps, &key, gz(text.as_bytes())).await;
     let summary = handler(deps, s3_event(&[&key])).await.unwrap();
     assert_eq!(summary.objects[0].rejected, 200);
+    assert_eq!(summary.objects[0].too_old, 200);
     assert_eq!(
         stream_messages(deps, LB_GROUP, &stream_name(BUCKET, &key))
             .await
             .len(),
         100
     );
+}
+
+#[tokio::test]
+async fn prefixed_elb_keys_are_routed_by_their_awslogs_part() {
+    let env = env().await;
+    let deps = &env.deps;
+    // What a load balancer configured with the log prefix `alb/prod` writes (the
+    // `ExistingLbLogPrefix` case), beside an object that is no load-balancer log.
+    let key = prefixed_alb_key("alb/prod/", "prefixed");
+    put(deps, &key, alb_object(400, 6)).await;
+    let stray = "alb/prod/notes/readme.txt";
+    put(deps, stray, b"not a log\n".to_vec()).await;
+    let summary = handler(deps, s3_event(&[&key, stray])).await.unwrap();
+    let s = &summary.objects[0];
+    assert_eq!(s.outcome, Outcome::Ingested);
+    assert_eq!(s.kind, "alb");
+    assert_eq!((s.stats.records, s.stats.bad), (400, 0));
+    let messages = stream_messages(deps, LB_GROUP, &stream_name(BUCKET, &key)).await;
+    assert_eq!(messages.len(), 400);
+    assert!(is_tagged(deps, &key).await);
+    assert_eq!(
+        summary.objects[1].outcome,
+        Outcome::Skipped("key outside the configured prefixes".into())
+    );
+    assert_eq!(group_event_count(deps, LB_GROUP).await, 400);
 }

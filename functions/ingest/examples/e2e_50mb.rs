@@ -6,7 +6,6 @@
 use std::io::Write;
 use std::time::Instant;
 
-use aws_config::BehaviorVersion;
 use logdesk_e2e::Emulator;
 use logdesk_ingest::handler::{Deps, handler};
 use logdesk_ingest::route::Config;
@@ -21,14 +20,7 @@ async fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(50);
     let emulator = Emulator::start().expect("start emulator");
-    let aws = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(emulator.endpoint())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_s3::config::Credentials::new(
-            "test", "test", None, None, "bench",
-        ))
-        .load()
-        .await;
+    let aws = emulator.sdk_config().await;
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(&aws)
             .force_path_style(true)

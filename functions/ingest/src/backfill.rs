@@ -2,7 +2,7 @@
 
 use aws_sdk_s3::error::DisplayErrorContext;
 
-use crate::handler::{Deps, ObjectSummary, Outcome, ingest_objects};
+use crate::handler::{Deps, ObjectError, ObjectSummary, Outcome, ingest_objects};
 use crate::trigger::ObjectRef;
 
 /// Listing the bucket failed.
@@ -36,9 +36,17 @@ pub struct Totals {
     pub bad: u64,
     /// Events CloudWatch rejected.
     pub rejected: u64,
+    /// Of those, events older than 14 days or than the log group's retention
+    /// ([`TOO_OLD_ADVICE`]).
+    pub too_old: u64,
     /// PutLogEvents calls.
     pub batches: u64,
 }
+
+/// What the summary says about events CloudWatch refused as too old: why, and where they can
+/// be read instead.
+pub const TOO_OLD_ADVICE: &str = "CloudWatch Logs refuses events older than 14 days or than the \
+log group's retention; they stay in the S3 objects: query them with Athena instead";
 
 /// Lists the keys under `prefix` (all pages), keeping objects modified at or after `since`.
 pub async fn list(
@@ -83,7 +91,7 @@ pub async fn list(
 pub async fn run(
     deps: &Deps,
     objects: Vec<ObjectRef>,
-    mut progress: impl FnMut(&Totals, &[Result<ObjectSummary, String>]),
+    mut progress: impl FnMut(&Totals, &[Result<ObjectSummary, ObjectError>]),
 ) -> Totals {
     let mut totals = Totals {
         objects: objects.len() as u64,
@@ -93,11 +101,7 @@ pub async fn run(
     let mut rest = objects;
     while !rest.is_empty() {
         let tail = rest.split_off(group.min(rest.len()));
-        let results: Vec<Result<ObjectSummary, String>> = ingest_objects(deps, rest)
-            .await
-            .into_iter()
-            .map(|r| r.map_err(|e| e.to_string()))
-            .collect();
+        let results = ingest_objects(deps, rest).await;
         for r in &results {
             match r {
                 Ok(s) => {
@@ -109,6 +113,7 @@ pub async fn run(
                     totals.records += s.stats.records;
                     totals.bad += s.stats.bad;
                     totals.rejected += s.rejected;
+                    totals.too_old += s.too_old;
                     totals.batches += s.batches;
                 }
                 Err(_) => totals.failed += 1,

@@ -9,12 +9,14 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::log_writer::{LogWriter, RetryPolicy, WriteError};
+use crate::metrics::{self, Metric};
 use crate::once::{self, Lock, LockPolicy, OnceError};
 use crate::pipeline::{DecodeError, ObjectPipeline, STEP_BYTES, Stats};
-use crate::route::{Config, Route, route, stream_name};
+use crate::route::{Config, Route, Skip, route, stream_name};
 use crate::trigger::{ObjectRef, Trigger, TriggerError, parse_trigger};
 
-/// Test hooks: ways to make a run fail on purpose.
+/// Test hooks: ways to make a run fail on purpose (tests and the `test-support` feature only).
+#[cfg(any(test, feature = "test-support"))]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Hooks {
     /// Fail each object after this many batches were written (simulates a crash half-way).
@@ -37,6 +39,7 @@ pub struct Deps {
     /// Lock lease and waiting.
     pub lock: LockPolicy,
     /// Test hooks (default: none).
+    #[cfg(any(test, feature = "test-support"))]
     pub hooks: Hooks,
 }
 
@@ -53,59 +56,75 @@ impl Deps {
             config,
             retry: RetryPolicy::default(),
             lock: LockPolicy::default(),
+            #[cfg(any(test, feature = "test-support"))]
             hooks: Hooks::default(),
         }
+    }
+
+    /// Whether a failed run leaves its lock behind (a test hook; never in production).
+    fn keeps_lock_on_failure(&self) -> bool {
+        #[cfg(any(test, feature = "test-support"))]
+        return self.hooks.keep_lock_on_failure;
+        #[cfg(not(any(test, feature = "test-support")))]
+        false
     }
 }
 
 /// Why one object failed.
 #[derive(Debug, thiserror::Error)]
-pub enum ObjectError {
+#[error("s3://{bucket}/{key}: {kind}")]
+pub struct ObjectError {
+    /// Bucket.
+    pub bucket: String,
+    /// Key.
+    pub key: String,
+    /// What went wrong.
+    pub kind: ObjectErrorKind,
+}
+
+/// What went wrong with one object.
+#[derive(Debug, thiserror::Error)]
+pub enum ObjectErrorKind {
     /// Reading the object from S3 failed.
-    #[error("S3 {operation} on s3://{bucket}/{key} failed: {message}")]
+    #[error("S3 {operation} failed: {message}")]
     Read {
         /// The API operation.
         operation: &'static str,
-        /// Bucket.
-        bucket: String,
-        /// Key.
-        key: String,
         /// The error, with its context.
         message: String,
     },
     /// The object's gzip data is corrupt or truncated.
-    #[error("s3://{bucket}/{key}: {source}")]
-    Decode {
-        /// Bucket.
-        bucket: String,
-        /// Key.
-        key: String,
-        /// Where and why.
-        source: DecodeError,
-    },
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
     /// Writing to CloudWatch Logs failed.
-    #[error("s3://{bucket}/{key}: {source}")]
-    Write {
-        /// Bucket.
-        bucket: String,
-        /// Key.
-        key: String,
-        /// The failed call.
-        source: Box<WriteError>,
-    },
+    #[error(transparent)]
+    Write(#[from] Box<WriteError>),
     /// The lock or done marker could not be handled.
     #[error(transparent)]
-    Once(#[from] OnceError),
+    Once(Box<OnceError>),
     /// A test hook stopped the run.
-    #[error("s3://{bucket}/{key}: stopped by test hook after {batches} batches")]
+    #[cfg(any(test, feature = "test-support"))]
+    #[error("stopped by test hook after {batches} batches")]
     Injected {
-        /// Bucket.
-        bucket: String,
-        /// Key.
-        key: String,
         /// Batches written before stopping.
         batches: u64,
     },
+}
+
+impl From<OnceError> for ObjectErrorKind {
+    fn from(e: OnceError) -> ObjectErrorKind {
+        ObjectErrorKind::Once(Box::new(e))
+    }
+}
+
+impl ObjectError {
+    fn new(object: &ObjectRef, kind: impl Into<ObjectErrorKind>) -> ObjectError {
+        ObjectError {
+            bucket: object.bucket.clone(),
+            key: object.key.clone(),
+            kind: kind.into(),
+        }
+    }
 }
 
 /// Why an invocation failed.
@@ -122,7 +141,7 @@ pub enum HandlerError {
         /// Objects in the event.
         total: usize,
         /// The first failure.
-        first: String,
+        first: Box<ObjectError>,
     },
 }
 
@@ -156,6 +175,9 @@ pub struct ObjectSummary {
     pub stats: Stats,
     /// Events CloudWatch rejected (too old, too new, expired).
     pub rejected: u64,
+    /// Of those, the events older than 14 days or than the group's retention: never accepted,
+    /// to be queried in Athena instead.
+    pub too_old: u64,
     /// PutLogEvents calls.
     pub batches: u64,
     /// Wall time, milliseconds.
@@ -182,21 +204,25 @@ pub async fn handler(deps: &Deps, event: Value) -> Result<InvocationSummary, Han
     let total = objects.len();
     let results = ingest_objects(deps, objects).await;
     let mut summary = InvocationSummary::default();
-    let mut errors = Vec::new();
+    let mut failed = 0;
+    let mut first = None;
     for r in results {
         match r {
             Ok(s) => summary.objects.push(s),
-            Err(e) => errors.push(e.to_string()),
+            Err(e) => {
+                failed += 1;
+                first.get_or_insert(e);
+            }
         }
     }
-    if let Some(first) = errors.first() {
-        return Err(HandlerError::Objects {
-            failed: errors.len(),
+    match first {
+        Some(first) => Err(HandlerError::Objects {
+            failed,
             total,
-            first: first.clone(),
-        });
+            first: Box::new(first),
+        }),
+        None => Ok(summary),
     }
-    Ok(summary)
 }
 
 /// Ingests `objects` with bounded concurrency, returning one result per object in order.
@@ -226,12 +252,16 @@ pub async fn ingest_object(deps: &Deps, object: &ObjectRef) -> Result<ObjectSumm
         outcome: Outcome::Ingested,
         stats: Stats::default(),
         rejected: 0,
+        too_old: 0,
         batches: 0,
         duration_ms: 0,
     };
     let (kind, log_group) = match route(&deps.config, key) {
-        Route::Skip(reason) => {
-            summary.outcome = Outcome::Skipped(reason.to_string());
+        Route::Skip(skip) => {
+            summary.outcome = Outcome::Skipped(skip.reason().to_string());
+            if !skip.is_expected() {
+                warn_skipped(&deps.config, bucket, key, skip);
+            }
             log_summary(&summary, started);
             return Ok(summary);
         }
@@ -241,13 +271,20 @@ pub async fn ingest_object(deps: &Deps, object: &ObjectRef) -> Result<ObjectSumm
     summary.kind = kind.name().to_string();
     summary.stream = format!("{log_group}/{stream}");
     let result = async {
-        if once::read_tags(&deps.s3, bucket, key).await?.0 {
+        let fail = |e: OnceError| ObjectError::new(object, e);
+        if once::read_tags(&deps.s3, bucket, key)
+            .await
+            .map_err(fail)?
+            .0
+        {
             summary.outcome = Outcome::AlreadyIngested;
             return Ok(());
         }
-        let lock = Lock::acquire(&deps.s3, bucket, key, &stream, deps.lock).await?;
+        let lock = Lock::acquire(&deps.s3, bucket, key, &stream, deps.lock)
+            .await
+            .map_err(fail)?;
         let written = write_locked(deps, object, kind, &log_group, &stream, &mut summary).await;
-        if (written.is_ok() || !deps.hooks.keep_lock_on_failure)
+        if (written.is_ok() || !deps.keeps_lock_on_failure())
             && let Err(e) = lock.release(&deps.s3).await
         {
             tracing::warn!(error = %e, "could not release the ingest lock; its lease will expire");
@@ -258,6 +295,16 @@ pub async fn ingest_object(deps: &Deps, object: &ObjectRef) -> Result<ObjectSumm
     summary.duration_ms = started.elapsed().as_millis() as u64;
     match result {
         Ok(()) => {
+            if summary.too_old > 0 {
+                let reason = "older than 14 days or than the log group's retention";
+                let properties = [("bucket", bucket), ("key", key), ("reason", reason)];
+                metrics::emit(
+                    &deps.config,
+                    Metric::TooOldEvents,
+                    summary.too_old,
+                    &properties,
+                );
+            }
             log_summary(&summary, started);
             Ok(summary)
         }
@@ -284,17 +331,18 @@ async fn write_locked(
     summary: &mut ObjectSummary,
 ) -> Result<(), ObjectError> {
     let (bucket, key) = (object.bucket.as_str(), object.key.as_str());
+    let fail = |kind: ObjectErrorKind| ObjectError::new(object, kind);
+    let read_error =
+        |operation, message: String| fail(ObjectErrorKind::Read { operation, message });
     // The winner of a race may have finished while we waited for the lock.
-    if once::read_tags(&deps.s3, bucket, key).await?.0 {
+    if once::read_tags(&deps.s3, bucket, key)
+        .await
+        .map_err(|e| fail(e.into()))?
+        .0
+    {
         summary.outcome = Outcome::AlreadyIngested;
         return Ok(());
     }
-    let read_error = |operation, message: String| ObjectError::Read {
-        operation,
-        bucket: bucket.to_string(),
-        key: key.to_string(),
-        message,
-    };
     let got = deps
         .s3
         .get_object()
@@ -309,17 +357,10 @@ async fn write_locked(
         .unwrap_or(0);
     let mut body = got.body;
     let writer = LogWriter::new(&deps.logs, log_group, stream, deps.retry);
-    let write_error = |source| ObjectError::Write {
-        bucket: bucket.to_string(),
-        key: key.to_string(),
-        source: Box::new(source),
-    };
-    writer.reset_stream().await.map_err(write_error)?;
-    let decode_error = |source| ObjectError::Decode {
-        bucket: bucket.to_string(),
-        key: key.to_string(),
-        source,
-    };
+    writer
+        .reset_stream()
+        .await
+        .map_err(|e| fail(Box::new(e).into()))?;
     let mut pipeline = ObjectPipeline::new(kind, ParseOptions::default(), fallback_ms);
     loop {
         let chunk = body
@@ -328,18 +369,20 @@ async fn write_locked(
             .map_err(|e| read_error("GetObject (body)", DisplayErrorContext(&e).to_string()))?;
         let Some(chunk) = chunk else { break };
         for step in chunk.chunks(STEP_BYTES) {
-            pipeline.push(step).map_err(decode_error)?;
+            pipeline.push(step).map_err(|e| fail(e.into()))?;
             while let Some(batch) = pipeline.pop_ready() {
                 put(deps, &writer, batch, object, summary).await?;
             }
         }
     }
-    pipeline.finish().map_err(decode_error)?;
+    pipeline.finish().map_err(|e| fail(e.into()))?;
     while let Some(batch) = pipeline.pop_remaining() {
         put(deps, &writer, batch, object, summary).await?;
     }
     summary.stats = pipeline.stats();
-    once::mark_done(&deps.s3, bucket, key).await?;
+    once::mark_done(&deps.s3, bucket, key)
+        .await
+        .map_err(|e| fail(e.into()))?;
     Ok(())
 }
 
@@ -353,21 +396,29 @@ async fn put(
     let rejected = writer
         .put(batch)
         .await
-        .map_err(|source| ObjectError::Write {
-            bucket: object.bucket.clone(),
-            key: object.key.clone(),
-            source: Box::new(source),
-        })?;
-    summary.rejected += rejected;
+        .map_err(|e| ObjectError::new(object, Box::new(e)))?;
+    summary.rejected += rejected.total();
+    summary.too_old += rejected.too_old;
     summary.batches += 1;
+    #[cfg(any(test, feature = "test-support"))]
     if deps.hooks.fail_after_batches == Some(summary.batches) {
-        return Err(ObjectError::Injected {
-            bucket: object.bucket.clone(),
-            key: object.key.clone(),
-            batches: summary.batches,
-        });
+        let batches = summary.batches;
+        return Err(ObjectError::new(
+            object,
+            ObjectErrorKind::Injected { batches },
+        ));
     }
+    #[cfg(not(any(test, feature = "test-support")))]
+    let _ = deps;
     Ok(())
+}
+
+/// An object skipped for a reason that may mean lost records: a warning and a metric, so
+/// that an alarm hears it (a misconfigured prefix would otherwise skip every object quietly).
+fn warn_skipped(config: &Config, bucket: &str, key: &str, skip: Skip) {
+    tracing::warn!(bucket, key, reason = skip.reason(), "object skipped");
+    let properties = [("bucket", bucket), ("key", key), ("reason", skip.reason())];
+    metrics::emit(config, Metric::SkippedObjects, 1, &properties);
 }
 
 fn log_summary(s: &ObjectSummary, started: Instant) {
@@ -381,8 +432,11 @@ fn log_summary(s: &ObjectSummary, started: Instant) {
         Outcome::Skipped(r) => r.as_str(),
         _ => "",
     };
-    if s.rejected > 0 {
-        tracing::warn!(key = %s.key, rejected = s.rejected, "CloudWatch rejected events (too old, too new or expired)");
+    if s.too_old > 0 {
+        tracing::warn!(key = %s.key, too_old = s.too_old, "CloudWatch refused events older than 14 days or than the log group's retention; query them in Athena");
+    }
+    if s.rejected > s.too_old {
+        tracing::warn!(key = %s.key, too_new = s.rejected - s.too_old, "CloudWatch refused events more than two hours in the future");
     }
     tracing::info!(
         bucket = %s.bucket,
@@ -398,6 +452,7 @@ fn log_summary(s: &ObjectSummary, started: Instant) {
         bad = s.stats.bad,
         truncated = s.stats.truncated,
         rejected = s.rejected,
+        too_old = s.too_old,
         batches = s.batches,
         duration_ms,
         "object summary"

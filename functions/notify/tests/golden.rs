@@ -184,7 +184,7 @@ fn digest_of_fifty_events() {
         check_alert("digest-50", &alert, lang);
     }
     let alert = Alert::new(storm(), Lang::Ja, tokyo());
-    assert_eq!(alert.title(), "バウンス 40件・苦情 10件");
+    assert_eq!(alert.title(), "不達 40件・迷惑メール報告 10件");
     assert_eq!(alert.email().subject, "[logdesk] 40 bounces, 10 complaints");
 }
 
@@ -216,4 +216,67 @@ fn sample_lambda_events() {
         &Alert::new(events, Lang::Ja, tokyo()),
         Lang::Ja,
     );
+}
+
+/// Japanese carriers and the severities side by side: docomo's "Unknown user" after DATA
+/// (stored with the old classifier's `user_unknown`, re-explained when read as the customer's
+/// reception filter, with docomo's own advice), an au mailbox full, and Gmail refusing an
+/// unauthenticated sender. The diagnostics are real (see `shared/tests/data/bounces/`).
+#[test]
+fn carriers_and_severities() {
+    let bounce = logdesk_core::ses::parse_event(EVENTS[0].1)
+        .unwrap()
+        .remove(0);
+    let cases: [(&str, &str, &str, &str, Option<&str>); 3] = [
+        (
+            "keitai.taro@docomo.ne.jp",
+            "Permanent",
+            "5.0.0",
+            "smtp; 550 Unknown user keitai.taro@docomo.ne.jp (in reply to end of DATA command)",
+            Some("user_unknown"),
+        ),
+        (
+            "hanako@ezweb.ne.jp",
+            "Transient",
+            "4.2.2",
+            "smtp; 452 4.2.2 <hanako@ezweb.ne.jp>... Mailbox full",
+            None,
+        ),
+        (
+            "sakura@gmail.com",
+            "Permanent",
+            "5.7.26",
+            "smtp; 550-5.7.26 This mail has been blocked because the sender is unauthenticated. Gmail requires all senders to authenticate with either SPF or DKIM. - gsmtp",
+            None,
+        ),
+    ];
+    let events: Vec<AlertEvent> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, (to, bounce_type, status, diagnostic, stored))| {
+            let mut r = bounce.clone();
+            r.recipient = Some((*to).to_owned());
+            r.bounce_type = Some((*bounce_type).to_owned());
+            r.bounce_subtype = Some("General".to_owned());
+            r.status = Some((*status).to_owned());
+            r.diagnostic = Some((*diagnostic).to_owned());
+            r.reason = stored.map(str::to_owned);
+            r.t += i as i64;
+            AlertEvent {
+                source: i,
+                record: r,
+            }
+        })
+        .collect();
+    for lang in [Lang::Ja, Lang::En] {
+        let alert = Alert::new(events.clone(), lang, tokyo());
+        check_alert("carriers", &alert, lang);
+    }
+    let body = Alert::new(events, Lang::Ja, tokyo()).email().body;
+    assert!(body.contains("docomo のメールアドレス"), "{body}");
+    assert!(
+        body.contains("【不達（恒久的）】お客様の受信設定で拒否"),
+        "{body}"
+    );
+    assert!(body.contains("要対応＝"), "{body}");
 }

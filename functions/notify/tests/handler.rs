@@ -166,13 +166,13 @@ async fn sns_event_sends_one_email_and_one_slack_message() {
     assert_eq!(published.len(), 1);
     let (subject, body) = &published[0];
     assert_eq!(subject, "[logdesk] 1 bounce: recipient@example.com");
-    assert!(body.starts_with("バウンス 1件\n"), "{body}");
-    assert!(body.contains("宛先: recipient@example.com"));
-    assert!(body.contains("発生日時: 2017-08-05 09:41 (JST)"));
+    assert!(body.starts_with("不達 1件\n"), "{body}");
+    assert!(body.contains("宛先：recipient@example.com"));
+    assert!(body.contains("発生日時：2017-08-05 09:41（JST）"));
 
     let bodies = slack.bodies();
     assert_eq!(bodies.len(), 1);
-    assert_eq!(bodies[0]["text"], "バウンス 1件");
+    assert_eq!(bodies[0]["text"], "不達 1件");
     assert_eq!(slack.received()[0].path, SECRET_PATH);
 }
 

@@ -130,5 +130,5 @@ async fn binary_handles_one_sqs_invocation() {
     assert_eq!(response, serde_json::json!({"batchItemFailures": []}));
     let bodies = slack.bodies();
     assert_eq!(bodies.len(), 1);
-    assert_eq!(bodies[0]["text"], "バウンス 2件");
+    assert_eq!(bodies[0]["text"], "不達 2件");
 }

@@ -62,6 +62,11 @@ pub fn examples(fixed: &FixedIds) -> Vec<Example> {
             Some("/rows"),
         ),
         e(
+            "one request at the ALB and in nginx (same trace id)",
+            format!("/v1/access?trace_id={}", fixed.api_500_trace),
+            Some("/rows/1"),
+        ),
+        e(
             "nginx requests that failed",
             "/v1/access?source=nginx&status=5xx".into(),
             Some("/rows"),

@@ -1,7 +1,7 @@
 //! logdesk's local demo (`cargo xtask demo`): in the local AWS emulator, the resources
 //! `template.yaml` creates (names from `deploy/names.json` only), a generated day of traffic
-//! ending now (ALB access-log objects, nginx access and error lines, SES events from
-//! Firehose), the real ingest code over the uploaded objects and the real notify code over a
+//! ending now (ALB access-log objects, the same requests in the nginx access log of the
+//! targets behind the ALB, a blog's nginx access and error lines, SES events from Firehose), the real ingest code over the uploaded objects and the real notify code over a
 //! bounce; then the `logdesk-api` binary serves the result on 127.0.0.1.
 //!
 //! [`setup_and_seed`] is everything up to serving the API; the demo binary and the
@@ -71,8 +71,15 @@ pub async fn setup_and_seed(
     let day = traffic::generate(&names, now_us);
     let c = day.counts;
     progress(format!(
-        "generated a day ending now: {} ALB requests from {} visitors, {} nginx access and {} nginx error lines, {} mails ({} SES events, {} bounces)",
-        c.alb_requests, c.visitors, c.nginx_access, c.nginx_error, c.mails, c.ses_events, c.bounces
+        "generated a day ending now: {} ALB requests from {} visitors, {} nginx access lines ({} of them the shop's behind the ALB, same trace ids) and {} nginx error lines, {} mails ({} SES events, {} bounces)",
+        c.alb_requests,
+        c.visitors,
+        c.nginx_access,
+        c.nginx_access - c.nginx_blog,
+        c.nginx_error,
+        c.mails,
+        c.ses_events,
+        c.bounces
     ));
     let uploaded = stack::upload(&clients, &day).await?;
     progress(format!(

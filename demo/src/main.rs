@@ -155,8 +155,8 @@ fn report(s: &Seeded) {
     }
     println!("\nFixed content to try:\n{FIXED}");
     println!(
-        "  (message ids: hard bounce {}, soft bounce {}, delivered {})",
-        s.fixed.hard_bounce, s.fixed.soft_bounce, s.fixed.delivered
+        "  (message ids: hard bounce {}, soft bounce {}, delivered {}; trace id of the HTTP 500 {})",
+        s.fixed.hard_bounce, s.fixed.soft_bounce, s.fixed.delivered, s.fixed.api_500_trace
     );
     println!("\nThe alert notify sent for the hard bounce (SNS e-mail subscription text):");
     println!("  Subject: {}", s.alert.subject);

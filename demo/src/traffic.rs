@@ -1,6 +1,8 @@
 //! A generated day of traffic for a small Japanese web shop, ending at a given time: the
 //! Application Load Balancer's access-log objects for `www.example.jp`, the raw nginx access
-//! and error lines of `blog.example.jp` (as the CloudWatch agent ships them), and the SES
+//! lines of the shop's targets behind it (the same requests, in the nginx kit's `logdesk`
+//! format, with the load balancer's trace ids), the raw nginx access and error lines of
+//! `blog.example.jp` (`extended` format; both as the CloudWatch agent ships them), and the SES
 //! event objects Firehose writes to the mail bucket. The content is fixed by a seed; only the
 //! times move with `now`.
 //!
@@ -44,7 +46,8 @@ pub const FIXED: &str = concat!(
     "  - soft bounce (mailbox full, 552 5.2.2) to full-mailbox@example.jp\n",
     "  - delivered (and opened) mail to hanako@example.jp\n",
     "  - visitor 203.0.113.50 (desktop Chrome): / → /products → /products/42 → /cart → /checkout\n",
-    "  - HTTP 500 on POST /api/cart/items (and the nginx site blog.example.jp with its error log)",
+    "  - HTTP 500 on POST /api/cart/items, in the ALB log and in nginx's (same trace id)\n",
+    "  - the nginx site blog.example.jp with its error log",
 );
 
 const HOST: &str = "www.example.jp";
@@ -89,6 +92,8 @@ pub struct FixedIds {
     pub soft_bounce: String,
     /// The delivered mail.
     pub delivered: String,
+    /// The trace id of the fixed visitor's HTTP 500 (in the ALB and the nginx access log).
+    pub api_500_trace: String,
 }
 
 /// Counts for the summary.
@@ -98,8 +103,10 @@ pub struct Counts {
     pub alb_requests: usize,
     /// Visitors (sessions) on the ALB site.
     pub visitors: usize,
-    /// nginx access lines.
+    /// nginx access lines (the shop's and the blog's).
     pub nginx_access: usize,
+    /// nginx access lines of the blog (`extended` format); the rest are the shop's (`logdesk`).
+    pub nginx_blog: usize,
     /// nginx error lines.
     pub nginx_error: usize,
     /// Messages sent.
@@ -185,7 +192,19 @@ pub fn generate(names: &Names, now_us: i64) -> Day {
     reqs.sort_by_key(|r| r.t);
     counts.alb_requests = reqs.len();
     counts.visitors = visitors + 1;
-    let mut objects = alb_objects(&mut rng, names, &reqs);
+    let (mut objects, hops) = alb_objects(&mut rng, names, &reqs);
+    let api_500_trace = reqs
+        .iter()
+        .zip(&hops)
+        .find(|(r, _)| r.ip == VISITOR_IP && r.path == API_500_PATH && r.status == 500)
+        .map(|(_, h)| h.trace.clone())
+        .unwrap_or_default();
+    // nginx on the targets logged the same requests, in the kit's format.
+    let shop: Vec<Line> = reqs
+        .iter()
+        .zip(&hops)
+        .filter_map(|(r, hop)| shop_nginx_line(r, hop))
+        .collect();
 
     // The blog on its own instance with nginx and the CloudWatch agent.
     let mut blog = Vec::new();
@@ -201,13 +220,17 @@ pub fn generate(names: &Names, now_us: i64) -> Day {
     blog.sort_by_key(|r| r.t);
     errors.retain(|l: &Line| l.timestamp_ms * 1000 >= start && l.timestamp_ms * 1000 <= end);
     errors.sort_by_key(|l| l.timestamp_ms);
-    let nginx_access: Vec<Line> = blog
+    let mut nginx_access: Vec<Line> = blog
         .iter()
         .map(|r| Line {
             timestamp_ms: r.t / 1000,
             message: nginx_line(r),
         })
         .collect();
+    counts.nginx_blog = nginx_access.len();
+    nginx_access.extend(shop);
+    // One agent stream takes its events in time order (a stable sort keeps each site's order).
+    nginx_access.sort_by_key(|l| l.timestamp_ms);
     counts.nginx_access = nginx_access.len();
     counts.nginx_error = errors.len();
 
@@ -227,7 +250,10 @@ pub fn generate(names: &Names, now_us: i64) -> Day {
         nginx_access,
         nginx_error: errors,
         sample_bounce: mail.sample_bounce.clone(),
-        fixed: mail.fixed.clone(),
+        fixed: FixedIds {
+            api_500_trace,
+            ..mail.fixed.clone()
+        },
         counts,
     }
 }
@@ -623,13 +649,23 @@ fn incident(rng: &mut Rng, now: i64, out: &mut [Req]) {
     }
 }
 
-fn alb_line(rng: &mut Rng, account: &str, region: &str, r: &Req) -> String {
+/// What the load balancer passed on to the target with a request: the node nginx saw as
+/// `$remote_addr`, the `X-Amzn-Trace-Id` it added, and its target processing time.
+#[derive(Debug, Clone)]
+struct Hop {
+    node: &'static str,
+    trace: String,
+    target_secs: Option<f64>,
+}
+
+/// One access-log line and the hop it describes (without the node, chosen per object).
+fn alb_line(rng: &mut Rng, account: &str, region: &str, r: &Req) -> (String, String) {
     let target = TARGETS[(r.ip.len() + r.port as usize) % TARGETS.len()];
     let total = r.secs;
     let created = r.t - (total * US as f64) as i64;
     let (tpt, rpt2, target_status, target_field) = match r.target_status {
         Some(s) => (
-            format!("{:.3}", (total - 0.001).max(0.0)),
+            format!("{:.3}", target_secs(total)),
             "0.000".to_owned(),
             s.to_string(),
             format!("{target}:80"),
@@ -647,8 +683,9 @@ fn alb_line(rng: &mut Rng, account: &str, region: &str, r: &Req) -> String {
         ("https", "HTTP/1.1")
     };
     let received = 300 + r.ua.len() as u64 + r.path.len() as u64;
-    format!(
-        "{kind} {time} app/{LB_NAME}/{LB_ID} {ip}:{port} {target_field} 0.001 {tpt} {rpt2} {status} {target_status} {received} {sent} \"{method} https://{HOST}:443{path} {version}\" \"{ua}\" TLS_AES_128_GCM_SHA256 TLSv1.3 arn:aws:elasticloadbalancing:{region}:{account}:targetgroup/{LB_NAME}-web/8f3c2a1b0d9e7f65 \"Root=1-{secs:08x}-{trace}\" \"{HOST}\" \"arn:aws:acm:{region}:{account}:certificate/3f1c9a7e-2b4d-4e8f-9a6c-1d2e3f4a5b6c\" 1 {created} \"forward\" \"-\" \"-\" \"{target_field}\" \"{target_status}\" \"-\" \"-\" TID_{tid} \"-\" \"-\" \"-\"",
+    let trace = format!("Root=1-{:08x}-{}", (created / US).max(0), rng.hex(24));
+    let line = format!(
+        "{kind} {time} app/{LB_NAME}/{LB_ID} {ip}:{port} {target_field} 0.001 {tpt} {rpt2} {status} {target_status} {received} {sent} \"{method} https://{HOST}:443{path} {version}\" \"{ua}\" TLS_AES_128_GCM_SHA256 TLSv1.3 arn:aws:elasticloadbalancing:{region}:{account}:targetgroup/{LB_NAME}-web/8f3c2a1b0d9e7f65 \"{trace}\" \"{HOST}\" \"arn:aws:acm:{region}:{account}:certificate/3f1c9a7e-2b4d-4e8f-9a6c-1d2e3f4a5b6c\" 1 {created} \"forward\" \"-\" \"-\" \"{target_field}\" \"{target_status}\" \"-\" \"-\" TID_{tid} \"-\" \"-\" \"-\"",
         time = iso_us(r.t),
         ip = r.ip,
         port = if r.port == 0 {
@@ -661,11 +698,10 @@ fn alb_line(rng: &mut Rng, account: &str, region: &str, r: &Req) -> String {
         method = r.method,
         path = r.path,
         ua = r.ua,
-        secs = (created / US).max(0),
-        trace = rng.hex(24),
         created = iso_us(created),
         tid = rng.hex(32),
-    )
+    );
+    (line, trace)
 }
 
 fn gzip(text: &str) -> Vec<u8> {
@@ -675,20 +711,27 @@ fn gzip(text: &str) -> Vec<u8> {
     enc.finish().unwrap_or_default()
 }
 
-/// One object per load-balancer node and 20-minute interval, under the key form ELB uses.
-fn alb_objects(rng: &mut Rng, names: &Names, reqs: &[Req]) -> Vec<Object> {
+/// One object per load-balancer node and 20-minute interval, under the key form ELB uses;
+/// with the hop of each request, in the order of `reqs`.
+fn alb_objects(rng: &mut Rng, names: &Names, reqs: &[Req]) -> (Vec<Object>, Vec<Hop>) {
     let account = &names.account_id;
     let region = &names.region;
     let mut groups: BTreeMap<(i64, usize), String> = BTreeMap::new();
+    let mut hops = Vec::with_capacity(reqs.len());
     for r in reqs {
         let node = rng.below(LB_NODES.len() as u64) as usize;
         let end = (r.t / LB_INTERVAL + 1) * LB_INTERVAL;
-        let line = alb_line(rng, account, region, r);
+        let (line, trace) = alb_line(rng, account, region, r);
+        hops.push(Hop {
+            node: LB_NODES[node],
+            trace,
+            target_secs: r.target_status.map(|_| target_secs(r.secs)),
+        });
         let text = groups.entry((end, node)).or_default();
         text.push_str(&line);
         text.push('\n');
     }
-    groups
+    let objects = groups
         .into_iter()
         .map(|((end, node), text)| {
             let t = ts(end);
@@ -706,7 +749,86 @@ fn alb_objects(rng: &mut Rng, names: &Names, reqs: &[Req]) -> Vec<Object> {
                 body: gzip(&text),
             }
         })
-        .collect()
+        .collect();
+    (objects, hops)
+}
+
+/// The ALB's `target_processing_time` of a request that took `total` seconds: all but the
+/// millisecond of `request_processing_time`.
+fn target_secs(total: f64) -> f64 {
+    (total - 0.001).max(0.0)
+}
+
+/// Files nginx serves itself; everything else goes to the shop's application (upstream).
+fn is_static(path: &str) -> bool {
+    path.starts_with("/static/") || path.starts_with("/images/") || path == "/favicon.ico"
+}
+
+/// A JSON string as nginx's `escape=json` writes it (the demo's values hold no control
+/// characters, where serde_json's lowercase `\u001f` would differ from nginx's uppercase).
+fn json_str(value: &str) -> String {
+    Value::from(value).to_string()
+}
+
+/// The shop's nginx line for a request the load balancer forwarded, in the kit's `logdesk`
+/// format (`deploy/nginx/logdesk.conf`), or `None` when nginx logged nothing (a target reset,
+/// the 502s of the incident). nginx writes its line as the response ends, a little before the
+/// load balancer's `time`; its `$request_time` is the ALB's target time less the network, and
+/// the application's share (`$upstream_response_time`) is a millisecond less again. When the
+/// load balancer gave up (504 after 60 s), nginx sees the client go away: 499.
+fn shop_nginx_line(r: &Req, hop: &Hop) -> Option<Line> {
+    let (status, request_ms, bytes) = match hop.target_secs {
+        Some(secs) => {
+            let ms = (secs * 1000.0).round() as i64;
+            (r.status, (ms - 1).max(0), r.bytes)
+        }
+        None if r.status == 504 => (499, (r.secs * 1000.0).round() as i64, 0),
+        None => return None,
+    };
+    let end_ms = r.t / 1000 - 1;
+    let upstream = if is_static(&r.path) {
+        String::new()
+    } else {
+        format!("{:.3}", (request_ms - 1).max(0) as f64 / 1000.0)
+    };
+    // The load balancer speaks HTTP/1.1 to its targets whatever the client spoke.
+    let version = "HTTP/1.1";
+    let time = ts(end_ms * 1000)
+        .to_zoned(jst())
+        .strftime("%Y-%m-%dT%H:%M:%S%:z")
+        .to_string();
+    let referer = if r.referer == "-" { "" } else { &r.referer };
+    let message = format!(
+        concat!(
+            r#"{{"time":"{time}","msec":{secs}.{ms:03},"#,
+            r#""remote_addr":"{node}","x_forwarded_for":{xff},"#,
+            r#""host":"{host}","request":{request},"status":{status},"#,
+            r#""body_bytes_sent":{bytes},"request_time":{rt}.{rt_ms:03},"#,
+            r#""upstream_response_time":"{upstream}","#,
+            r#""referer":{referer},"user_agent":{ua},"#,
+            r#""trace_id":"{trace}"}}"#,
+        ),
+        time = time,
+        secs = end_ms.div_euclid(1000),
+        ms = end_ms.rem_euclid(1000),
+        node = hop.node,
+        host = HOST,
+        xff = json_str(&r.ip),
+        request = json_str(&format!("{} {} {version}", r.method, r.path)),
+        status = status,
+        bytes = bytes,
+        rt = request_ms / 1000,
+        rt_ms = request_ms % 1000,
+        upstream = upstream,
+        referer = json_str(referer),
+        ua = json_str(&r.ua),
+        trace = hop.trace,
+    );
+    Some(Line {
+        // The agent's timestamp_format reads `time`, to the second.
+        timestamp_ms: end_ms.div_euclid(1000) * 1000,
+        message,
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1426,6 +1548,41 @@ mod tests {
         assert!(a.counts.nginx_error >= 10, "{:?}", a.counts);
         assert!(a.counts.bounces >= 10, "{:?}", a.counts);
         assert!(a.sample_bounce.contains(HARD_BOUNCE_TO));
+    }
+
+    /// Every request the load balancer forwarded has its nginx line, in the kit's format,
+    /// with the same trace id; the blog keeps its `extended` lines.
+    #[test]
+    fn the_shop_logs_each_forwarded_request_in_nginx_too() {
+        let d = day();
+        let formats = logdesk_core::nginx::LogFormat::defaults();
+        let alb: String = d
+            .objects
+            .iter()
+            .filter(|o| o.key.contains("elasticloadbalancing"))
+            .map(text)
+            .collect();
+        let mut shop = 0;
+        for l in &d.nginx_access {
+            let r = formats
+                .iter()
+                .find_map(|f| f.parse_line(&l.message).ok())
+                .unwrap_or_else(|| panic!("unread: {}", l.message));
+            if r.host.as_deref() != Some(HOST) {
+                continue;
+            }
+            shop += 1;
+            assert!(l.message.starts_with("{\"time\":"), "{}", l.message);
+            let trace = r.trace_id.unwrap();
+            assert!(alb.contains(&format!("\"{trace}\"")), "{trace}");
+            assert!(LB_NODES.contains(&r.client_ip.as_deref().unwrap()));
+            assert!(r.forwarded_for.is_some());
+        }
+        assert_eq!(shop, d.counts.nginx_access - d.counts.nginx_blog);
+        // All but the incident's 502s (target reset: nginx logged nothing).
+        let reset = alb.matches(" 502 - ").count();
+        assert_eq!(shop + reset, d.counts.alb_requests, "{:?}", d.counts);
+        assert!(d.nginx_access.is_sorted_by_key(|l| l.timestamp_ms));
     }
 
     #[test]

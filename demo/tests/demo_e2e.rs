@@ -139,6 +139,21 @@ async fn the_seeded_demo_answers_every_endpoint_with_data() {
     }
     let v = json(&app, &format!("/v1/access?path={API_500_PATH}&status=500")).await;
     assert!(v["count"].as_u64().unwrap() >= 1, "{v}");
+    // The HTTP 500 at the load balancer and in nginx: one trace id, two linked rows, and the
+    // time nginx took next to the time the load balancer waited for its target.
+    let v = json(
+        &app,
+        &format!("/v1/access?trace_id={}", seeded.fixed.api_500_trace),
+    )
+    .await;
+    let rows = v["rows"].as_array().unwrap();
+    let mut sources: Vec<&str> = rows.iter().filter_map(|r| r["source"].as_str()).collect();
+    sources.sort();
+    assert_eq!(sources, ["alb", "nginx"], "{v}");
+    for r in rows {
+        assert_eq!(r["status"], 500, "{r}");
+        assert_eq!(r["linked"].as_array().map(Vec::len), Some(1), "{r}");
+    }
     let v = json(&app, &format!("/v1/visits?ip={VISITOR_IP}")).await;
     let pages: Vec<&str> = v["rows"]
         .as_array()

@@ -24,6 +24,7 @@ pub mod timestamp;
 
 pub mod alb;
 pub mod alb_connection;
+pub mod alb_native;
 pub mod clb;
 pub mod nlb;
 

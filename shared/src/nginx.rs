@@ -6,8 +6,11 @@
 //! each variable runs to the next occurrence of the literal after it, the last variable takes the
 //! rest of the line, and text after the end of the format is kept in `extra`.
 //!
-//! The predefined `combined` format, the `main` format that `conf/nginx.conf` ships commented out
-//! and the `extended` format our operators use are built in ([`LogFormat::builtin`]).
+//! The predefined `combined` format, the `main` format that `conf/nginx.conf` ships commented out,
+//! the `extended` format our operators use and the `logdesk` format the nginx kit recommends
+//! (`deploy/nginx/logdesk.conf`) are built in ([`LogFormat::builtin`]). Without a configured
+//! format, lines are read with [`LogFormat::defaults`], which recognises `logdesk`, `extended`
+//! and `combined` lines by their shape.
 
 use std::collections::BTreeMap;
 
@@ -28,6 +31,20 @@ const MAIN: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $stat
 
 /// `combined` plus the three fields the operators this is built for append.
 const EXTENDED: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time $http_x_forwarded_proto $host"#;
+
+/// The nginx kit's format (`deploy/nginx/logdesk.conf`, `escape=json`): one JSON object per
+/// line with everything logdesk reads. Numbers nginx always writes (`$msec`, `$status`,
+/// `$body_bytes_sent`, `$request_time`) are bare; values that may be empty or lists are strings.
+/// `time` comes first so that the CloudWatch agent's `timestamp_format` finds it.
+const LOGDESK: &str = concat!(
+    r#"{"time":"$time_iso8601","msec":$msec,"#,
+    r#""remote_addr":"$remote_addr","x_forwarded_for":"$http_x_forwarded_for","#,
+    r#""host":"$host","request":"$request","status":$status,"#,
+    r#""body_bytes_sent":$body_bytes_sent,"request_time":$request_time,"#,
+    r#""upstream_response_time":"$upstream_response_time","#,
+    r#""referer":"$http_referer","user_agent":"$http_user_agent","#,
+    r#""trace_id":"$http_x_amzn_trace_id"}"#,
+);
 
 /// How many candidate splits one line may try before giving up, so that a hostile line cannot
 /// make backtracking expensive. A well-formed line needs one try per variable.
@@ -356,24 +373,41 @@ impl LogFormat {
         LogFormat::built_in("extended", EXTENDED)
     }
 
-    /// A built-in format by name: `combined`, `main` or `extended`.
+    /// The nginx kit's `logdesk` format (`escape=json`, one JSON object per line).
+    pub fn logdesk() -> LogFormat {
+        LogFormat::built_in_escaped("logdesk", Escape::Json, LOGDESK)
+    }
+
+    /// A built-in format by name: `combined`, `main`, `extended` or `logdesk`.
     pub fn builtin(name: &str) -> Option<LogFormat> {
         match name {
             "combined" => Some(LogFormat::combined()),
             "main" => Some(LogFormat::main()),
             "extended" => Some(LogFormat::extended()),
+            "logdesk" => Some(LogFormat::logdesk()),
             _ => None,
         }
     }
 
+    /// The formats tried, in order, when none is configured: `logdesk`, `extended`, `combined`.
+    /// A line is read by the first that matches; the JSON format goes first because its `{"`
+    /// prefix rejects every other line at once.
+    pub fn defaults() -> Vec<LogFormat> {
+        vec![
+            LogFormat::logdesk(),
+            LogFormat::extended(),
+            LogFormat::combined(),
+        ]
+    }
+
     fn built_in(name: &str, format: &str) -> LogFormat {
+        LogFormat::built_in_escaped(name, Escape::Default, format)
+    }
+
+    fn built_in_escaped(name: &str, escape: Escape, format: &str) -> LogFormat {
         // The built-in strings are constants covered by tests; they always compile.
-        LogFormat::compile(
-            Some(name.to_string()),
-            Escape::Default,
-            &[format.to_string()],
-        )
-        .expect("built-in log_format compiles")
+        LogFormat::compile(Some(name.to_string()), escape, &[format.to_string()])
+            .expect("built-in log_format compiles")
     }
 
     /// The format's name from the directive (`main`), if there was one.

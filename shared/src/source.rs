@@ -84,8 +84,8 @@ impl FromStr for SourceKind {
 /// How to read sources whose lines do not say everything themselves.
 #[derive(Debug, Clone)]
 pub struct ParseOptions {
-    /// The nginx access `log_format` (default: the built-in `extended` format, with `combined`
-    /// tried for lines it does not match).
+    /// The nginx access `log_format` (default: [`LogFormat::defaults`], which recognise the
+    /// kit's `logdesk` JSON lines, `extended` and `combined`).
     pub nginx_format: Option<LogFormat>,
     /// The time zone of nginx error-log times, which carry none (default UTC).
     pub tz: jiff::tz::TimeZone,
@@ -134,7 +134,7 @@ impl ObjectParser {
     pub fn new(kind: SourceKind, options: ParseOptions) -> ObjectParser {
         let formats = match options.nginx_format {
             Some(f) => vec![f],
-            None => vec![LogFormat::extended(), LogFormat::combined()],
+            None => LogFormat::defaults(),
         };
         ObjectParser {
             kind,

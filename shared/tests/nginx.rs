@@ -742,3 +742,457 @@ fn error_log_fixture_with_multi_line_fastcgi() {
         }
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The nginx kit (deploy/nginx/): the recommended format and the CloudWatch agent configuration.
+
+/// The kit's nginx configuration file, as users copy it.
+const KIT_CONF: &str = include_str!("../../deploy/nginx/logdesk.conf");
+/// The kit's CloudWatch agent configuration.
+const KIT_AGENT: &str = include_str!("../../deploy/nginx/amazon-cloudwatch-agent.json");
+/// The template, for the log group parameters' defaults.
+const TEMPLATE: &str = include_str!("../../template.yaml");
+
+/// The `log_format` directive of the kit's file: from `log_format` to the `;` that ends it.
+fn kit_directive() -> &'static str {
+    let start = KIT_CONF
+        .find("log_format")
+        .expect("the kit has a log_format");
+    let end = KIT_CONF[start..].find("';").expect("the directive ends") + start + 2;
+    &KIT_CONF[start..end]
+}
+
+/// The format string of the kit's directive: its single-quoted pieces, concatenated as nginx
+/// does.
+fn kit_format_string() -> String {
+    kit_directive()
+        .split('\'')
+        .skip(1)
+        .step_by(2)
+        .collect::<Vec<_>>()
+        .concat()
+}
+
+/// nginx's `ngx_escape_json` (src/core/ngx_string.c), used for every variable under
+/// `escape=json`: `"` and `\` get a backslash; bytes below 0x20 become `\n`, `\r`, `\t`, `\b`,
+/// `\f` or `\u00XX` (uppercase hex); everything else, bytes above 0x7F included, is written
+/// as it is.
+fn ngx_escape_json(value: &str) -> String {
+    let mut out = String::new();
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Renders one access-log line from the kit's real format string, with nginx's semantics for
+/// the values given:
+/// * `$msec`, `$status`, `$body_bytes_sent`, `$request_time` and `$time_iso8601` are written
+///   by the log module itself, never escaped: `$msec` and `$request_time` with millisecond
+///   resolution (`1795132800.123`, `0.000`), `$status` as three digits.
+/// * every other variable goes through `ngx_escape_json`; a variable that is not found (no
+///   such header; `$upstream_response_time` when the request never went upstream, e.g. a
+///   static file) is written as nothing at all under `escape=json` (not `-`, which is the
+///   `escape=default` convention), so its JSON string is `""`.
+/// * `$upstream_response_time` lists one time per upstream tried, `, ` between servers and
+///   ` : ` across internal redirects; `-` for an upstream that was not reached.
+fn render(values: &[(&str, Option<&str>)]) -> String {
+    let mut line = kit_format_string();
+    // Longest names first, so that `$request` does not eat the start of `$request_time`.
+    let mut values = values.to_vec();
+    values.sort_by_key(|(name, _)| std::cmp::Reverse(name.len()));
+    for (name, value) in values {
+        let raw = matches!(
+            name,
+            "msec" | "status" | "body_bytes_sent" | "request_time" | "time_iso8601"
+        );
+        let text = match value {
+            None => String::new(),
+            Some(v) if raw => v.to_string(),
+            Some(v) => ngx_escape_json(v),
+        };
+        line = line.replace(&format!("${name}"), &text);
+    }
+    assert!(!line.contains('$'), "a variable was left: {line}");
+    line
+}
+
+/// The values of one request, by variable name; `None` is "not found".
+struct Vars<'a> {
+    time: &'a str,
+    msec: &'a str,
+    remote_addr: &'a str,
+    xff: Option<&'a str>,
+    host: &'a str,
+    request: &'a str,
+    status: &'a str,
+    bytes: &'a str,
+    request_time: &'a str,
+    upstream: Option<&'a str>,
+    referer: Option<&'a str>,
+    ua: Option<&'a str>,
+    trace: Option<&'a str>,
+}
+
+impl Vars<'_> {
+    fn line(&self) -> String {
+        render(&[
+            ("time_iso8601", Some(self.time)),
+            ("msec", Some(self.msec)),
+            ("remote_addr", Some(self.remote_addr)),
+            ("http_x_forwarded_for", self.xff),
+            ("host", Some(self.host)),
+            ("request", Some(self.request)),
+            ("status", Some(self.status)),
+            ("body_bytes_sent", Some(self.bytes)),
+            ("request_time", Some(self.request_time)),
+            ("upstream_response_time", self.upstream),
+            ("http_referer", self.referer),
+            ("http_user_agent", self.ua),
+            ("http_x_amzn_trace_id", self.trace),
+        ])
+    }
+}
+
+const TRACE: &str = "Root=1-67891233-abcdef012345678912345678";
+
+fn proxied<'a>() -> Vars<'a> {
+    Vars {
+        time: "2026-11-20T19:00:00+09:00",
+        msec: "1795168800.123",
+        remote_addr: "10.0.0.15",
+        xff: Some("203.0.113.50"),
+        host: "www.example.jp",
+        request: "GET /products/42 HTTP/1.1",
+        status: "200",
+        bytes: "18234",
+        request_time: "0.087",
+        upstream: Some("0.085"),
+        referer: Some("https://www.example.jp/products"),
+        ua: Some("Mozilla/5.0 (X11; Linux x86_64)"),
+        trace: Some(TRACE),
+    }
+}
+
+fn proxied_record() -> RequestRecord {
+    RequestRecord {
+        client_ip: s("10.0.0.15"),
+        forwarded_for: s("203.0.113.50"),
+        host: s("www.example.jp"),
+        method: s("GET"),
+        url: s("/products/42"),
+        protocol: s("HTTP/1.1"),
+        status: Some(200),
+        sent_bytes: Some(18234),
+        duration: Some(0.087),
+        target_time: Some(0.085),
+        referrer: s("https://www.example.jp/products"),
+        user_agent: s("Mozilla/5.0 (X11; Linux x86_64)"),
+        trace_id: s(TRACE),
+        ..base("2026-11-20T10:00:00.123Z")
+    }
+}
+
+#[test]
+fn kit_directive_is_the_builtin_logdesk_format() {
+    let kit = LogFormat::parse(kit_directive()).unwrap();
+    assert_eq!(kit, LogFormat::logdesk());
+    assert_eq!(kit.escape(), Escape::Json);
+    assert!(kit.has_time());
+    assert_eq!(LogFormat::builtin("logdesk"), Some(LogFormat::logdesk()));
+    // The fields the issue asks for, and nothing logdesk would not read.
+    let vars: Vec<&str> = kit.variables().collect();
+    assert_eq!(
+        vars,
+        [
+            "time_iso8601",
+            "msec",
+            "remote_addr",
+            "http_x_forwarded_for",
+            "host",
+            "request",
+            "status",
+            "body_bytes_sent",
+            "request_time",
+            "upstream_response_time",
+            "http_referer",
+            "http_user_agent",
+            "http_x_amzn_trace_id",
+        ]
+    );
+    assert!(KIT_CONF.contains("access_log /var/log/nginx/access.log logdesk;"));
+}
+
+#[test]
+fn kit_lines_are_json_objects() {
+    let line = proxied().line();
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(v["status"], 200);
+    assert_eq!(v["request_time"], 0.087);
+    assert_eq!(v["trace_id"], TRACE);
+    let tricky = Vars {
+        ua: Some("a \"quoted\" \\ ua\twith\u{1}control"),
+        upstream: None,
+        ..proxied()
+    };
+    let v: serde_json::Value = serde_json::from_str(&tricky.line()).unwrap();
+    assert_eq!(v["user_agent"], "a \"quoted\" \\ ua\twith\u{1}control");
+    assert_eq!(v["upstream_response_time"], "");
+}
+
+#[test]
+fn kit_lines_read_without_a_configured_format() {
+    let cases: Vec<(&str, Vars, RequestRecord)> = vec![
+        ("proxied_with_trace_id", proxied(), proxied_record()),
+        (
+            "static_file_has_no_upstream_and_no_referer",
+            Vars {
+                request: "GET /static/css/site.css?v=20261101 HTTP/1.1",
+                bytes: "48211",
+                request_time: "0.000",
+                upstream: None,
+                referer: None,
+                ..proxied()
+            },
+            RequestRecord {
+                url: s("/static/css/site.css?v=20261101"),
+                sent_bytes: Some(48211),
+                duration: Some(0.0),
+                target_time: None,
+                referrer: None,
+                ..proxied_record()
+            },
+        ),
+        (
+            "escaped_quote_backslash_and_control_characters",
+            Vars {
+                request: "GET /q?a=\"x\"\\y HTTP/1.1",
+                ua: Some("Bot \"1.0\"\t\u{1}end\\"),
+                ..proxied()
+            },
+            RequestRecord {
+                url: s("/q?a=\"x\"\\y"),
+                user_agent: s("Bot \"1.0\"\t\u{1}end\\"),
+                ..proxied_record()
+            },
+        ),
+        (
+            "utf8_user_agent_is_written_raw",
+            Vars {
+                ua: Some("テスト/1.0 (日本語)"),
+                ..proxied()
+            },
+            RequestRecord {
+                user_agent: s("テスト/1.0 (日本語)"),
+                ..proxied_record()
+            },
+        ),
+        (
+            "two_upstreams_and_a_redirect_are_summed",
+            Vars {
+                upstream: Some("0.012, 0.003 : 0.001"),
+                ..proxied()
+            },
+            RequestRecord {
+                target_time: Some(0.016),
+                ..proxied_record()
+            },
+        ),
+        (
+            "alb_gave_up_client_closed_499",
+            Vars {
+                status: "499",
+                bytes: "0",
+                request_time: "60.001",
+                upstream: Some("60.000"),
+                ..proxied()
+            },
+            RequestRecord {
+                status: Some(499),
+                sent_bytes: Some(0),
+                duration: Some(60.001),
+                target_time: Some(60.0),
+                ..proxied_record()
+            },
+        ),
+        (
+            "empty_request_line_no_headers",
+            Vars {
+                remote_addr: "2001:db8::7",
+                xff: None,
+                host: "_",
+                request: "",
+                status: "400",
+                bytes: "150",
+                request_time: "0.001",
+                upstream: None,
+                referer: None,
+                ua: None,
+                trace: None,
+                ..proxied()
+            },
+            RequestRecord {
+                client_ip: s("2001:db8::7"),
+                host: s("_"),
+                status: Some(400),
+                sent_bytes: Some(150),
+                duration: Some(0.001),
+                ..base("2026-11-20T10:00:00.123Z")
+            },
+        ),
+    ];
+    let formats = LogFormat::defaults();
+    for (name, vars, want) in cases {
+        let line = vars.line();
+        let got = formats.iter().find_map(|f| f.parse_line(&line).ok());
+        assert_eq!(got.as_ref(), Some(&want), "{name}: {line}");
+        // The builtin alone reads it the same way.
+        assert_eq!(LogFormat::logdesk().parse_line(&line).ok(), got, "{name}");
+    }
+}
+
+#[test]
+fn defaults_still_read_extended_and_combined() {
+    let combined =
+        r#"203.0.113.7 - - [31/Mar/2021:12:04:07 +0900] "GET / HTTP/1.1" 200 612 "-" "curl/8""#;
+    let formats = LogFormat::defaults();
+    let read: Vec<_> = formats
+        .iter()
+        .map(|f| f.parse_line(combined).is_ok())
+        .collect();
+    assert_eq!(read, [false, false, true]);
+    assert!(LogFormat::logdesk().parse_line(combined).is_err());
+}
+
+/// The keys the agent's JSON schema (amazon-cloudwatch-agent `translator/config/schema.json`,
+/// `logsFilesDefinition.collect_list.items`, `additionalProperties: false`) allows in one
+/// collect_list entry.
+const AGENT_FILE_KEYS: [&str; 18] = [
+    "file_path",
+    "log_group_name",
+    "log_stream_name",
+    "log_group_class",
+    "multi_line_start_pattern",
+    "timestamp_format",
+    "timezone",
+    "trim_timestamp",
+    "encoding",
+    "auto_removal",
+    "backpressure_mode",
+    "blacklist",
+    "publish_multi_logs",
+    "retention_in_days",
+    "filters",
+    "service.name",
+    "deployment.environment",
+    "kms_key_id",
+];
+
+/// The agent's translation of `timestamp_format` into the regular expression it searches each
+/// line with (`ruleTimestampFormat.go`, `TimeFormatRexMap`), for the directives the kit uses.
+/// Note `%z` there is `[\+-]\d{4}`: it cannot match nginx's `+09:00`, which is why the kit
+/// stops at the seconds and sets `timezone: Local` (nginx and the agent share the host's zone).
+fn agent_timestamp_regex(format: &str) -> regex::Regex {
+    let mut re = regex::escape(format);
+    for (directive, pattern) in [
+        ("%Y", r"\d{4}"),
+        ("%m", r"\d{2}"),
+        ("%d", r"\d{2}"),
+        ("%H", r"\d{2}"),
+        ("%M", r"\d{2}"),
+        ("%S", r"\d{2}"),
+    ] {
+        re = re.replace(directive, pattern);
+    }
+    assert!(
+        !re.contains('%'),
+        "a directive the test does not know: {format}"
+    );
+    regex::Regex::new(&format!("({re})")).unwrap()
+}
+
+/// A parameter's default in template.yaml.
+fn template_default(parameter: &str) -> String {
+    let at = TEMPLATE
+        .find(&format!("\n  {parameter}:\n"))
+        .unwrap_or_else(|| panic!("{parameter} is a parameter"));
+    let block = &TEMPLATE[at..];
+    let line = block
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Default: "))
+        .unwrap();
+    line.trim_matches('\'').to_string()
+}
+
+#[test]
+fn kit_agent_configuration_has_the_agents_shape() {
+    let v: serde_json::Value = serde_json::from_str(KIT_AGENT).unwrap();
+    let top: Vec<&String> = v.as_object().unwrap().keys().collect();
+    assert_eq!(top, ["agent", "logs"]);
+    let logs = v["logs"].as_object().unwrap();
+    for key in logs.keys() {
+        assert!(
+            ["logs_collected", "force_flush_interval", "log_stream_name"].contains(&key.as_str()),
+            "{key}"
+        );
+    }
+    let flush = v["logs"]["force_flush_interval"].as_u64().unwrap();
+    assert!((1..=172_800).contains(&flush));
+    let list = v["logs"]["logs_collected"]["files"]["collect_list"]
+        .as_array()
+        .unwrap();
+    assert_eq!(list.len(), 2);
+    for entry in list {
+        let entry = entry.as_object().unwrap();
+        assert!(entry.contains_key("file_path"));
+        for (key, value) in entry {
+            assert!(AGENT_FILE_KEYS.contains(&key.as_str()), "{key}");
+            let text = value.as_str().unwrap();
+            assert!((1..=512).contains(&text.len()), "{key}");
+        }
+        assert!(["Local", "LOCAL", "UTC"].contains(&entry["timezone"].as_str().unwrap()));
+    }
+    let (access, error) = (&list[0], &list[1]);
+
+    // The log groups the stack reads by default.
+    assert_eq!(
+        access["log_group_name"],
+        template_default("NginxAccessLogGroup")
+    );
+    assert_eq!(
+        error["log_group_name"],
+        template_default("NginxErrorLogGroup")
+    );
+    assert_eq!(access["file_path"], "/var/log/nginx/access.log");
+    assert_eq!(error["file_path"], "/var/log/nginx/error.log");
+
+    // The access log's events carry the request time: the agent's regex finds `time` (local
+    // time, to the second) in a rendered line.
+    let re = agent_timestamp_regex(access["timestamp_format"].as_str().unwrap());
+    let line = proxied().line();
+    let found = re.find(&line).unwrap();
+    assert_eq!(found.as_str(), "2026-11-20T19:00:00");
+    assert_eq!(found.start(), r#"{"time":""#.len());
+
+    // The error log: one event per entry, a new entry starting with the time; a FastCGI
+    // message continued on the next line stays in its entry.
+    assert_eq!(error["multi_line_start_pattern"], "{timestamp_format}");
+    let re = agent_timestamp_regex(error["timestamp_format"].as_str().unwrap());
+    let first =
+        "2026/11/20 19:00:00 [error] 1201#1201: *5 FastCGI sent in stderr: \"PHP message: a";
+    assert_eq!(re.find(first).map(|m| m.start()), Some(0));
+    assert!(
+        re.find("PHP message: b\" while reading response header")
+            .is_none()
+    );
+}

@@ -32,8 +32,8 @@ enum Command {
         /// What the files hold: alb, nlb, clb, alb-connection, nginx, nginx-error, ses.
         #[arg(long)]
         kind: SourceKind,
-        /// nginx `log_format`: a built-in name (combined, main, extended) or the directive
-        /// text as in nginx.conf. Default: extended, then combined.
+        /// nginx `log_format`: a built-in name (combined, main, extended, logdesk) or the directive
+        /// text as in nginx.conf. Default: logdesk, extended or combined, by the line's shape.
         #[arg(long)]
         log_format: Option<String>,
         /// Time zone of nginx error-log times (they carry none), e.g. Asia/Tokyo.

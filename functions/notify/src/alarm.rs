@@ -134,7 +134,7 @@ const KINDS: &[(&str, Meaning)] = &[
         "ses-bounce-rate",
         Meaning {
             ja_title: "不達率の上昇",
-            ja_text: "Amazon SES の不達率が 5% に達しました。AWS は 5% でアカウントの確認を始め、10% を超えると送信を止めることがあります。",
+            ja_text: "Amazon SES の不達率が5%に達しました。AWS は5%でアカウントの確認を始め、10%を超えると送信を止めることがあります。",
             ja_action: "直近の不達メールの一覧を確認し、同じメールアドレスへの再送を控えてください。続く場合はシステム担当者に連絡してください。",
             en_title: "Bounce rate rising",
             en_text: "The Amazon SES bounce rate reached 5%. AWS starts reviewing an account at 5% and may pause sending above 10%.",
@@ -145,7 +145,7 @@ const KINDS: &[(&str, Meaning)] = &[
         "ses-complaint-rate",
         Meaning {
             ja_title: "迷惑メール報告率の上昇",
-            ja_text: "Amazon SES の迷惑メール報告率が 0.1% に達しました。AWS は 0.1% でアカウントの確認を始め、0.5% を超えると送信を止めることがあります。",
+            ja_text: "Amazon SES の迷惑メール報告率が0.1%に達しました。AWS は0.1%でアカウントの確認を始め、0.5%を超えると送信を止めることがあります。",
             ja_action: "迷惑メール報告のあったお客様への送信を控え、システム担当者に連絡してください。",
             en_title: "Complaint rate rising",
             en_text: "The Amazon SES complaint rate reached 0.1%. AWS starts reviewing an account at 0.1% and may pause sending above 0.5%.",
@@ -179,7 +179,7 @@ const KINDS: &[(&str, Meaning)] = &[
         Meaning {
             ja_title: "古すぎて記録できなかったログ",
             ja_text: "CloudWatch Logs が、古すぎるとして一部の記録を受け付けませんでした（14日より前、または保存期間より前の記録）。",
-            ja_action: "その期間の記録は Athena で検索してください。ファイルそのものは S3 に残っています。",
+            ja_action: "元のファイルは残っています。この期間の記録が必要な場合は、システム担当者に連絡してください（Athena で検索できます）。",
             en_title: "Records too old to store",
             en_text: "CloudWatch Logs refused some records as too old (older than 14 days, or than the log group's retention).",
             en_action: "Query that period with Athena; the files themselves are still in S3.",
@@ -245,7 +245,7 @@ const KINDS: &[(&str, Meaning)] = &[
         Meaning {
             ja_title: "取り込めなかったファイルの待ち",
             ja_text: "ログを取り込む処理（ingest）が再試行しても取り込めなかったファイルが、再処理待ちのキュー（DLQ）にあります。",
-            ja_action: "システム担当者に連絡してください（logdesk-ingest backfill で取り込み直せます）。",
+            ja_action: "システム担当者に連絡してください（技術情報：logdesk-ingest backfill で取り込み直せます）。",
             en_title: "Files waiting in the ingest DLQ",
             en_text: "Files ingest could not read even after retries wait in its dead-letter queue.",
             en_action: "Contact the system administrator (`logdesk-ingest backfill` reads them again).",
@@ -299,7 +299,7 @@ const KINDS: &[(&str, Meaning)] = &[
         "firehose-delivery-failures",
         Meaning {
             ja_title: "メールイベントの保存の失敗",
-            ja_text: "メールイベントを S3 に保存する処理（Firehose）が失敗しました。保存できなかった分は ses/errors/ に残ります。",
+            ja_text: "メールイベントを保存する処理（Firehose）が失敗しました。保存できなかったイベントは、別の場所に残してあります。",
             ja_action: "システム担当者に連絡してください。",
             en_title: "Mail events not stored",
             en_text: "Firehose failed to deliver mail events to S3; what it could not deliver is kept under ses/errors/.",
@@ -310,7 +310,7 @@ const KINDS: &[(&str, Meaning)] = &[
         "firehose-freshness",
         Meaning {
             ja_title: "メールイベントの保存の遅れ",
-            ja_text: "メールイベントが S3 に保存されるまで15分以上かかっています。",
+            ja_text: "メールイベントが保存されるまで15分以上かかっています。",
             ja_action: "続く場合はシステム担当者に連絡してください。",
             en_title: "Mail events stored late",
             en_text: "Mail events are taking more than 15 minutes to reach S3.",

@@ -80,7 +80,7 @@ async fn an_alarm_becomes_one_email_and_one_slack_message_japanese_first() {
     assert_eq!(bodies[0]["text"], "【警報】不達率の上昇");
     let text = bodies[0]["blocks"][1]["text"]["text"].as_str().unwrap();
     assert!(
-        text.contains("10% を超えると送信を止めることがあります。"),
+        text.contains("10%を超えると送信を止めることがあります。"),
         "{text}"
     );
 }

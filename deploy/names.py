@@ -274,8 +274,7 @@ def derive(stack: str = STACK, account: str = ACCOUNT, region: str = REGION) -> 
         },
         "glue_database": r.ref("GlueDatabase"),
         "glue_tables": [
-            r.ev(prop("SesEventsTable", "TableInput", "Name")),
-            r.ev(prop("AlbLogsTable", "TableInput", "Name")),
+            r.ev(x["Properties"]["TableInput"]["Name"]) for x in res.values() if x["Type"] == "AWS::Glue::Table"
         ],
         "athena_workgroup": r.ref("AthenaWorkGroup"),
     }

@@ -1,11 +1,18 @@
 //! `cargo xtask deploy-check`: what CI checks about deploying, with no AWS account.
 //!
-//! 1. `cfn-lint template.yaml` and `sam validate --lint` (offline: dummy credentials, no
-//!    telemetry), from `deploy/requirements.txt` installed into `./.venv-deploy`;
-//! 2. `cargo lambda build --release --x86-64` of the three functions (zig from the same
+//! 1. `cfn-lint` with its informational checks and `sam validate --lint` (offline: dummy
+//!    credentials, no telemetry), from `deploy/requirements.txt` installed into
+//!    `./.venv-deploy`;
+//! 2. checkov (`deploy/requirements-checkov.txt`, its own virtualenv `./.venv-deploy/checkov`:
+//!    its boto3 pin conflicts with aws-sam-cli's), offline, every suppression in the template
+//!    carrying its reason;
+//! 3. the Python tests of `deploy/tests/`: the SAM transform (samtranslator, offline) with
+//!    assertions on the transformed template, every Athena regex against the official sample
+//!    lines of every kind, and `deploy/names.json` up to date;
+//! 4. `cargo lambda build --release --x86-64` of the three functions (zig from the same
 //!    virtualenv; arm64 needs a target this machine cannot download);
-//! 3. each `bootstrap` needs no glibc symbol version newer than Amazon Linux 2023's 2.34;
-//! 4. the binary sizes.
+//! 5. each `bootstrap` needs no glibc symbol version newer than Amazon Linux 2023's 2.34;
+//! 6. the binary sizes.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -72,6 +79,10 @@ fn venv_bin(name: &str) -> PathBuf {
     venv().join("bin").join(name)
 }
 
+fn checkov_venv() -> PathBuf {
+    venv().join("checkov")
+}
+
 /// `PATH` with the virtualenv's `bin` first (so cargo-lambda finds its zig through the
 /// venv's python).
 fn path_with_venv() -> std::ffi::OsString {
@@ -95,14 +106,39 @@ fn run(cmd: &mut Command) -> Result {
 /// Creates `.venv-deploy` and installs `deploy/requirements.txt`, unless that exact file was
 /// installed already.
 pub fn ensure_venv() -> Result {
-    let requirements = project_root().join("deploy").join("requirements.txt");
+    let deploy = project_root().join("deploy");
+    let requirements = deploy.join("requirements.txt");
     logdesk_e2e::install_requirements(&venv(), &requirements, "the deploy tools")?;
+    let checkov = deploy.join("requirements-checkov.txt");
+    logdesk_e2e::install_requirements(&checkov_venv(), &checkov, "checkov")?;
     Ok(())
 }
 
-/// `cfn-lint template.yaml`.
+/// `cfn-lint template.yaml`, informational checks included.
 pub fn cfn_lint() -> Result {
-    run(Command::new(venv_bin("cfn-lint")).arg("template.yaml"))
+    run(Command::new(venv_bin("cfn-lint")).args(["--include-checks", "I", "--", "template.yaml"]))
+}
+
+/// checkov over `template.yaml`, offline (no platform download, no telemetry); suppressions
+/// live in the template's `Metadata.checkov.skip`, each with its `comment`.
+pub fn checkov() -> Result {
+    run(Command::new(checkov_venv().join("bin").join("python"))
+        .args(["-m", "checkov.main", "--file", "template.yaml"])
+        .args(["--framework", "cloudformation", "--compact", "--quiet"])
+        .arg("--skip-download")
+        .env("BC_SKIP_MAPPING", "TRUE")
+        .env("CHECKOV_RUN_SCA_PACKAGE_SCAN_V2", "false")
+        .env("ANALYTICS_DISABLED", "true"))
+}
+
+/// The Python tests of `deploy/tests/` (SAM transform, Athena regexes) and the names check.
+pub fn deploy_tests() -> Result {
+    run(Command::new(venv_bin("python"))
+        .args(["-m", "unittest", "discover", "-s", "deploy/tests"])
+        .env("AWS_DEFAULT_REGION", "ap-northeast-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE"))?;
+    run(Command::new(venv_bin("python")).args(["deploy/names.py", "--check"]))
 }
 
 /// `sam validate --lint`, offline.
@@ -237,8 +273,13 @@ pub fn deploy_check(steps: &mut Steps) -> Result {
 /// at the lowest priority, when given a `log`: see [`lambda_build`]).
 fn tools_and_build(steps: &mut Steps, target: &Path, log: Option<&Path>) -> Result {
     steps.run("install deploy tools (.venv-deploy)", ensure_venv)?;
-    steps.run("cfn-lint template.yaml", cfn_lint)?;
+    steps.run("cfn-lint template.yaml (informational included)", cfn_lint)?;
     steps.run("sam validate --lint", sam_validate)?;
+    steps.run("checkov template.yaml", checkov)?;
+    steps.run(
+        "deploy/tests (SAM transform, Athena regexes, names)",
+        deploy_tests,
+    )?;
     let name = match log {
         Some(_) => "nice cargo lambda build --release --x86-64",
         None => "cargo lambda build --release --x86-64",
@@ -264,7 +305,8 @@ const BESIDE: &str = " (background)";
 type Finished = (Steps, Option<String>);
 
 impl Background {
-    /// Starts the deploy tools' install, cfn-lint, sam validate and the release build.
+    /// Starts the deploy tools' install, cfn-lint, sam validate, checkov, the deploy tests and the
+    /// release build.
     pub fn start() -> Result<Background> {
         let target = target_dir().join("ci-lambda");
         let log = target_dir().join("ci-lambda.log");

@@ -121,8 +121,9 @@ impl fmt::Display for WebhookUrl {
 pub struct Config {
     /// `ALERT_TOPIC_ARN`: the SNS topic for e-mail alerts; `None` = no e-mail.
     pub topic_arn: Option<String>,
-    /// `SLACK_WEBHOOK_URL`: the Slack incoming webhook; `None` = no Slack.
-    pub slack_webhook: Option<WebhookUrl>,
+    /// `SLACK_WEBHOOK_SECRET_ARN`: the Secrets Manager secret holding the Slack incoming
+    /// webhook URL; `None` = no Slack. The URL itself never sits in the environment.
+    pub slack_secret: Option<String>,
     /// `ALERT_TYPES`: which event kinds alert (default Bounce, Complaint).
     pub alert_types: AlertTypes,
     /// `ALERT_LANG`: `ja` (default) or `en`.
@@ -150,9 +151,12 @@ pub enum ConfigError {
         /// Why jiff refused it.
         message: String,
     },
-    /// `SLACK_WEBHOOK_URL` is not an http(s) URL (the value itself is never shown).
-    #[error("SLACK_WEBHOOK_URL is set but is not an https:// URL")]
-    WebhookUrl,
+    /// `SLACK_WEBHOOK_URL` is set: a webhook URL is a secret and is not read from the
+    /// environment (the value itself is never shown).
+    #[error(
+        "SLACK_WEBHOOK_URL is set, but a webhook URL is a secret and is not read from the environment: store it in Secrets Manager and set SLACK_WEBHOOK_SECRET_ARN"
+    )]
+    WebhookInEnvironment,
 }
 
 impl Config {
@@ -182,16 +186,12 @@ impl Config {
             name: tz_name.clone(),
             message: e.to_string(),
         })?;
-        let slack_webhook = match get("SLACK_WEBHOOK_URL") {
-            Some(url) if url.starts_with("https://") || url.starts_with("http://") => {
-                Some(WebhookUrl::new(url))
-            }
-            Some(_) => return Err(ConfigError::WebhookUrl),
-            None => None,
-        };
+        if get("SLACK_WEBHOOK_URL").is_some() {
+            return Err(ConfigError::WebhookInEnvironment);
+        }
         Ok(Config {
             topic_arn: get("ALERT_TOPIC_ARN"),
-            slack_webhook,
+            slack_secret: get("SLACK_WEBHOOK_SECRET_ARN"),
             alert_types,
             lang,
             tz,
@@ -218,7 +218,7 @@ mod tests {
         assert_eq!(c.lang, Lang::Ja);
         assert_eq!(c.tz.iana_name(), Some("Asia/Tokyo"));
         assert_eq!(c.alert_types, AlertTypes::default());
-        assert!(c.topic_arn.is_none() && c.slack_webhook.is_none());
+        assert!(c.topic_arn.is_none() && c.slack_secret.is_none());
     }
 
     #[test]
@@ -226,10 +226,11 @@ mod tests {
         let c = config(&[
             ("ALERT_TOPIC_ARN", ""),
             ("SLACK_WEBHOOK_URL", " "),
+            ("SLACK_WEBHOOK_SECRET_ARN", ""),
             ("ALERT_TYPES", ""),
         ])
         .unwrap();
-        assert!(c.topic_arn.is_none() && c.slack_webhook.is_none());
+        assert!(c.topic_arn.is_none() && c.slack_secret.is_none());
         assert_eq!(c.alert_types, AlertTypes::default());
     }
 
@@ -260,12 +261,15 @@ mod tests {
     }
 
     #[test]
-    fn webhook_url_is_never_printed() {
+    fn webhook_url_is_never_printed_nor_read_from_the_environment() {
         let secret = "https://hooks.slack.com/services/T000/B000/SECRETSECRET";
-        let c = config(&[("SLACK_WEBHOOK_URL", secret)]).unwrap();
-        let shown = format!("{c:?}");
+        let shown = format!("{:?} {}", WebhookUrl::new(secret), WebhookUrl::new(secret));
         assert!(!shown.contains("SECRET"), "{shown}");
-        let err = config(&[("SLACK_WEBHOOK_URL", "hooks.slack.com/SECRET")]).unwrap_err();
-        assert!(!err.to_string().contains("SECRET"));
+        let err = config(&[("SLACK_WEBHOOK_URL", secret)]).unwrap_err();
+        assert!(matches!(err, ConfigError::WebhookInEnvironment));
+        assert!(!err.to_string().contains("SECRETSECRET"));
+        let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:logdesk/slack-AbCdEf";
+        let c = config(&[("SLACK_WEBHOOK_SECRET_ARN", arn)]).unwrap();
+        assert_eq!(c.slack_secret.as_deref(), Some(arn));
     }
 }

@@ -15,7 +15,10 @@
 //!   (When one destination succeeded and the other failed, the retry repeats the alert on the
 //!   destination that had succeeded: a duplicate is better than a lost alert.)
 //! - With SNS, a failed delivery fails the invocation, so Lambda retries it.
-//! - The Slack webhook URL never appears in a log line or an error.
+//! - The Slack webhook URL never appears in a log line, an error or the environment: it is
+//!   read from AWS Secrets Manager ([`webhook`]) at the first alert and kept for five minutes.
+//! - CloudWatch alarm notifications (an SNS topic subscribed to the function) become a
+//!   Japanese-then-English message on the same e-mail topic and Slack ([`alarm`]).
 //!
 //! - The same event delivered twice (SNS and SQS deliver at least once) is listed once.
 //!
@@ -24,16 +27,19 @@
 //! | variable | meaning |
 //! |---|---|
 //! | `ALERT_TOPIC_ARN` | SNS topic for e-mail alerts; empty or unset: no e-mail |
-//! | `SLACK_WEBHOOK_URL` | Slack incoming webhook (a secret); empty or unset: no Slack |
+//! | `SLACK_WEBHOOK_SECRET_ARN` | Secrets Manager secret holding the Slack incoming-webhook URL; empty or unset: no Slack. (`SLACK_WEBHOOK_URL` is refused: a secret does not belong in the environment.) |
 //! | `ALERT_TYPES` | comma list, default `Bounce,Complaint`; also `Reject`, `DeliveryDelay`, `Rendering Failure` |
 //! | `ALERT_LANG` | `ja` (default) or `en` |
 //! | `DISPLAY_TZ` | IANA zone of the times shown, default `Asia/Tokyo` |
 //!
-//! [`handler`] is the entry point; [`alert`] renders the text; [`slack`] posts it.
+//! [`handler`] is the entry point; [`alert`] renders the mail-event text, [`alarm`] the
+//! alarm text; [`slack`] posts it.
 
+pub mod alarm;
 pub mod alert;
 pub mod config;
 pub mod slack;
+pub mod webhook;
 
 use std::collections::{BTreeSet, HashSet};
 
@@ -41,9 +47,11 @@ use aws_lambda_events::event::sns::SnsEvent;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use serde_json::Value;
 
-use crate::alert::{Alert, AlertEvent};
+use crate::alarm::AlarmMessage;
+use crate::alert::{Alert, AlertEvent, SlackMessage};
 pub use crate::config::Config;
-use crate::slack::SlackClient;
+use crate::slack::{SlackClient, SlackPolicy};
+use crate::webhook::WebhookSecret;
 
 /// What the handler needs, built once per Lambda instance.
 #[derive(Debug)]
@@ -52,15 +60,36 @@ pub struct Deps {
     pub config: Config,
     /// SNS client for the alerts topic (used only when `config.topic_arn` is set).
     pub sns: aws_sdk_sns::Client,
-    /// Slack webhook client, when `config.slack_webhook` is set.
+    /// Slack webhook client, when `config.slack_secret` is set.
     pub slack: Option<SlackClient>,
 }
 
 impl Deps {
-    /// Builds the Slack client from the configuration (with the default policy).
+    /// For a configuration without Slack: `SLACK_WEBHOOK_SECRET_ARN` set is an error here
+    /// (use [`Deps::with_secrets`]).
     pub fn new(config: Config, sns: aws_sdk_sns::Client) -> Result<Deps, NotifyError> {
-        let slack = match &config.slack_webhook {
-            Some(url) => Some(SlackClient::new(url.clone())?),
+        if config.slack_secret.is_some() {
+            return Err(NotifyError::NeedsSecretsManager);
+        }
+        Ok(Deps {
+            config,
+            sns,
+            slack: None,
+        })
+    }
+
+    /// Builds the Slack client (default policy) reading the webhook secret through `secrets`,
+    /// when the configuration names one.
+    pub fn with_secrets(
+        config: Config,
+        sns: aws_sdk_sns::Client,
+        secrets: aws_sdk_secretsmanager::Client,
+    ) -> Result<Deps, NotifyError> {
+        let slack = match &config.slack_secret {
+            Some(id) => Some(SlackClient::from_secret(
+                WebhookSecret::new(secrets, id.clone()),
+                SlackPolicy::default(),
+            )?),
             None => None,
         };
         Ok(Deps { config, sns, slack })
@@ -82,6 +111,9 @@ pub enum NotifyError {
     /// Some alerts of an SNS-triggered batch could not be delivered.
     #[error("{0} of the alert deliveries failed")]
     Delivery(usize),
+    /// A Slack secret is configured but no Secrets Manager client was given.
+    #[error("SLACK_WEBHOOK_SECRET_ARN is set: build the dependencies with Deps::with_secrets")]
+    NeedsSecretsManager,
 }
 
 /// One message of the batch: an SNS record or an SQS message.
@@ -218,25 +250,7 @@ pub async fn notify(deps: &Deps, messages: &[SourceMessage]) -> Outcome {
         }
     }
     if let Some(slack) = &deps.slack {
-        let mut broken = false;
-        let deadline = tokio::time::Instant::now() + slack.policy().alert_budget;
-        for message in alert.slack() {
-            // Once Slack has failed after its retries, the rest would only wait and fail too.
-            if !broken {
-                match slack.post_until(&message.payload, deadline).await {
-                    Ok(()) => {
-                        outcome.slack_sent += 1;
-                        continue;
-                    }
-                    Err(error) => {
-                        tracing::error!(%error, "Slack alert not sent");
-                        broken = true;
-                    }
-                }
-            }
-            outcome.failures += 1;
-            outcome.failed_sources.extend(message.sources);
-        }
+        deliver_slack(slack, alert.slack(), &mut outcome).await;
     }
     tracing::info!(
         messages = messages.len(),
@@ -249,8 +263,82 @@ pub async fn notify(deps: &Deps, messages: &[SourceMessage]) -> Outcome {
     outcome
 }
 
+/// Posts `messages` to Slack in order, counting failures into `outcome`. A secret that is not
+/// filled in yet skips Slack with a warning; a secret that cannot be read fails every message.
+async fn deliver_slack(slack: &SlackClient, messages: Vec<SlackMessage>, outcome: &mut Outcome) {
+    let url = match slack.webhook().await {
+        Ok(Some(url)) => url,
+        Ok(None) => {
+            tracing::warn!("the Slack webhook secret still holds the placeholder: Slack skipped");
+            return;
+        }
+        Err(error) => {
+            tracing::error!(%error, "Slack alert not sent");
+            for message in messages {
+                outcome.failures += 1;
+                outcome.failed_sources.extend(message.sources);
+            }
+            return;
+        }
+    };
+    let mut broken = false;
+    let deadline = tokio::time::Instant::now() + slack.policy().alert_budget;
+    for message in messages {
+        // Once Slack has failed after its retries, the rest would only wait and fail too.
+        if !broken {
+            match slack.post_to(&url, &message.payload, deadline).await {
+                Ok(()) => {
+                    outcome.slack_sent += 1;
+                    continue;
+                }
+                Err(error) => {
+                    tracing::error!(%error, "Slack alert not sent");
+                    broken = true;
+                }
+            }
+        }
+        outcome.failures += 1;
+        outcome.failed_sources.extend(message.sources);
+    }
+}
+
+/// Delivers one message per alarm state change (e-mail and Slack, like the mail alerts).
+pub async fn notify_alarms(deps: &Deps, alarms: &[(usize, AlarmMessage)]) -> Outcome {
+    let config = &deps.config;
+    let mut outcome = Outcome::default();
+    for (source, alarm) in alarms {
+        tracing::info!(alarm = %alarm.name, state = alarm.state.code(), "alarm state change");
+        if let Some(topic) = &config.topic_arn {
+            let email = alarm.email(config.lang, &config.tz);
+            match publish_email(&deps.sns, topic, email).await {
+                Ok(()) => outcome.email_sent = true,
+                Err(error) => {
+                    tracing::error!(%error, "alarm e-mail not sent");
+                    outcome.failures += 1;
+                    outcome.failed_sources.insert(*source);
+                }
+            }
+        }
+        if let Some(slack) = &deps.slack {
+            let message = SlackMessage {
+                payload: alarm.slack(config.lang, &config.tz),
+                sources: BTreeSet::from([*source]),
+            };
+            deliver_slack(slack, vec![message], &mut outcome).await;
+        }
+    }
+    outcome
+}
+
 async fn publish(sns: &aws_sdk_sns::Client, topic: &str, alert: &Alert) -> Result<(), NotifyError> {
-    let email = alert.email();
+    publish_email(sns, topic, alert.email()).await
+}
+
+async fn publish_email(
+    sns: &aws_sdk_sns::Client,
+    topic: &str,
+    email: alert::Email,
+) -> Result<(), NotifyError> {
     sns.publish()
         .topic_arn(topic)
         .subject(email.subject)
@@ -281,11 +369,29 @@ pub async fn handle_sqs(deps: &Deps, event: &SqsEvent) -> SqsBatchResponse {
 
 /// An SNS event: a failed delivery fails the invocation (Lambda retries asynchronous
 /// invocations).
+///
+/// CloudWatch alarm notifications in the event are delivered one by one; the other messages
+/// as one mail-event digest.
 pub async fn handle_sns(deps: &Deps, event: &SnsEvent) -> Result<(), NotifyError> {
-    let messages = SourceMessage::from_sns(event);
-    let outcome = notify(deps, &messages).await;
-    if outcome.failures > 0 {
-        return Err(NotifyError::Delivery(outcome.failures));
+    let (alarms, messages): (Vec<_>, Vec<_>) = SourceMessage::from_sns(event)
+        .into_iter()
+        .map(|m| (alarm::parse(&m.body), m))
+        .partition(|(a, _)| a.is_some());
+    let alarms: Vec<(usize, AlarmMessage)> = alarms
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, (a, _))| a.map(|a| (i, a)))
+        .collect();
+    let messages: Vec<SourceMessage> = messages.into_iter().map(|(_, m)| m).collect();
+    let mut failures = 0;
+    if !alarms.is_empty() {
+        failures += notify_alarms(deps, &alarms).await.failures;
+    }
+    if !messages.is_empty() {
+        failures += notify(deps, &messages).await.failures;
+    }
+    if failures > 0 {
+        return Err(NotifyError::Delivery(failures));
     }
     Ok(())
 }

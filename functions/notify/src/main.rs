@@ -22,7 +22,13 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         tracing::error!(%error, "the function's environment variables are wrong");
     })?;
     let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
-    let deps = Deps::new(config, aws_sdk_sns::Client::new(&aws))?;
+    // The Slack webhook secret is read at the first alert (and cached), not here: a failed
+    // read then fails only the Slack delivery, and e-mail still goes out.
+    let deps = Deps::with_secrets(
+        config,
+        aws_sdk_sns::Client::new(&aws),
+        aws_sdk_secretsmanager::Client::new(&aws),
+    )?;
     let deps = &deps;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         handler(deps, event.payload)

@@ -10,6 +10,7 @@ use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use crate::config::WebhookUrl;
+use crate::webhook::{SecretError, Webhook, WebhookSecret};
 
 /// How hard to try.
 #[derive(Debug, Clone)]
@@ -69,13 +70,28 @@ pub enum SlackError {
     /// The HTTP client could not be built.
     #[error("cannot build the HTTP client: {0}")]
     Client(String),
+    /// The webhook secret could not be read.
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    /// The webhook secret still holds the placeholder.
+    #[error("the Slack webhook secret is not filled in yet")]
+    NotFilledIn,
+}
+
+/// Where the client finds its webhook URL.
+#[derive(Debug)]
+enum Source {
+    /// Given when the client was built.
+    Fixed(WebhookUrl),
+    /// Read from Secrets Manager (cached).
+    Secret(WebhookSecret),
 }
 
 /// Posts messages to one incoming webhook.
 #[derive(Debug)]
 pub struct SlackClient {
     http: reqwest::Client,
-    url: WebhookUrl,
+    source: Source,
     policy: SlackPolicy,
     last_sent: Mutex<Option<Instant>>,
 }
@@ -88,6 +104,18 @@ impl SlackClient {
 
     /// A client for `url` with `policy` (tests shorten the waits).
     pub fn with_policy(url: WebhookUrl, policy: SlackPolicy) -> Result<SlackClient, SlackError> {
+        SlackClient::build(Source::Fixed(url), policy)
+    }
+
+    /// A client whose URL is the value of a Secrets Manager secret.
+    pub fn from_secret(
+        secret: WebhookSecret,
+        policy: SlackPolicy,
+    ) -> Result<SlackClient, SlackError> {
+        SlackClient::build(Source::Secret(secret), policy)
+    }
+
+    fn build(source: Source, policy: SlackPolicy) -> Result<SlackClient, SlackError> {
         let http = reqwest::Client::builder()
             .timeout(policy.timeout)
             .connect_timeout(policy.timeout)
@@ -97,7 +125,7 @@ impl SlackClient {
             .map_err(|e| SlackError::Client(e.without_url().to_string()))?;
         Ok(SlackClient {
             http,
-            url,
+            source,
             policy,
             last_sent: Mutex::new(None),
         })
@@ -106,6 +134,17 @@ impl SlackClient {
     /// The policy in force.
     pub fn policy(&self) -> &SlackPolicy {
         &self.policy
+    }
+
+    /// The webhook URL: `None` when the secret is not filled in yet.
+    pub async fn webhook(&self) -> Result<Option<WebhookUrl>, SlackError> {
+        match &self.source {
+            Source::Fixed(url) => Ok(Some(url.clone())),
+            Source::Secret(secret) => match secret.webhook().await? {
+                Webhook::Url(url) => Ok(Some(url)),
+                Webhook::NotFilledIn => Ok(None),
+            },
+        }
     }
 
     /// Posts one message, retrying as the policy says, within the default budget.
@@ -117,6 +156,18 @@ impl SlackClient {
     /// Posts one message, retrying as the policy says, giving up when a wait would end after
     /// `deadline`.
     pub async fn post_until(&self, payload: &Value, deadline: Instant) -> Result<(), SlackError> {
+        let url = self.webhook().await?.ok_or(SlackError::NotFilledIn)?;
+        self.post_to(&url, payload, deadline).await
+    }
+
+    /// Posts one message to `url` (from [`SlackClient::webhook`]), retrying as the policy
+    /// says, giving up when a wait would end after `deadline`.
+    pub async fn post_to(
+        &self,
+        url: &WebhookUrl,
+        payload: &Value,
+        deadline: Instant,
+    ) -> Result<(), SlackError> {
         let body = payload.to_string();
         let mut backoff = self.policy.backoff;
         let mut attempt = 0;
@@ -126,7 +177,7 @@ impl SlackClient {
             let last = attempt >= self.policy.max_attempts;
             let result = self
                 .http
-                .post(self.url.expose())
+                .post(url.expose())
                 .header("content-type", "application/json")
                 .body(body.clone())
                 .send()

@@ -1,6 +1,7 @@
 //! The real binary under a stand-in Lambda Runtime API on 127.0.0.1: it reads its settings
-//! from the environment, takes one SQS event, posts the alert to Slack and answers with the
-//! SQS batch response.
+//! from the environment, the Slack webhook URL from a Secrets Manager secret (the moto
+//! emulator), takes one SQS event, posts the alert to Slack and answers with the SQS batch
+//! response.
 
 mod support;
 
@@ -95,6 +96,11 @@ async fn runtime_api() -> (String, Arc<Mutex<Option<String>>>) {
 async fn binary_handles_one_sqs_invocation() {
     let (api, posted) = runtime_api().await;
     let slack = SlackStub::start(vec![Answer::ok()], "/services/T0/B0/runtime").await;
+    let emulator = tokio::task::spawn_blocking(logdesk_e2e::Emulator::start)
+        .await
+        .unwrap()
+        .expect("the moto emulator starts");
+    let secret_arn = create_secret(&emulator.endpoint(), &slack.url).await;
     let mut child = Command::new(env!("CARGO_BIN_EXE_logdesk-notify"))
         .env_clear()
         .env("AWS_LAMBDA_RUNTIME_API", &api)
@@ -107,7 +113,8 @@ async fn binary_handles_one_sqs_invocation() {
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("SLACK_WEBHOOK_URL", &slack.url)
+        .env("AWS_ENDPOINT_URL", emulator.endpoint())
+        .env("SLACK_WEBHOOK_SECRET_ARN", &secret_arn)
         .env("ALERT_LANG", "ja")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -131,4 +138,25 @@ async fn binary_handles_one_sqs_invocation() {
     let bodies = slack.bodies();
     assert_eq!(bodies.len(), 1);
     assert_eq!(bodies[0]["text"], "不達 2件");
+}
+
+/// A Secrets Manager secret in the emulator holding `url`; returns its ARN.
+async fn create_secret(endpoint: &str, url: &str) -> String {
+    let config = aws_sdk_secretsmanager::Config::builder()
+        .behavior_version(aws_sdk_secretsmanager::config::BehaviorVersion::latest())
+        .region(aws_sdk_secretsmanager::config::Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
+            "test", "test", None, None, "test",
+        ))
+        .build();
+    let client = aws_sdk_secretsmanager::Client::from_conf(config);
+    let created = client
+        .create_secret()
+        .name("logdesk-local/slack-webhook")
+        .secret_string(url)
+        .send()
+        .await
+        .expect("CreateSecret in the emulator");
+    created.arn().expect("the new secret's ARN").to_owned()
 }

@@ -106,8 +106,10 @@ function rangeControl(p, fallback, tz) {
         name: 'preset',
         value: v,
         checked: v === preset,
-        onchange: () => {
+        onchange: (e) => {
           dates.hidden = v !== 'custom';
+          // A preset period answers at once (one click); 期間指定 waits for the dates.
+          if (v !== 'custom') e.target.form?.requestSubmit();
         },
       }),
       el('span', {}, t(`preset_${v}`)),
@@ -977,12 +979,12 @@ function chart(title, data, series, tz, width, { kind = 'count', log = false, on
     height: 220,
     tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), tz),
     series: [
-      { value: (u, ts) => (ts == null ? '—' : fmtTime(localMinute(tz, ts).replace('T', ' ') + ':00')) },
+      { label: t('col_time'), value: (u, ts) => (ts == null ? '—' : localMinute(tz, ts).replace('T', ' ')) },
       ...series.map(([label, stroke]) => ({ label, stroke, width: 2, points: { show: false }, value: hoverValue(kind) })),
     ],
     axes: [
       { values: (u, splits) => axisTimes(splits, tz) },
-      { size: 64, values: (u, splits) => splits.map((v) => (kind === 'seconds' ? fmtSeconds(v) : fmtNum(v))) },
+      { size: kind === 'seconds' ? 84 : 64, values: (u, splits) => splits.map((v) => (kind === 'seconds' ? fmtSeconds(v) : fmtNum(v))) },
     ],
     scales: { x: { time: true }, y: log ? { distr: 3, log: 10 } : {} },
     legend: { live: true },
@@ -1020,6 +1022,16 @@ const GROUP_VALUES = {
   p99: (g) => g.latency?.p99 ?? -1,
   max: (g) => g.latency?.max ?? -1,
 };
+
+const SORT_CHOICES = [
+  ['count', 'desc', 'sort_count'],
+  ['p95', 'desc', 'sort_p95'],
+  ['median', 'desc', 'sort_median'],
+  ['max', 'desc', 'sort_max'],
+  ['server_errors', 'desc', 'sort_5xx'],
+  ['client_errors', 'desc', 'sort_4xx'],
+  ['group', 'asc', 'sort_group'],
+];
 
 function sortedGroups(groups) {
   const value = GROUP_VALUES[groupSort.key] || GROUP_VALUES.count;
@@ -1072,7 +1084,24 @@ function groupTable(s, box = el('div', { class: 'groups-box' })) {
     [t('col_p99'), num, 0, 'p99'],
     [t('col_max'), num, 0, 'max'],
   ].filter(Boolean);
-  box.replaceChildren(table(columns, rows, { caption: t('groups'), className: 'groups', sort }));
+  // The same choice as a list, for phones (where the header row is hidden) and keyboards.
+  const choice = el(
+    'div',
+    { class: 'field sort-field' },
+    el('label', { for: 'f-sort' }, t('sort_label')),
+    el(
+      'select',
+      { id: 'f-sort', onchange: (e) => {
+        const [key, dir] = e.target.value.split(':');
+        groupSort.key = key;
+        groupSort.desc = dir === 'desc';
+        groupTable(s, box);
+        box.querySelector('#f-sort')?.focus();
+      } },
+      SORT_CHOICES.map(([key, dir, label]) => el('option', { value: `${key}:${dir}`, selected: groupSort.key === key && groupSort.desc === (dir === 'desc') }, t(label))),
+    ),
+  );
+  box.replaceChildren(choice, table(columns, rows, { caption: t('groups'), className: 'groups', sort }));
   return box;
 }
 

@@ -27,6 +27,7 @@ pub mod error;
 pub mod insights;
 pub mod light;
 pub mod mail;
+pub mod mail_stats;
 pub mod nginx_errors;
 pub mod openapi;
 pub mod params;
@@ -90,6 +91,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/v1/mail", get(mail::list))
+        .route("/v1/mail/stats", get(mail_stats::stats))
         .route("/v1/mail/{message_id}", get(mail::timeline))
         .route("/v1/recipients/{address}", get(mail::recipient))
         .route("/v1/access", get(access::list))

@@ -180,7 +180,7 @@ fn stage(event: &str) -> u8 {
 }
 
 /// Reads every mail record of the range that `pattern` may narrow; `(records, partial)`.
-async fn read_mail(
+pub(crate) async fn read_mail(
     st: &AppState,
     c: &Common,
     pattern: Option<String>,

@@ -714,8 +714,9 @@ function overviewView(d, tz, width) {
       countCard(t('ov_complaints'), c.complaints, c.sent, c.complaints ? 'bad' : ''),
       countCard(t('ov_delays'), c.delays, c.sent),
       c.rejects ? countCard(t('ov_rejects'), c.rejects, c.sent) : null,
-      countCard(t('ov_opens'), c.opens, c.sent),
-      countCard(t('ov_clicks'), c.clicks, c.sent),
+      // Opens and clicks exist only where tracking is on.
+      c.opens ? countCard(t('ov_opens'), c.opens, c.sent) : null,
+      c.clicks ? countCard(t('ov_clicks'), c.clicks, c.sent) : null,
     ),
     el(
       'div',

@@ -26,7 +26,7 @@ use aws_sdk_cloudwatchlogs::types::QueryStatus;
 use jiff::civil::DateTime;
 use serde::{Deserialize, Serialize};
 
-use crate::access::{RequestFilter, StatusFilter};
+use crate::requests::{RequestFilter, StatusFilter};
 use crate::source::SourceError;
 
 /// Longest user value put into a query.

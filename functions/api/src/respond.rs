@@ -5,6 +5,7 @@ use axum::response::{IntoResponse as _, Response};
 use serde::Serialize;
 
 use crate::csv;
+use crate::csv_header;
 use crate::params::{Common, Format};
 
 /// A row of a list endpoint, with its CSV form.
@@ -36,10 +37,14 @@ pub struct Page<T> {
 /// CSV with the cursor and the partial flag in the `x-next-cursor` and `x-partial` headers.
 pub fn respond<T: CsvRow>(c: &Common, page: Page<T>) -> Response {
     match c.format {
+        // Column titles in the requested language, times as Excel reads dates.
         Format::Csv => csv::stream_response(
             T::NAME,
-            T::COLUMNS,
-            page.rows.into_iter().flat_map(T::csv_lines),
+            csv_header::titles(T::COLUMNS, c.lang),
+            page.rows
+                .into_iter()
+                .flat_map(T::csv_lines)
+                .map(|row| row.into_iter().map(csv_header::excel_time).collect()),
             page.next.as_deref(),
             page.partial,
         ),

@@ -310,6 +310,7 @@ const LABELS = {
     col_name: '名前',
     col_code: 'コード',
     no_referrer: '（直接アクセス）',
+    unknown: '不明',
     // nginx errors
     err_view: '表示',
     err_view_groups: '同じメッセージをまとめる',
@@ -620,6 +621,7 @@ const LABELS = {
     col_name: 'Name',
     col_code: 'Code',
     no_referrer: '(direct)',
+    unknown: 'Unknown',
     err_view: 'View',
     err_view_groups: 'Group identical messages',
     err_view_lines: 'One line each',

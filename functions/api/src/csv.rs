@@ -132,7 +132,7 @@ mod tests {
         use http_body_util::BodyExt;
         let rows = (0..20_000).map(|i| vec![format!("行{i}"), "a,b".to_owned()]);
         let want = render(&["n", "v"], rows.clone());
-        let resp = stream_response("x", &["n", "v"], rows, Some("c1"), true);
+        let resp = stream_response("x", vec!["n", "v"], rows, Some("c1"), true);
         assert_eq!(resp.headers()["x-next-cursor"], "c1");
         assert_eq!(resp.headers()["x-partial"], "true");
         let mut body = resp.into_body();

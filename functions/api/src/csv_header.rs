@@ -1,8 +1,9 @@
 //! CSV for people who open it in Excel: column titles in the requested language and times
 //! Excel reads as dates.
 //!
-//! The JSON keeps the machine names (`status_time`); a CSV asked for with `lang=ja` gets
-//! 「状態の日時」 in its header instead. Times in the JSON are RFC 3339 with an offset
+//! The JSON keeps the machine names (`status_time`); a CSV asked for with `lang=ja` (as the
+//! dashboard always asks) gets 「状態の日時」 in its header instead, and one without `lang`
+//! keeps the machine names and times for scripts. Times in the JSON are RFC 3339 with an offset
 //! (`2026-11-23T10:00:05.123+09:00`), which Excel keeps as text; in a CSV they are written
 //! `2026-11-23 10:00:05`, in the display zone the answer names, which Excel turns into a date.
 
@@ -106,9 +107,17 @@ pub fn title(name: &str, lang: Lang) -> &str {
         .map_or(name, |(_, t)| t)
 }
 
-/// The titles of `columns` in `lang`.
-pub fn titles<'a>(columns: &[&'a str], lang: Lang) -> Vec<&'a str> {
-    columns.iter().map(|c| title(c, lang)).collect()
+/// The titles of `columns` in `lang`; the machine names when no language was asked for.
+pub fn titles<'a>(columns: &[&'a str], lang: Option<Lang>) -> Vec<&'a str> {
+    match lang {
+        Some(lang) => columns.iter().map(|c| title(c, lang)).collect(),
+        None => columns.to_vec(),
+    }
+}
+
+/// A CSV cell for people (`for_people`: [`excel_time`]) or as it is.
+pub fn cell(cell: String, for_people: bool) -> String {
+    if for_people { excel_time(cell) } else { cell }
 }
 
 /// An RFC 3339 time with an offset (`2026-11-23T10:00:05.123+09:00`) as Excel reads a date and
@@ -140,7 +149,12 @@ mod tests {
         assert_eq!(title("status_time", Lang::Ja), "状態の日時");
         assert_eq!(title("status_time", Lang::En), "Status time");
         assert_eq!(title("unheard_of", Lang::Ja), "unheard_of");
-        assert_eq!(titles(&["time", "to"], Lang::Ja), ["日時", "宛先"]);
+        assert_eq!(titles(&["time", "to"], Some(Lang::Ja)), ["日時", "宛先"]);
+        assert_eq!(titles(&["time", "to"], None), ["time", "to"]);
+        assert_eq!(
+            cell("2026-11-23T10:00:05+09:00".into(), false),
+            "2026-11-23T10:00:05+09:00"
+        );
     }
 
     #[test]

@@ -46,11 +46,18 @@ pub fn respond_counted<T: CsvRow>(c: &Common, page: Page<T>, total: Option<usize
         // Column titles in the requested language, times as Excel reads dates.
         Format::Csv => csv::stream_response(
             T::NAME,
-            csv_header::titles(T::COLUMNS, c.lang),
-            page.rows
-                .into_iter()
-                .flat_map(T::csv_lines)
-                .map(|row| row.into_iter().map(csv_header::excel_time).collect()),
+            csv_header::titles(T::COLUMNS, c.csv_for),
+            {
+                let people = c.csv_for.is_some();
+                page.rows
+                    .into_iter()
+                    .flat_map(T::csv_lines)
+                    .map(move |row| {
+                        row.into_iter()
+                            .map(|cell| csv_header::cell(cell, people))
+                            .collect()
+                    })
+            },
             page.next.as_deref(),
             page.partial,
         ),

@@ -338,10 +338,10 @@ const STATS_CSV: [&str; 8] = [
 /// partial flag in the `x-next-cursor` and `x-partial` headers.
 fn stats_csv(c: &Common, buckets: &[Bucket], next: Option<&str>, partial: bool) -> Response {
     let body = csv::render(
-        &crate::csv_header::titles(&STATS_CSV, c.lang),
+        &crate::csv_header::titles(&STATS_CSV, c.csv_for),
         buckets.iter().map(|b| {
             vec![
-                crate::csv_header::excel_time(c.time(b.start)),
+                crate::csv_header::cell(c.time(b.start), c.csv_for.is_some()),
                 b.count.to_string(),
                 b.success.to_string(),
                 b.client_errors.to_string(),

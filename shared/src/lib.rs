@@ -30,11 +30,13 @@ pub mod nlb;
 
 pub mod nginx;
 pub mod nginx_error;
+pub mod nginx_error_explain;
 
 pub mod mime;
 pub mod ses;
 
 pub mod bounce;
+pub mod mail_stats;
 pub mod provider;
 
 pub mod stats;

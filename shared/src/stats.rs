@@ -606,6 +606,143 @@ fn latency_summary(values: &mut [f64]) -> Option<Latency> {
     })
 }
 
+/// One row of a breakdown: a name and how many requests had it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Share {
+    /// The status code, browser, OS, device or referrer host (empty: no referrer).
+    pub key: String,
+    /// Requests with it.
+    pub count: u64,
+}
+
+/// What GoAccess users expect beside the totals: requests by status code, browser, OS, device
+/// and referrer host, and the number of unique visitors (distinct client address and
+/// User-Agent pairs, as GoAccess counts them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Breakdowns {
+    /// Distinct (client IP, User-Agent) pairs.
+    pub unique_visitors: u64,
+    /// By load-balancer status code, most first.
+    pub status: Vec<Share>,
+    /// By browser (or crawler, tool) name, most first.
+    pub browser: Vec<Share>,
+    /// By operating system, most first.
+    pub os: Vec<Share>,
+    /// By kind of device (`desktop`, `phone`, `tablet`, `bot`, `other`), most first.
+    pub device: Vec<Share>,
+    /// By the referrer's host, most first; `""` for requests without a referrer.
+    pub referrer: Vec<Share>,
+}
+
+/// [`Breakdowns`] one record at a time; mergeable like [`StatsAccumulator`]. User agents are
+/// counted as strings and summarised once each in [`finish`](BreakdownAccumulator::finish).
+#[derive(Debug, Clone, Default)]
+pub struct BreakdownAccumulator {
+    status: HashMap<u16, u64>,
+    user_agents: HashMap<String, u64>,
+    referrers: HashMap<String, u64>,
+    visitors: std::collections::HashSet<u64>,
+}
+
+/// The host of a referrer URL, lower case; `""` for none (`-` or empty).
+fn referrer_host(referrer: Option<&str>) -> String {
+    let r = referrer.unwrap_or("").trim();
+    if r.is_empty() || r == "-" {
+        return String::new();
+    }
+    let rest = r.split_once("://").map_or(r, |(_, rest)| rest);
+    let host = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    host.to_ascii_lowercase()
+}
+
+fn top_shares(map: HashMap<String, u64>, top: usize) -> Vec<Share> {
+    let mut out: Vec<Share> = map
+        .into_iter()
+        .map(|(key, count)| Share { key, count })
+        .collect();
+    out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+    out.truncate(top);
+    out
+}
+
+impl BreakdownAccumulator {
+    /// An empty accumulator.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds one request.
+    pub fn push(&mut self, r: &RequestRecord) {
+        if let Some(s) = r.status {
+            *self.status.entry(s).or_default() += 1;
+        }
+        let ua = r.user_agent.as_deref().unwrap_or("");
+        match self.user_agents.get_mut(ua) {
+            Some(n) => *n += 1,
+            None => {
+                self.user_agents.insert(ua.to_owned(), 1);
+            }
+        }
+        *self
+            .referrers
+            .entry(referrer_host(r.referrer.as_deref()))
+            .or_default() += 1;
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        r.client_ip.hash(&mut h);
+        ua.hash(&mut h);
+        self.visitors.insert(h.finish());
+    }
+
+    /// Adds everything another accumulator has seen.
+    pub fn merge(&mut self, other: BreakdownAccumulator) {
+        for (k, n) in other.status {
+            *self.status.entry(k).or_default() += n;
+        }
+        for (k, n) in other.user_agents {
+            *self.user_agents.entry(k).or_default() += n;
+        }
+        for (k, n) in other.referrers {
+            *self.referrers.entry(k).or_default() += n;
+        }
+        self.visitors.extend(other.visitors);
+    }
+
+    /// The breakdowns, each cut to its `top` largest rows.
+    pub fn finish(self, top: usize) -> Breakdowns {
+        let mut browser: HashMap<String, u64> = HashMap::new();
+        let mut os: HashMap<String, u64> = HashMap::new();
+        let mut device: HashMap<String, u64> = HashMap::new();
+        for (ua, n) in &self.user_agents {
+            let s = crate::useragent::summarize(ua);
+            let unknown = || "unknown".to_owned();
+            *browser
+                .entry(s.browser.unwrap_or_else(unknown))
+                .or_default() += n;
+            *os.entry(s.os.unwrap_or_else(unknown)).or_default() += n;
+            let d = serde_json::to_value(s.device)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_else(unknown);
+            *device.entry(d).or_default() += n;
+        }
+        let status = self
+            .status
+            .into_iter()
+            .map(|(k, n)| (k.to_string(), n))
+            .collect();
+        Breakdowns {
+            unique_visitors: self.visitors.len() as u64,
+            status: top_shares(status, top),
+            browser: top_shares(browser, top),
+            os: top_shares(os, top),
+            device: top_shares(device, top),
+            referrer: top_shares(self.referrers, top),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -691,6 +828,71 @@ mod tests {
                 .buckets
                 .iter()
                 .all(|b| b.start % (stats.bucket_seconds * 1_000_000) == 0)
+        );
+    }
+
+    #[test]
+    fn breakdowns_count_statuses_browsers_referrers_and_visitors() {
+        let rec = |ip: &str, status: u16, ua: &str, referrer: Option<&str>| {
+            let mut r: RequestRecord = serde_json::from_value(serde_json::json!({"v": 1, "t": 0}))
+                .unwrap_or_else(|e| panic!("test record: {e}"));
+            r.client_ip = Some(ip.to_owned());
+            r.status = Some(status);
+            r.user_agent = Some(ua.to_owned());
+            r.referrer = referrer.map(str::to_owned);
+            r
+        };
+        let chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
+        let bot = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+        let mut a = BreakdownAccumulator::new();
+        a.push(&rec(
+            "192.0.2.1",
+            200,
+            chrome,
+            Some("https://www.Google.com/search?q=x"),
+        ));
+        a.push(&rec("192.0.2.1", 200, chrome, Some("-")));
+        let mut b = BreakdownAccumulator::new();
+        b.push(&rec("192.0.2.2", 404, bot, None));
+        b.push(&rec(
+            "192.0.2.1",
+            500,
+            chrome,
+            Some("https://shop.example.jp/cart"),
+        ));
+        a.merge(b);
+        let d = a.finish(10);
+        assert_eq!(d.unique_visitors, 2);
+        assert_eq!(
+            d.status[0],
+            Share {
+                key: "200".into(),
+                count: 2
+            }
+        );
+        assert_eq!(
+            d.browser[0],
+            Share {
+                key: "Chrome".into(),
+                count: 3
+            }
+        );
+        assert!(
+            d.device.iter().any(|s| s.key == "bot" && s.count == 1),
+            "{:?}",
+            d.device
+        );
+        assert_eq!(
+            d.referrer[0],
+            Share {
+                key: String::new(),
+                count: 2
+            }
+        );
+        assert!(d.referrer.iter().any(|s| s.key == "www.google.com"));
+        assert_eq!(
+            referrer_host(Some("android-app://com.google.android.gm/")),
+            "com.google.android.gm"
         );
     }
 }

@@ -28,6 +28,8 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::bounce::Lang;
+
 /// What kind of device (or non-person) sent the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -64,7 +66,32 @@ pub struct UaSummary {
     pub label: String,
 }
 
+/// The English words of [`UaSummary::label`] and their Japanese forms (full-width parentheses,
+/// as Japanese text is written), in the order they are replaced.
+const JA_WORDS: &[(&str, &str)] = &[
+    (" (or later)", " 以降"),
+    (" (bot)", "（ボット）"),
+    (" (tool)", "（ツール）"),
+    (" (in-app)", "（アプリ内ブラウザー）"),
+    (" tablet", " タブレット"),
+    ("in-app browser", "アプリ内ブラウザー"),
+];
+
 impl UaSummary {
+    /// [`label`](UaSummary::label) in `lang`: in Japanese 「Windows 10 以降 + Edge 114」,
+    /// 「Googlebot（ボット）」, 「不明」. Names and versions stay as they are.
+    pub fn label_in(&self, lang: Lang) -> String {
+        if lang == Lang::En {
+            return self.label.clone();
+        }
+        if self.label == "unknown" {
+            return "不明".to_owned();
+        }
+        JA_WORDS
+            .iter()
+            .fold(self.label.clone(), |label, (en, ja)| label.replace(en, ja))
+    }
+
     fn unknown() -> UaSummary {
         UaSummary {
             os: None,
@@ -986,5 +1013,22 @@ mod tests {
         ) {
             let _ = summarize(&s);
         }
+    }
+
+    #[test]
+    fn labels_in_japanese() {
+        let edge = summarize(
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/114.0.0.0 Safari/537.36 Edg/114.0.1823.43",
+        );
+        assert_eq!(edge.label_in(Lang::Ja), "Windows 10 以降 + Edge 114");
+        assert_eq!(edge.label_in(Lang::En), edge.label);
+        let bot =
+            summarize("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)");
+        assert_eq!(bot.label_in(Lang::Ja), "Googlebot（ボット）");
+        assert_eq!(
+            summarize("curl/8.0.1").label_in(Lang::Ja),
+            "curl 8.0（ツール）"
+        );
+        assert_eq!(summarize("").label_in(Lang::Ja), "不明");
     }
 }

@@ -29,7 +29,7 @@ fn ready_timeout() -> Duration {
 
 /// How long the whole `node --test` run may take.
 fn tests_timeout() -> Duration {
-    seconds_from_env("LOGDESK_BROWSER_TEST_SECS", 600)
+    seconds_from_env("LOGDESK_BROWSER_TEST_SECS", 900)
 }
 
 fn seconds_from_env(name: &str, default: u64) -> Duration {
@@ -261,7 +261,7 @@ fn run_tests(dir: &Path, url: &str, token: &str, shots: &Path) -> Result {
         .args([
             "--test",
             "--test-concurrency=1",
-            "--test-timeout=120000",
+            "--test-timeout=600000",
             "dashboard.test.mjs",
         ])
         .current_dir(dir)

@@ -11,6 +11,7 @@ const ROUTES = {
   mail: screens.mail,
   message: screens.message_,
   recipient: screens.recipient,
+  overview: screens.overview,
   access: screens.access,
   visits: screens.visits,
   stats: screens.stats,
@@ -21,6 +22,7 @@ const ROUTES = {
 const NAV = [
   ['mail', 'nav_mail'],
   ['recipient', 'nav_recipient'],
+  ['overview', 'nav_overview'],
   ['access', 'nav_access'],
   ['visits', 'nav_visits'],
   ['stats', 'nav_stats'],
@@ -43,7 +45,8 @@ function parseHash() {
 }
 
 function go(name, params = {}, { focusResults = false } = {}) {
-  const q = new URLSearchParams(params).toString();
+  const kept = Object.entries(params).filter(([, v]) => v !== undefined && v !== null && v !== '');
+  const q = new URLSearchParams(kept).toString();
   const hash = `#/${name}${q ? `?${q}` : ''}`;
   state.focusResults = focusResults;
   if (location.hash === hash) render();
@@ -67,7 +70,10 @@ function header() {
   );
   const langButton = document.getElementById('lang-toggle');
   langButton.textContent = t('lang_switch');
-  langButton.setAttribute('aria-label', t('lang_switch_label'));
+  // The visible word is the accessible name (a voice-control user says what they see); the
+  // longer sentence is the description.
+  langButton.removeAttribute('aria-label');
+  langButton.title = t('lang_switch_label');
   langButton.setAttribute('lang', lang() === 'ja' ? 'en' : 'ja');
   const out = document.getElementById('sign-out');
   out.textContent = t('sign_out');

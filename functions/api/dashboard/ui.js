@@ -1,7 +1,7 @@
 // Small DOM helpers shared by the screens. Everything is built with DOM calls and text nodes
 // (never parsed from HTML strings), so log content cannot become markup.
 
-import { t } from './i18n.js';
+import { lang, t } from './i18n.js';
 import { ApiError, AuthError } from './api.js';
 
 /** `el('div', {class: 'x', onclick: f}, 'text', child, …)`. */
@@ -32,19 +32,26 @@ export function fmtTime(s) {
   return `${s.slice(0, 10)} ${s.slice(11, 19)}`;
 }
 
-/** Seconds as `0.123 s` / `1.50 s`. */
+/** Seconds as `0.123 秒` / `1.50 s` (the unit in the display language). */
 export function fmtSeconds(v) {
   if (v === null || v === undefined || Number.isNaN(v)) return '';
-  return v < 1 ? `${v.toFixed(3)} s` : `${v.toFixed(2)} s`;
+  const unit = lang() === 'ja' ? '秒' : 's';
+  return v < 1 ? `${v.toFixed(3)} ${unit}` : `${v.toFixed(2)} ${unit}`;
 }
 
-/** A duration in seconds in words (`2分05秒` / `2 min 05 s`). */
+/** A count with thousands separators (`5,062`). */
+export function fmtNum(n) {
+  if (n === null || n === undefined || Number.isNaN(Number(n))) return '';
+  return Number(n).toLocaleString(lang() === 'ja' ? 'ja-JP' : 'en-US');
+}
+
+/** A duration in seconds in words (`2分5秒` / `2 min 05 s`). */
 export function fmtDwell(seconds, japanese) {
   const s = Math.max(0, Math.round(seconds));
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
   const r = String(s % 60).padStart(2, '0');
-  if (japanese) return h ? `${h}時間${m}分` : m ? `${m}分${r}秒` : `${s}秒`;
+  if (japanese) return h ? `${h}時間${m}分` : m ? `${m}分${s % 60}秒` : `${s}秒`;
   return h ? `${h} h ${m} min` : m ? `${m} min ${r} s` : `${s} s`;
 }
 
@@ -152,16 +159,40 @@ export function checkbox(name, label, checked) {
   );
 }
 
-/** A table: `columns` are `[label, class?]`, `rows` are `<tr>` elements. */
-export function table(columns, rows, { caption, className = '' } = {}) {
+/**
+ * A table: `columns` are `[label, class?, lead?]`, `rows` are `<tr>` elements. Each cell gets
+ * its column's label (`data-label`), shown above the value when a narrow screen turns every
+ * row into a card; `lead` (1–3) moves the cell to the top of the card, so the answer (status,
+ * reason; time, status, path) comes first. The wrapper scrolls sideways on a desk when the
+ * table is wide, so it can take the focus (keyboard users scroll it with the arrow keys).
+ * `sortable` columns (an array of `[label, class, lead, key]` with `onSort(key)`) get buttons.
+ */
+export function table(columns, rows, { caption, className = '', sort = null } = {}) {
+  for (const tr of rows) {
+    [...tr.children].forEach((td, i) => {
+      const col = columns[i];
+      if (!col) return;
+      if (col[0]) td.dataset.label = col[0];
+      if (col[2]) td.classList.add(`lead-${col[2]}`);
+    });
+  }
+  const head = columns.map(([label, cls, , key]) => {
+    if (!sort || !key) return el('th', { scope: 'col', class: cls }, label);
+    const dir = sort.key === key ? (sort.desc ? 'descending' : 'ascending') : false;
+    return el(
+      'th',
+      { scope: 'col', class: cls, 'aria-sort': dir },
+      el('button', { type: 'button', class: 'sort', onclick: () => sort.onSort(key) }, label),
+    );
+  });
   return el(
     'div',
-    { class: 'table-wrap' },
+    { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': caption || t('app_title') },
     el(
       'table',
       { class: `list ${className}` },
       caption ? el('caption', { class: 'sr-only' }, caption) : null,
-      el('thead', {}, el('tr', {}, columns.map(([label, cls]) => el('th', { scope: 'col', class: cls }, label)))),
+      el('thead', {}, el('tr', {}, head)),
       el('tbody', {}, rows),
     ),
   );

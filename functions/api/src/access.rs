@@ -79,7 +79,12 @@ fn row_of(
     c: &Common,
     cache: &mut UaCache,
 ) -> AccessRow {
-    let ua = r.user_agent.as_deref().map(|u| cache.get(u).clone());
+    // The summary's label in the requested language (「Googlebot（ボット）」).
+    let ua = r.user_agent.as_deref().map(|u| {
+        let mut s = cache.get(u).clone();
+        s.label = s.label_in(c.lang);
+        s
+    });
     AccessRow {
         id,
         time: c.time(r.t),

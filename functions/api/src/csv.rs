@@ -48,7 +48,7 @@ const CHUNK: usize = 64 * 1024;
 
 /// The CSV text (BOM, header, rows) rendered lazily, about [`CHUNK`] bytes at a time.
 struct Chunks<I> {
-    header: Option<&'static [&'static str]>,
+    header: Option<Vec<&'static str>>,
     rows: I,
 }
 
@@ -58,7 +58,7 @@ impl<I: Iterator<Item = Vec<String>>> Iterator for Chunks<I> {
     fn next(&mut self) -> Option<Self::Item> {
         let mut out = String::with_capacity(CHUNK + 1024);
         if let Some(h) = self.header.take() {
-            out = render(h, std::iter::empty());
+            out = render(&h, std::iter::empty());
         }
         while out.len() < CHUNK {
             let Some(row) = self.rows.next() else { break };
@@ -79,7 +79,7 @@ impl<I: Iterator<Item = Vec<String>>> Iterator for Chunks<I> {
 /// it: a buffered Function URL response is at most 6 MB).
 pub fn stream_response<I>(
     name: &str,
-    header: &'static [&'static str],
+    header: Vec<&'static str>,
     rows: I,
     next_cursor: Option<&str>,
     partial: bool,
@@ -132,7 +132,7 @@ mod tests {
         use http_body_util::BodyExt;
         let rows = (0..20_000).map(|i| vec![format!("行{i}"), "a,b".to_owned()]);
         let want = render(&["n", "v"], rows.clone());
-        let resp = stream_response("x", &["n", "v"], rows, Some("c1"), true);
+        let resp = stream_response("x", vec!["n", "v"], rows, Some("c1"), true);
         assert_eq!(resp.headers()["x-next-cursor"], "c1");
         assert_eq!(resp.headers()["x-partial"], "true");
         let mut body = resp.into_body();

@@ -5,6 +5,7 @@ use axum::response::Response;
 use jiff::tz::TimeZone;
 use logdesk_core::Record;
 use logdesk_core::nginx_error;
+use logdesk_core::nginx_error_explain::{self, ErrorExplanation, ErrorKind};
 use logdesk_core::record::ErrorRecord;
 use serde::Serialize;
 
@@ -56,6 +57,15 @@ pub struct ErrorRow {
     pub referrer: Option<String>,
     /// Worker pid.
     pub pid: Option<u32>,
+    /// What kind of problem it is (`upstream_timeout`, `body_too_large`, …, `other`).
+    #[schema(value_type = String)]
+    pub kind: ErrorKind,
+    /// The message without what changes between occurrences: identical messages share it.
+    pub group: String,
+    /// The message in plain words with what an engineer checks, for the common kinds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub explanation: Option<ErrorExplanation>,
 }
 
 fn text_of(r: &ErrorRecord) -> String {
@@ -102,15 +112,28 @@ fn entry_of(e: &LogEvent, tz: &TimeZone) -> Option<ErrorRecord> {
     }
 }
 
-/// `GET /v1/errors`: entries, oldest first. `level` is the least severe level to include
-/// (`warn` gives warn, error, crit, alert and emerg); `text` is a case-insensitive substring.
+/// Reads `order`: `desc` (newest first, what the dashboard shows) or `asc` (the default).
+fn take_desc(p: &mut Params) -> Result<bool, ApiError> {
+    match p.take("order").as_deref() {
+        None | Some("asc") => Ok(false),
+        Some("desc") => Ok(true),
+        Some(_) => Err(ApiError::bad("order", "expected asc or desc")),
+    }
+}
+
+/// `GET /v1/errors`: entries, oldest first (`order=desc`: newest first). `level` is the least
+/// severe level to include (`warn` gives warn, error, crit, alert and emerg); `text` is a
+/// case-insensitive substring. Each row carries its `kind`, a `group` key shared by identical
+/// messages and, for the common messages, an `explanation` in the requested language.
 pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<Response, ApiError> {
     let mut p = Params::parse(q.as_deref())?;
     let c = params::common(&mut p, &st.config, now_us(), 24)?;
     let level = take_level(&mut p)?;
     let text = p.take("text");
+    let desc = take_desc(&mut p)?;
     p.finish()?;
-    let after: Option<Key> = params::decode_cursor("errors", c.cursor.as_deref())?;
+    let tag = if desc { "errors:desc" } else { "errors" };
+    let after: Option<Key> = params::decode_cursor(tag, c.cursor.as_deref())?;
     let needle = text.as_deref().map(str::to_lowercase);
     let req = FetchRequest {
         group: st.config.nginx_error_group.clone(),
@@ -121,41 +144,68 @@ pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<R
     };
     let (from, to) = (c.from, c.to);
     let tz = st.config.default_tz.clone();
-    let read = read_group(
-        &*st.source,
-        req,
-        0,
-        after.as_ref(),
-        Some(c.limit),
-        st.limits(),
-        |e| {
-            let r = entry_of(e, &tz)?;
-            let ok = r.t >= from
-                && r.t < to
-                && level.is_none_or(|max| rank(&r.level) <= max)
-                && needle.as_deref().is_none_or(|n| text_of(&r).contains(n));
-            ok.then_some(r)
-        },
-    )
+    // Newest first reads the whole range (error logs are short) and pages backwards by key.
+    let (start_after, want) = if desc {
+        (None, None)
+    } else {
+        (after.as_ref(), Some(c.limit))
+    };
+    let read = read_group(&*st.source, req, 0, start_after, want, st.limits(), |e| {
+        let r = entry_of(e, &tz)?;
+        let ok = r.t >= from
+            && r.t < to
+            && level.is_none_or(|max| rank(&r.level) <= max)
+            && needle.as_deref().is_none_or(|n| text_of(&r).contains(n));
+        ok.then_some(r)
+    })
     .await?;
-    let merged = group_read::merge(vec![read], c.limit);
+    let (rows, next, partial) = if desc {
+        newest_first(read, after.as_ref(), c.limit)
+    } else {
+        let merged = group_read::merge(vec![read], c.limit);
+        (merged.rows, merged.next, merged.partial)
+    };
     let page = Page {
         engine: st.source.engine(),
-        rows: merged
-            .rows
-            .into_iter()
-            .map(|(_, r)| ErrorRow::of(&c, r))
-            .collect(),
-        next: merged.next.map(|k| params::encode_cursor("errors", &k)),
-        partial: merged.partial,
+        rows: rows.into_iter().map(|(_, r)| ErrorRow::of(&c, r)).collect(),
+        next: next.map(|k| params::encode_cursor(tag, &k)),
+        partial,
         covered_to: None,
     };
     Ok(respond(&c, page))
 }
 
+type Found = (Vec<(Key, ErrorRecord)>, Option<Key>, bool);
+
+/// The page of `read` (the whole range) before `after`, newest first.
+fn newest_first(
+    read: group_read::GroupRows<ErrorRecord>,
+    after: Option<&Key>,
+    limit: usize,
+) -> Found {
+    let partial = read.cut;
+    let mut rows: Vec<(Key, ErrorRecord)> = read
+        .rows
+        .into_iter()
+        .filter(|(k, _)| after.is_none_or(|a| k < a))
+        .collect();
+    rows.sort_by(|a, b| b.0.cmp(&a.0));
+    let next = if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(|r| r.0.clone())
+    } else {
+        None
+    };
+    (rows, next, partial)
+}
+
 impl ErrorRow {
     fn of(c: &Common, r: ErrorRecord) -> ErrorRow {
+        let kind = nginx_error_explain::kind_of(&r.message);
         ErrorRow {
+            kind,
+            group: nginx_error_explain::group_key(&r.message),
+            explanation: kind.explain(c.lang),
             time: c.time(r.t),
             level: r.level,
             message: r.message,

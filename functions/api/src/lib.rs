@@ -21,6 +21,7 @@ pub mod auth;
 pub mod budget;
 pub mod config;
 pub mod csv;
+pub mod csv_header;
 pub mod dashboard;
 pub mod engine;
 pub mod error;
@@ -28,6 +29,7 @@ pub mod errors;
 pub mod group_read;
 pub mod insights;
 pub mod mail;
+pub mod mail_stats;
 pub mod openapi;
 pub mod params;
 pub mod pattern;
@@ -96,6 +98,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/v1/mail", get(mail::list))
+        .route("/v1/mail/stats", get(mail_stats::stats))
         .route("/v1/mail/{message_id}", get(mail::timeline))
         .route("/v1/recipients/{address}", get(recipients::recipient))
         .route("/v1/access", get(access::list))

@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::group_read::{self, read_group};
 use crate::params::{self, Common, Params};
 use crate::pattern::{self, JsonCond};
-use crate::respond::{CsvRow, Page, respond};
+use crate::respond::{CsvRow, Page, respond, respond_counted};
 use crate::source::FetchRequest;
 use crate::{AppState, now_us};
 
@@ -91,6 +91,9 @@ pub struct MailRow {
     pub reason: Option<Reason>,
     /// Events seen for this message and recipient.
     pub events: usize,
+    /// The event types of this mail and recipient (the status filter matches any of them).
+    #[serde(skip)]
+    seen: Vec<String>,
     #[serde(skip)]
     sort_us: i64,
 }
@@ -260,6 +263,7 @@ pub(crate) fn rows_of(records: &[MailRecord], c: &Common) -> Vec<MailRow> {
                 status_time: c.time(latest.t),
                 reason: reason_of(latest, c.lang),
                 events: evs.len(),
+                seen: evs.iter().map(|m| m.event.clone()).collect(),
                 sort_us: sent,
             })
         })
@@ -336,9 +340,14 @@ pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<R
         return Ok(respond(&c, page));
     }
     let after = window.after;
-    let mut rows: Vec<MailRow> = rows_of(&records, &c)
+    let matching: Vec<MailRow> = rows_of(&records, &c)
         .into_iter()
         .filter(|r| filter.matches(r))
+        .collect();
+    // Every row of the part is at hand, so the total is free when the range is one part.
+    let total = (window.start == c.origin && covered >= c.to).then_some(matching.len());
+    let mut rows: Vec<MailRow> = matching
+        .into_iter()
         .filter(|r| {
             after
                 .as_ref()
@@ -362,7 +371,7 @@ pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<R
         partial,
         covered_to,
     };
-    Ok(respond(&c, page))
+    Ok(respond_counted(&c, page, total))
 }
 
 /// The filters of `/v1/mail` (lowercased substrings, and the statuses).
@@ -400,10 +409,12 @@ impl MailFilter {
         has(&self.recipient, r.to.as_deref())
             && has(&self.subject, r.subject.as_deref())
             && has(&self.from_address, r.from.as_deref())
+            // Any event of the mail, not only the latest: a delay later delivered is still
+            // found under 配信遅延.
             && self
                 .statuses
                 .as_ref()
-                .is_none_or(|s| s.contains(&r.status.as_str()))
+                .is_none_or(|s| r.seen.iter().any(|e| s.contains(&e.as_str())))
     }
 }
 

@@ -142,6 +142,9 @@ pub struct Common {
     pub tz_name: String,
     /// Language of explanations.
     pub lang: Lang,
+    /// `lang` as asked for: a CSV for people (column titles in this language, times Excel
+    /// reads as dates); without it a CSV keeps the machine column names and RFC 3339 times.
+    pub csv_for: Option<Lang>,
     /// Rows per page.
     pub limit: usize,
     /// The raw cursor, decoded by the endpoint with [`decode_cursor`].
@@ -208,12 +211,14 @@ pub fn common(
         },
         None => (cfg.default_tz.clone(), cfg.default_tz_name.clone()),
     };
-    let lang = match p.take("lang") {
-        Some(l) => l
-            .parse::<Lang>()
-            .map_err(|_| ApiError::bad("lang", "expected ja or en"))?,
-        None => cfg.default_lang,
-    };
+    let asked = p
+        .take("lang")
+        .map(|l| {
+            l.parse::<Lang>()
+                .map_err(|_| ApiError::bad("lang", "expected ja or en"))
+        })
+        .transpose()?;
+    let lang = asked.unwrap_or(cfg.default_lang);
     let to = match p.take("to") {
         Some(v) => parse_time(&v, &tz, true).ok_or_else(|| bad_time("to"))?,
         None => now_us,
@@ -254,6 +259,7 @@ pub fn common(
         tz,
         tz_name,
         lang,
+        csv_for: asked,
         limit,
         cursor: p.take("cursor"),
         format,

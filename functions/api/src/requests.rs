@@ -88,8 +88,19 @@ impl RequestFilter {
                 })
                 .collect::<Result<_, _>>()?,
         };
+        let ip = p.take("ip").map(|v| v.trim().to_owned());
+        // A mistyped address would only find nothing: say what is wrong instead.
+        if ip
+            .as_deref()
+            .is_some_and(|v| v.parse::<std::net::IpAddr>().is_err())
+        {
+            return Err(ApiError::bad(
+                "ip",
+                "expected an IPv4 or IPv6 address such as 203.0.113.50 or 2001:db8::1",
+            ));
+        }
         Ok(RequestFilter {
-            ip: p.take("ip").map(|v| v.trim().to_owned()),
+            ip,
             host: p.take("host").map(|v| v.to_lowercase()),
             path: p.take("path"),
             status,

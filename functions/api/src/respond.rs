@@ -5,6 +5,7 @@ use axum::response::{IntoResponse as _, Response};
 use serde::Serialize;
 
 use crate::csv;
+use crate::csv_header;
 use crate::params::{Common, Format};
 
 /// A row of a list endpoint, with its CSV form.
@@ -35,11 +36,28 @@ pub struct Page<T> {
 /// `page` in the format `c` asks for: the [`ListResponse`] envelope as JSON, or a streamed
 /// CSV with the cursor and the partial flag in the `x-next-cursor` and `x-partial` headers.
 pub fn respond<T: CsvRow>(c: &Common, page: Page<T>) -> Response {
+    respond_counted(c, page, None)
+}
+
+/// [`respond`] with the number of rows of the whole answer, when the endpoint counted them
+/// (the dashboard shows 全 5,062件中 1–100件).
+pub fn respond_counted<T: CsvRow>(c: &Common, page: Page<T>, total: Option<usize>) -> Response {
     match c.format {
+        // Column titles in the requested language, times as Excel reads dates.
         Format::Csv => csv::stream_response(
             T::NAME,
-            T::COLUMNS,
-            page.rows.into_iter().flat_map(T::csv_lines),
+            csv_header::titles(T::COLUMNS, c.csv_for),
+            {
+                let people = c.csv_for.is_some();
+                page.rows
+                    .into_iter()
+                    .flat_map(T::csv_lines)
+                    .map(move |row| {
+                        row.into_iter()
+                            .map(|cell| csv_header::cell(cell, people))
+                            .collect()
+                    })
+            },
             page.next.as_deref(),
             page.partial,
         ),
@@ -50,6 +68,7 @@ pub fn respond<T: CsvRow>(c: &Common, page: Page<T>) -> Response {
             to: c.time(c.to),
             tz: c.tz_name.clone(),
             count: page.rows.len(),
+            total,
             covered_to: page.covered_to.map(|t| c.time(t)),
             next_cursor: page.next,
             rows: page.rows,
@@ -73,6 +92,10 @@ pub struct ListResponse<T: Serialize> {
     pub tz: String,
     /// Rows in this page.
     pub count: usize,
+    /// Rows of the whole answer (every page), where the endpoint counts them cheaply
+    /// (`/v1/mail` reads the range whole); absent elsewhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<usize>,
     /// A partial answer of `/v1/mail` or `/v1/visits` covers exactly `[from, covered_to)`
     /// (display zone); `next_cursor` asks for the rest (through Logs Insights, reading the
     /// queries that were still running). Absent when the answer reaches `to`.

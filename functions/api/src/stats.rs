@@ -5,7 +5,7 @@ use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use logdesk_core::record::RequestRecord;
-use logdesk_core::stats::{Bucket, StatsAccumulator, StatsOptions};
+use logdesk_core::stats::{BreakdownAccumulator, Bucket, StatsAccumulator, StatsOptions};
 use logdesk_core::urlgroup::UrlGrouper;
 use serde::Serialize;
 
@@ -27,6 +27,8 @@ struct BucketAccs<'a> {
     bucket_us: i64,
     offset_us: i64,
     accs: std::collections::BTreeMap<i64, StatsAccumulator<'a>>,
+    /// Status, browser, referrer and visitor counts per bucket, cut like `accs`.
+    breakdowns: std::collections::BTreeMap<i64, BreakdownAccumulator>,
 }
 
 impl<'a> BucketAccs<'a> {
@@ -36,6 +38,7 @@ impl<'a> BucketAccs<'a> {
             offset_us: opts.utc_offset_seconds.saturating_mul(1_000_000),
             opts,
             accs: std::collections::BTreeMap::new(),
+            breakdowns: std::collections::BTreeMap::new(),
         }
     }
 
@@ -51,6 +54,7 @@ impl<'a> BucketAccs<'a> {
             .entry(key)
             .or_insert_with(|| StatsAccumulator::new(opts))
             .push(r);
+        self.breakdowns.entry(key).or_default().push(r);
     }
 
     /// The last bucket boundary at or before `covered` that is after `start` (or `covered`
@@ -69,15 +73,22 @@ impl<'a> BucketAccs<'a> {
 
     /// Everything pushed before `until`: a bucket boundary from [`BucketAccs::cut`], or at
     /// least `end`, the end of the range (then everything).
-    fn finish(self, until: i64, end: i64) -> StatsAccumulator<'a> {
+    fn finish(self, until: i64, end: i64) -> (StatsAccumulator<'a>, BreakdownAccumulator) {
         let mut all = StatsAccumulator::new(&self.opts);
+        let mut shares = BreakdownAccumulator::new();
         let first_left_out = self.key(until);
+        let kept = |k: i64| until >= end || k < first_left_out;
         for (k, acc) in self.accs {
-            if until >= end || k < first_left_out {
+            if kept(k) {
                 all.merge(acc);
             }
         }
-        all
+        for (k, acc) in self.breakdowns {
+            if kept(k) {
+                shares.merge(acc);
+            }
+        }
+        (all, shares)
     }
 }
 
@@ -264,7 +275,8 @@ async fn stats_locally(
     let covered = for_each_request(st, c, read.source, read.filter, |r| accs.push(r)).await?;
     // A cut answer keeps whole buckets only, so consecutive answers' series concatenate.
     let covered = accs.cut(c.from, c.to, covered);
-    let stats = accs.finish(covered, c.to).finish();
+    let (stats, shares) = accs.finish(covered, c.to);
+    let stats = stats.finish();
     let partial = covered < c.to;
     let next = params::next_cursor::<()>("stats", read.fingerprint, c, covered, None, Vec::new());
     if c.format == Format::Csv {
@@ -272,6 +284,8 @@ async fn stats_locally(
     }
     let mut value = serde_json::to_value(&stats).unwrap_or_default();
     with_times(c, &mut value, &stats.buckets);
+    // The local engine reads every request, so it also gives the breakdowns (top 10 each).
+    value["breakdowns"] = serde_json::to_value(shares.finish(10)).unwrap_or_default();
     Ok(stats_json(
         c,
         st.source.engine(),
@@ -324,10 +338,10 @@ const STATS_CSV: [&str; 8] = [
 /// partial flag in the `x-next-cursor` and `x-partial` headers.
 fn stats_csv(c: &Common, buckets: &[Bucket], next: Option<&str>, partial: bool) -> Response {
     let body = csv::render(
-        &STATS_CSV,
+        &crate::csv_header::titles(&STATS_CSV, c.csv_for),
         buckets.iter().map(|b| {
             vec![
-                c.time(b.start),
+                crate::csv_header::cell(c.time(b.start), c.csv_for.is_some()),
                 b.count.to_string(),
                 b.success.to_string(),
                 b.client_errors.to_string(),

@@ -365,7 +365,7 @@ fn visit_rows(
             ),
             ip: v.ip.to_string(),
             user_agent: v.user_agent.map(|u| u.to_string()),
-            ua: v.ua.label.clone(),
+            ua: v.ua.label_in(c.lang),
             device: serde_json::to_value(v.ua.device)
                 .ok()
                 .and_then(|d| d.as_str().map(str::to_owned))

@@ -27,6 +27,19 @@ pub struct LocalDesc {
     pub width_ms: i64,
 }
 
+impl LocalDesc {
+    /// Whether an answer over `groups` groups to `c` can give this position: inside the range
+    /// (a window at least a millisecond wide) and, after a row, just past that row's millisecond.
+    pub(crate) fn fits(&self, c: &Common, groups: usize) -> bool {
+        self.hi_ms <= c.to_ms()
+            && self.width_ms >= 1
+            && self
+                .before
+                .as_ref()
+                .is_none_or(|b| b.fits(c.to_ms(), groups) && b.t.checked_add(1) == Some(self.hi_ms))
+    }
+}
+
 /// Newest first without Logs Insights: the range is read oldest first (as FilterLogEvents
 /// reads) in windows going back from the end, keeping the newest `limit` rows, ordered by
 /// [`Key`] (millisecond, then group, then event id, all descending). A window whose read runs
@@ -152,6 +165,14 @@ pub struct InsightsDesc {
 }
 
 impl InsightsDesc {
+    /// Whether a listing of `c` can stand here: at a row of the range, having handled no more
+    /// rows of one second than a query returns.
+    fn fits(&self, c: &Common) -> bool {
+        self.t < c.to_ms()
+            && self.seen.len() <= insights::MAX_ROWS
+            && self.newer <= insights::MAX_ROWS
+    }
+
     /// The position after handling a row at `t` whose message has `token` (rows come newest
     /// first).
     fn advance(self, t: i64, token: String) -> InsightsDesc {
@@ -316,6 +337,115 @@ async fn newest_in_second(
     locally(st, &second, Source::Lb, filter, Some(local), Some(at)).await
 }
 
+/// Where a newest-first listing through Insights stands, from its cursor: the position, the
+/// query still running (rows asked, range and id), the local read of a busy second. A cursor
+/// made with other parameters, or at a position no answer to `c` gives, is a 400.
+type Unpacked = (
+    Option<InsightsDesc>,
+    Option<(usize, insights::Part)>,
+    Option<LocalDesc>,
+);
+
+fn unpack(cursor: Option<DescCursor>, fingerprint: &str, c: &Common) -> Result<Unpacked, ApiError> {
+    let unpacked = match cursor {
+        None => (None, None, None),
+        Some(DescCursor::After(k)) => (Some(k), None, None),
+        Some(DescCursor::Pending { fp, .. } | DescCursor::Busy { fp, .. }) if fp != fingerprint => {
+            return Err(params::other_parameters());
+        }
+        Some(DescCursor::Pending {
+            at, asked, query, ..
+        }) => (at, Some((asked, query)), None),
+        Some(DescCursor::Busy { at, local, .. }) => {
+            if !DescCursor::busy_valid(&at, &local) {
+                return Err(params::bad_cursor());
+            }
+            (Some(at), None, Some(local))
+        }
+    };
+    if unpacked.0.as_ref().is_some_and(|k| !k.fits(c)) {
+        return Err(params::bad_cursor());
+    }
+    Ok(unpacked)
+}
+
+/// The query of the next page, over the seconds `[start_s, end_s]`: the `pending` one of the
+/// cursor (which must be over those seconds), or a new one asking for the `wanted` rows plus
+/// those of `at`'s second to skip.
+fn query_for(
+    pending: Option<(usize, insights::Part)>,
+    at: Option<&InsightsDesc>,
+    wanted: usize,
+    (start_s, end_s): (i64, i64),
+) -> Result<(usize, insights::Part), ApiError> {
+    match pending {
+        Some((asked, q))
+            if q.s == start_s
+                && q.e == end_s
+                && q.valid()
+                && (1..=insights::MAX_ROWS).contains(&asked) =>
+        {
+            Ok((asked, q))
+        }
+        Some(_) => Err(params::bad_cursor()),
+        None => {
+            // Nothing to skip: as many rows as one query returns (a CSV export may want
+            // more); else the rows to skip and the rows wanted, which fit (see `by_insights`).
+            let skip = at.map_or(0, InsightsDesc::skip);
+            let asked = if skip == 0 {
+                wanted.min(insights::MAX_ROWS)
+            } else {
+                wanted.saturating_add(skip)
+            };
+            Ok((asked, insights::Part::new(start_s, end_s)))
+        }
+    }
+}
+
+/// Adds to `found` the rows of one query's answer that `at` has not handled yet and that pass
+/// the re-check, newest first, moving `at` past each; `true` once `found` holds a page.
+fn take_rows(
+    rows: Vec<std::collections::BTreeMap<String, String>>,
+    at: &mut Option<InsightsDesc>,
+    c: &Common,
+    filter: &RequestFilter,
+    formats: &[logdesk_core::nginx::LogFormat],
+    found: &mut Vec<Found>,
+) -> bool {
+    let mut rows: Vec<(i64, String, String)> = rows
+        .into_iter()
+        .filter_map(|r| {
+            let t = insights::bin_time(r.get("@timestamp")?)?.div_euclid(1000);
+            Some((t, r.get("@ptr")?.clone(), r.get("@message")?.clone()))
+        })
+        .collect();
+    rows.sort_by_key(|r| std::cmp::Reverse(r.0));
+    let mut handled = at.as_ref().map(Handled::new);
+    for (t, ptr, message) in rows {
+        let token = row_token(&message);
+        if handled.as_mut().is_some_and(|h| h.take(t, &token)) {
+            continue;
+        }
+        let event = LogEvent {
+            timestamp: t,
+            id: ptr.as_str().into(),
+            message: message.into(),
+        };
+        if let Some((src, r)) = decode(&event, false, formats)
+            && r.t >= c.from
+            && r.t < c.to
+            && filter.matches(&r)
+        {
+            found.push((format!("0:{ptr}"), src, r));
+        }
+        *at = Some(at.take().unwrap_or_default().advance(t, token));
+        if found.len() >= c.limit {
+            return true;
+        }
+    }
+    false
+}
+
 /// Newest first through Logs Insights (`source=lb`): `fields @timestamp, @message, @ptr |
 /// filter … | sort @timestamp desc | limit N`, rows re-checked here, continued by
 /// [`InsightsDesc`] with no duplicates or gaps, even inside one millisecond. A query that runs
@@ -333,22 +463,7 @@ pub(crate) async fn by_insights(
     cursor: Option<DescCursor>,
     fingerprint: &str,
 ) -> Result<(Vec<Found>, Option<DescCursor>, bool), ApiError> {
-    let (mut at, mut pending, mut busy) = match cursor {
-        None => (None, None, None),
-        Some(DescCursor::After(k)) => (Some(k), None, None),
-        Some(DescCursor::Pending { fp, .. } | DescCursor::Busy { fp, .. }) if fp != fingerprint => {
-            return Err(params::other_parameters());
-        }
-        Some(DescCursor::Pending {
-            at, asked, query, ..
-        }) => (at, Some((asked, query)), None),
-        Some(DescCursor::Busy { at, local, .. }) => {
-            if !DescCursor::busy_valid(&at, &local) {
-                return Err(params::bad_cursor());
-            }
-            (Some(at), None, Some(local))
-        }
-    };
+    let (mut at, mut pending, mut busy) = unpack(cursor, fingerprint, c)?;
     let (start_s, last_s) = c.seconds();
     let deadline = st.limits().deadline;
     let groups = [st.config.lb_group.clone()];
@@ -395,28 +510,7 @@ pub(crate) async fn by_insights(
             }
             continue;
         }
-        let (asked, part) = match pending.take() {
-            Some((asked, q))
-                if q.s == start_s
-                    && q.e == end_s
-                    && q.valid()
-                    && (1..=insights::MAX_ROWS).contains(&asked) =>
-            {
-                (asked, q)
-            }
-            Some(_) => return Err(params::bad_cursor()),
-            None => {
-                // Nothing to skip: as many rows as one query returns (a CSV export may want
-                // more); else the rows to skip and the rows wanted, which fit (see above).
-                let skip = at.as_ref().map_or(0, InsightsDesc::skip);
-                let asked = if skip == 0 {
-                    wanted.min(insights::MAX_ROWS)
-                } else {
-                    wanted.saturating_add(skip)
-                };
-                (asked, insights::Part::new(start_s, end_s))
-            }
-        };
+        let (asked, part) = query_for(pending.take(), at.as_ref(), wanted, (start_s, end_s))?;
         let ran = insights::run_part(
             client,
             &groups,
@@ -440,36 +534,8 @@ pub(crate) async fn by_insights(
         };
         // Fewer rows than asked: nothing older is left (counted before any row is dropped).
         let complete = rows.len() < asked;
-        let mut rows: Vec<(i64, String, String)> = rows
-            .into_iter()
-            .filter_map(|r| {
-                let t = insights::bin_time(r.get("@timestamp")?)?.div_euclid(1000);
-                Some((t, r.get("@ptr")?.clone(), r.get("@message")?.clone()))
-            })
-            .collect();
-        rows.sort_by_key(|r| std::cmp::Reverse(r.0));
-        let mut handled = at.as_ref().map(Handled::new);
-        for (t, ptr, message) in rows {
-            let token = row_token(&message);
-            if handled.as_mut().is_some_and(|h| h.take(t, &token)) {
-                continue;
-            }
-            let event = LogEvent {
-                timestamp: t,
-                id: ptr.as_str().into(),
-                message: message.into(),
-            };
-            if let Some((src, r)) = decode(&event, false, formats)
-                && r.t >= c.from
-                && r.t < c.to
-                && filter.matches(&r)
-            {
-                found.push((format!("0:{ptr}"), src, r));
-            }
-            at = Some(at.unwrap_or_default().advance(t, token));
-            if found.len() >= c.limit {
-                return Ok((found, at.map(DescCursor::After), false));
-            }
+        if take_rows(rows, &mut at, c, filter, formats, &mut found) {
+            return Ok((found, at.map(DescCursor::After), false));
         }
         if complete {
             return Ok((found, None, false));

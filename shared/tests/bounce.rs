@@ -322,12 +322,12 @@ const CASES: &[Case] = &[
         R::NoRelaying,
     ),
     (
-        "iphone_inactive_email_address",
+        "iphone_inactive_email_address_is_a_dead_address",
         "Permanent",
         "General",
         Some("5.2.1"),
         "smtp; 550 5.2.1 <sakura@me.com>: inactive email address",
-        R::Suspended,
+        R::UserUnknown,
     ),
     (
         "qmail_no_mailbox_here",

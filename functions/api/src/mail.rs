@@ -6,7 +6,8 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use logdesk_core::Record;
-use logdesk_core::bounce::{Lang, ReasonCode, reason_for};
+use logdesk_core::bounce::texts::{self, LabelKind};
+use logdesk_core::bounce::{Lang, describe};
 use logdesk_core::record::MailRecord;
 use serde::Serialize;
 
@@ -51,22 +52,57 @@ pub struct Reason {
     pub explanation: String,
     /// What support staff can do.
     pub action: String,
+    /// The severity in words, in the requested language (「恒久的な問題」).
+    pub severity_label: String,
+    /// The recipient's provider as staff say it (「docomo のメールアドレス」), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    /// Advice that fits that provider (how to allow our domain in docomo's settings, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider_advice: Option<String>,
 }
 
+/// What an event that is not a failure means (Delivery, Open, Click, Send, Subscription).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct EventNote {
+    /// A few words.
+    pub title: String,
+    /// What happened.
+    pub explanation: String,
+    /// What support staff can do.
+    pub action: String,
+}
+
+/// The reason of a failure event, computed now from the stored bounce fields (today's rules
+/// apply to old records too; the stored reason is only a hint, see `bounce::reason_on_read`).
 fn reason_of(m: &MailRecord, lang: Lang) -> Option<Reason> {
-    let code = m
-        .reason
-        .as_deref()
-        .and_then(ReasonCode::from_name)
-        .or_else(|| reason_for(m))?;
-    let ex = code.explain(lang);
+    let d = describe(m, lang)?;
+    let code = d.reason?;
     Some(Reason {
         code: code.as_str().to_owned(),
-        severity: code.severity().as_str().to_owned(),
-        title: ex.title.to_owned(),
-        explanation: ex.explanation.to_owned(),
-        action: ex.action.to_owned(),
+        severity: d.severity.as_str().to_owned(),
+        title: d.title.to_owned(),
+        explanation: d.explanation.to_owned(),
+        action: d.action.to_owned(),
+        severity_label: texts::severity_label(d.severity, lang).0.to_owned(),
+        provider: d.provider_label,
+        provider_advice: d.provider_advice.map(str::to_owned),
     })
+}
+
+/// The explanation of an event that is not a failure.
+fn note_of(m: &MailRecord, lang: Lang) -> Option<EventNote> {
+    let d = describe(m, lang)?;
+    d.reason.is_none().then(|| EventNote {
+        title: d.title.to_owned(),
+        explanation: d.explanation.to_owned(),
+        action: d.action.to_owned(),
+    })
+}
+
+/// A code translated for staff (「恒久的（Permanent）」), `None` when there is no code.
+fn label_of(kind: LabelKind, code: Option<&str>, lang: Lang) -> Option<String> {
+    texts::label(kind, code?, lang)
 }
 
 /// One row of `/v1/mail`: a message to one recipient, with its latest status.
@@ -86,6 +122,8 @@ pub struct MailRow {
     pub subject: Option<String>,
     /// Latest event type (Send, Delivery, Bounce, Complaint, Reject, DeliveryDelay, …).
     pub status: String,
+    /// The latest event type translated (「不達（Bounce）」).
+    pub status_label: String,
     /// When the latest event happened.
     pub status_time: String,
     /// Why it failed, when the latest event is a failure.
@@ -110,6 +148,8 @@ pub struct MailEvent {
     pub time: String,
     /// Event type.
     pub event: String,
+    /// The event type translated (「配信遅延（DeliveryDelay）」).
+    pub event_label: String,
     /// Message id.
     pub message_id: String,
     /// Subject.
@@ -119,9 +159,15 @@ pub struct MailEvent {
     /// Bounce type (Permanent, Transient, Undetermined).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bounce_type: Option<String>,
+    /// Bounce type translated (「恒久的（Permanent）」).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bounce_type_label: Option<String>,
     /// Bounce subtype.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bounce_subtype: Option<String>,
+    /// Bounce subtype translated (「一般（General）」).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bounce_subtype_label: Option<String>,
     /// Enhanced status code.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status_code: Option<String>,
@@ -134,9 +180,15 @@ pub struct MailEvent {
     /// Complaint feedback type.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub complaint_type: Option<String>,
+    /// Complaint feedback type translated (「迷惑メール報告（abuse）」).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub complaint_type_label: Option<String>,
     /// Delivery delay type.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delay_type: Option<String>,
+    /// Delivery delay type translated (「一時的な通信障害（TransientCommunicationFailure）」).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delay_type_label: Option<String>,
     /// Reject reason.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reject_reason: Option<String>,
@@ -152,27 +204,37 @@ pub struct MailEvent {
     /// Why it failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<Reason>,
+    /// What the event means, for events that are not failures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<EventNote>,
 }
 
 pub(crate) fn event_of(m: &MailRecord, c: &Common) -> MailEvent {
+    let lang = c.lang;
     MailEvent {
         time: c.time(m.t),
         event: m.event.clone(),
+        event_label: texts::label(LabelKind::Event, &m.event, lang).unwrap_or_default(),
         message_id: m.message_id.clone(),
         subject: m.subject.clone(),
         to: m.recipient.clone(),
         bounce_type: m.bounce_type.clone(),
+        bounce_type_label: label_of(LabelKind::BounceType, m.bounce_type.as_deref(), lang),
         bounce_subtype: m.bounce_subtype.clone(),
+        bounce_subtype_label: label_of(LabelKind::BounceSubtype, m.bounce_subtype.as_deref(), lang),
         status_code: m.status.clone(),
         diagnostic: m.diagnostic.clone(),
         smtp_response: m.smtp_response.clone(),
         complaint_type: m.complaint_type.clone(),
+        complaint_type_label: label_of(LabelKind::ComplaintType, m.complaint_type.as_deref(), lang),
         delay_type: m.delay_type.clone(),
+        delay_type_label: label_of(LabelKind::DelayType, m.delay_type.as_deref(), lang),
         reject_reason: m.reject_reason.clone(),
         error: m.error_message.clone(),
         ip: m.ip.clone(),
         link: m.link.clone(),
-        reason: reason_of(m, c.lang),
+        reason: reason_of(m, lang),
+        note: note_of(m, lang),
     }
 }
 
@@ -265,6 +327,8 @@ pub(crate) fn rows_of(records: &[MailRecord], c: &Common) -> Vec<MailRow> {
                 to: latest.recipient.clone(),
                 subject: pick(|m| m.subject.as_ref()),
                 status: latest.event.clone(),
+                status_label: texts::label(LabelKind::Event, &latest.event, c.lang)
+                    .unwrap_or_default(),
                 status_time: c.time(latest.t),
                 reason: reason_of(latest, c.lang),
                 events: evs.len(),

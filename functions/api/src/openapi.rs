@@ -8,7 +8,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::access::AccessRow;
 use crate::errors::ErrorRow;
-use crate::mail::{MailEvent, MailRow, Reason, RecipientTimeline, Timeline};
+use crate::mail::{EventNote, MailEvent, MailRow, Reason, RecipientTimeline, Timeline};
 use crate::recipients::RecipientHistory;
 use crate::stats::StatsResponse;
 use crate::visits::{PageRow, VisitRow};
@@ -249,6 +249,7 @@ fn openapi() {}
         MailRow,
         MailEvent,
         Reason,
+        EventNote,
         RecipientTimeline,
         AccessRow,
         VisitRow,

@@ -1,11 +1,13 @@
-//! Per-provider reply tables for Microsoft (Outlook.com, Exchange Online) and Google
-//! (Gmail, Google Workspace): (status code, phrase) → reason.
+//! Per-provider reply tables for Microsoft (Outlook.com, Exchange Online), Google (Gmail,
+//! Google Workspace), Apple (iCloud) and Yahoo Inc.: (status code, phrase) → reason.
 //!
-//! Source: Sisimai `lib/Sisimai/Rhost/Microsoft.pm` and `lib/Sisimai/Rhost/Google.pm`
+//! Source: Sisimai `lib/Sisimai/Rhost/Microsoft.pm`, `Google.pm`, `Apple.pm` and `YahooInc.pm`
 //! (github.com/sisimai/p5-sisimai, BSD-2-Clause, at 21cfb932), which collect these providers'
 //! documented replies (learn.microsoft.com "NDRs in Exchange Online", Gmail's "SMTP errors
 //! and codes" page). The rows were converted with Sisimai's reasons mapped to ours; Google's
-//! "unusual rate of mail" rows are left out: they are rate limiting (see `TEXT_RULES`).
+//! "unusual rate of mail" rows are left out: they are rate limiting (see `TEXT_RULES`); so are
+//! Yahoo's [TSS04]/[TSS09] deferrals, which we read as reputation (`blocked`), not as a refusal
+//! of our sender. An empty status matches any status.
 
 use super::ReasonCode;
 use crate::provider::Provider;
@@ -25,6 +27,9 @@ pub(super) fn lookup(provider: Provider, status: Option<&str>, text: &str) -> Op
 
 fn status_matches(row: &Row, status: &str) -> bool {
     let (_, want, lo, hi, _, _) = *row;
+    if want.is_empty() {
+        return true;
+    }
     if !want.ends_with('.') {
         return status == want;
     }
@@ -286,4 +291,34 @@ const ROWS: &[Row] = &[
     (Provider::Gmail, "5.1.1", 0, 0, "the email account that you tried to reach does not exist", ReasonCode::UserUnknown),
     (Provider::Gmail, "5.1.2", 0, 0, "we weren't able to find the recipient domain", ReasonCode::UserUnknown),
     (Provider::Gmail, "5.1.3", 0, 0, "is not a valid rfc 5321 address", ReasonCode::UserUnknown),
+    (Provider::ICloud, "", 0, 0, "s dmarc policy", ReasonCode::Security),
+    (Provider::ICloud, "", 0, 0, "blocked for failing both spf and dkim autentication checks", ReasonCode::Security),
+    (Provider::ICloud, "", 0, 0, "rejected due to having a domain present in the spamhaus", ReasonCode::Blocked),
+    (Provider::ICloud, "", 0, 0, "rejected due to listing in spamhaus", ReasonCode::Blocked),
+    (Provider::ICloud, "", 0, 0, "blocked - see https://support.proofpoint.com/dnsbl-lookup", ReasonCode::Blocked),
+    (Provider::ICloud, "", 0, 0, "not accepting connections", ReasonCode::Blocked),
+    (Provider::ICloud, "", 0, 0, "recipient no longer on server", ReasonCode::UserUnknown),
+    (Provider::ICloud, "", 0, 0, "user is over quota", ReasonCode::MailboxFull),
+    (Provider::ICloud, "", 0, 0, "relay access denied", ReasonCode::NoRelaying),
+    (Provider::ICloud, "", 0, 0, "host/domain does not accept mail", ReasonCode::NotAccept),
+    (Provider::ICloud, "", 0, 0, "due to local policy", ReasonCode::Policy),
+    (Provider::ICloud, "", 0, 0, "sender address rejected", ReasonCode::SenderRejected),
+    (Provider::ICloud, "", 0, 0, "due to excessive volume", ReasonCode::RateLimited),
+    (Provider::ICloud, "", 0, 0, "inactive email address", ReasonCode::UserUnknown),
+    (Provider::ICloud, "", 0, 0, "user does not exist", ReasonCode::UserUnknown),
+    (Provider::ICloud, "", 0, 0, "unknown or illegal alias", ReasonCode::UserUnknown),
+    (Provider::Yahoo, "", 0, 0, "yahoo requires all senders to authenticate with either spf or dkim", ReasonCode::Security),
+    (Provider::Yahoo, "", 0, 0, " because the ip is in spamhaus's list;", ReasonCode::Blocked),
+    (Provider::Yahoo, "", 0, 0, "not accepted from ip addresses on spamhaus xbl", ReasonCode::Blocked),
+    (Provider::Yahoo, "", 0, 0, "relaying denied for ", ReasonCode::NoRelaying),
+    (Provider::Yahoo, "", 0, 0, "headers are not rfc compliant", ReasonCode::ContentRejected),
+    (Provider::Yahoo, "", 0, 0, "not accepted for policy reasons", ReasonCode::Policy),
+    (Provider::Yahoo, "", 0, 0, "due to unresolvable rfc.5321 domain", ReasonCode::SenderRejected),
+    (Provider::Yahoo, "", 0, 0, "user is receiving mail too quickly", ReasonCode::RateLimited),
+    (Provider::Yahoo, "", 0, 0, " is no longer valid.", ReasonCode::Suspended),
+    (Provider::Yahoo, "", 0, 0, "this mailbox is disabled", ReasonCode::Suspended),
+    (Provider::Yahoo, "", 0, 0, "syntax error in parameters or arguments", ReasonCode::SyntaxError),
+    (Provider::Yahoo, "", 0, 0, "max message per connection reached", ReasonCode::RateLimited),
+    (Provider::Yahoo, "", 0, 0, "dd this user doesn't have a ", ReasonCode::UserUnknown),
+    (Provider::Yahoo, "", 0, 0, "mailbox not found", ReasonCode::UserUnknown),
 ];

@@ -11,7 +11,7 @@
 //! 1. SES's own decision not to send (`Suppressed`, `OnAccountSuppressionList` subtypes).
 //! 2. Provider rules: the same words mean different things from different providers
 //!    (docomo's "Unknown user" after DATA is the customer's reception filter).
-//! 3. The diagnostic text against [`TEXT_RULES`]: **the text wins over a generic status code**.
+//! 3. The diagnostic text against the phrase table (`TEXT_RULES`): **the text wins over a generic status code**.
 //! 4. A clear enhanced status code (`5.1.1`, `4.2.2`, `5.7.26`, …).
 //! 5. The bounce subtype SES chose (`NoEmail`, `MailboxFull`, …).
 //! 6. A vague status code (`5.7.1` covers blocklists, filters and policies alike).
@@ -94,10 +94,19 @@ pub fn classify_delay(delay_type: &str, facts: &BounceFacts<'_>) -> ReasonCode {
         return code;
     }
     if let Some(code) = reason_from_text(&text) {
-        return code;
+        // A delay has not expired yet: "connection timed out" is the connection's trouble.
+        return if code == ReasonCode::Expired {
+            ReasonCode::Network
+        } else {
+            code
+        };
     }
     if let Some((code, Certainty::Clear)) = status.and_then(reason_from_status) {
-        return code;
+        return if code == ReasonCode::Expired {
+            ReasonCode::Delayed
+        } else {
+            code
+        };
     }
     match delay_type.trim() {
         "MailboxFull" => ReasonCode::MailboxFull,
@@ -774,5 +783,13 @@ mod tests {
                 "{delay_type}"
             );
         }
+        let timed_out = BounceFacts {
+            diagnostic: Some("smtp; 421 4.4.1 Connection timed out"),
+            ..BounceFacts::default()
+        };
+        assert_eq!(
+            classify_delay("TransientCommunicationFailure", &timed_out),
+            ReasonCode::Network
+        );
     }
 }

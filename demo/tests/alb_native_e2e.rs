@@ -19,26 +19,46 @@ use tower::ServiceExt;
 
 const S3_LINES: &str = include_str!("../../shared/tests/data/alb-samples.log");
 const NATIVE: &str = include_str!("../../shared/tests/data/alb-native-access.jsonl");
-/// The examples' times are from 2018; PutLogEvents takes events of the last 14 days only, so
-/// every time is moved by the same amount: the first request lands `base`.
-const FIRST: &str = "2018-07-02T22:22:48.364000Z";
+/// The length of the examples' times, `2018-07-02T22:22:48.364000Z`.
+const TIME_LEN: usize = 27;
+
+/// The examples' times are from 2018 (two of them months apart); PutLogEvents takes events of
+/// the last 14 days only. So the times of example `i` are moved by one amount, in the S3 line
+/// and in the native record alike, so that its `time` lands on `base` + `i` minutes.
+fn moved(text: &str, base: i64) -> Vec<String> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .enumerate()
+        .map(|(i, l)| {
+            let first = first_time(l).expect("an example has a time");
+            shifted(l, base + i as i64 * 60_000_000 - first)
+        })
+        .collect()
+}
+
+/// The first time in `line` (`time`, the second field of the line and the second key of the
+/// record), µs.
+fn first_time(line: &str) -> Option<i64> {
+    (0..line.len()).find_map(|i| time_at(line, i))
+}
+
+fn time_at(text: &str, i: usize) -> Option<i64> {
+    text.get(i..i + TIME_LEN)
+        .filter(|w| w.starts_with("20") && w.ends_with('Z') && w.as_bytes()[10] == b'T')
+        .and_then(|w| w.parse::<jiff::Timestamp>().ok())
+        .map(|t| t.as_microsecond())
+}
 
 /// `text` with every `YYYY-MM-DDTHH:MM:SS.ffffffZ` time moved by `shift_us`.
 fn shifted(text: &str, shift_us: i64) -> String {
-    const LEN: usize = FIRST.len();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     while i < text.len() {
-        let window = text.get(i..i + LEN);
-        let t = window
-            .filter(|w| w.starts_with("20") && w.ends_with('Z') && w.as_bytes()[10] == b'T')
-            .and_then(|w| w.parse::<jiff::Timestamp>().ok());
-        match t {
+        match time_at(text, i) {
             Some(t) => {
-                let moved =
-                    jiff::Timestamp::from_microsecond(t.as_microsecond() + shift_us).unwrap();
+                let moved = jiff::Timestamp::from_microsecond(t + shift_us).unwrap();
                 out.push_str(&moved.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string());
-                i += LEN;
+                i += TIME_LEN;
             }
             None => {
                 let c = text[i..].chars().next().unwrap();
@@ -141,19 +161,11 @@ async fn native_records_read_like_the_s3_path() {
     let c = Clients::new(&emulator.endpoint(), "us-east-1").await;
     let now_us = logdesk_demo::now_us();
     let base = (now_us - 2 * 3_600_000_000) / 60_000_000 * 60_000_000;
-    let first = FIRST.parse::<jiff::Timestamp>().unwrap().as_microsecond();
-    let shift = base - first;
-
-    let ours: Vec<String> = shifted(S3_LINES, shift)
-        .lines()
-        .filter(|l| !l.trim().is_empty())
+    let ours: Vec<String> = moved(S3_LINES, base)
+        .iter()
         .map(|l| logdesk_core::alb::parse_record(l).unwrap().to_json())
         .collect();
-    let native: Vec<String> = shifted(NATIVE, shift)
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(str::to_owned)
-        .collect();
+    let native = moved(NATIVE, base);
     assert_eq!(ours.len(), 7);
     assert_eq!(native.len(), 7);
     put(&c, "/t/ours", &ours, base / 1000).await;
@@ -182,7 +194,13 @@ async fn native_records_read_like_the_s3_path() {
     // Not empty answers compared: the listing has every request, the trace id finds one.
     let all = get(&b, &uris[0]).await;
     assert_eq!(all["rows"].as_array().map(Vec::len), Some(7), "{all}");
-    assert!(all["rows"].as_array().unwrap().iter().all(|r| r["source"] == "alb"));
+    assert!(
+        all["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["source"] == "alb")
+    );
     let one = get(&b, &uris[4]).await;
     assert_eq!(one["rows"].as_array().map(Vec::len), Some(1), "{one}");
 }

@@ -110,8 +110,11 @@ mod tests {
     /// The load-balancer pattern lets records without `k` (native ALB deliveries) through.
     #[test]
     fn golden_or_json() {
-        let p = json(&[JsonCond::Eq("ip", "203.0.113.5"), JsonCond::Contains("tr", "Root=1-a")])
-            .unwrap();
+        let p = json(&[
+            JsonCond::Eq("ip", "203.0.113.5"),
+            JsonCond::Contains("tr", "Root=1-a"),
+        ])
+        .unwrap();
         assert_eq!(
             or_json(&p, "$.k NOT EXISTS"),
             r#"{ ($.ip = "203.0.113.5" && $.tr = "*Root=1-a*") || $.k NOT EXISTS }"#

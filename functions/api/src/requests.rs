@@ -2,9 +2,9 @@
 //! read them: which groups a `source` names, the filters every request endpoint takes, and the
 //! decoding of one event into a request record.
 
-use logdesk_core::{Record, alb_native};
 use logdesk_core::nginx::LogFormat;
 use logdesk_core::record::RequestRecord;
+use logdesk_core::{Record, alb_native};
 
 use crate::AppState;
 use crate::error::ApiError;

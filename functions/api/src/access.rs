@@ -70,6 +70,10 @@ pub struct AccessRow {
     pub ua: Option<UaSummary>,
     /// Response time, seconds.
     pub response_time: Option<f64>,
+    /// Of that, seconds spent behind it: the ALB's target processing time, or nginx's upstream
+    /// response time (the application). Next to the linked row's `response_time` it tells the
+    /// time in the load balancer, in nginx and in the application apart.
+    pub target_time: Option<f64>,
     /// Trace id (`X-Amzn-Trace-Id`).
     pub trace_id: Option<String>,
     /// ALB error reason.
@@ -98,6 +102,7 @@ fn row_of(
         host: r.host_name().map(str::to_owned),
         path: r.path().map(str::to_owned),
         response_time: r.latency(),
+        target_time: r.target_time,
         server: r.server,
         client_ip: r.client_ip,
         client_port: r.client_port,

@@ -141,7 +141,7 @@ impl Config {
             default_lang,
             default_tz,
             default_tz_name,
-            nginx_formats: vec![LogFormat::extended(), LogFormat::combined()],
+            nginx_formats: LogFormat::defaults(),
             budget: Duration::from_millis(budget_ms),
             max_events,
             insights,

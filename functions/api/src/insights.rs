@@ -66,6 +66,29 @@ fn narrowing(filter: &RequestFilter) -> Option<String> {
     if let Some(ip) = &filter.ip {
         out.push_str(&format!("| filter ip = {}\n", string_literal(ip)?));
     }
+    out.push_str(&status_and_trace(filter)?);
+    Some(out)
+}
+
+/// [`narrowing`] for queries whose rows are all re-checked here (listings): natively delivered
+/// ALB records (`alb_native`, no `k`, other keys) pass every filter too.
+fn listing_narrowing(filter: &RequestFilter) -> Option<String> {
+    let native = " or ispresent(request_line)";
+    let mut out = format!("filter k = \"alb\" or k = \"clb\"{native}\n");
+    if let Some(ip) = &filter.ip {
+        out.push_str(&format!("| filter ip = {}{native}\n", string_literal(ip)?));
+    }
+    for clause in status_and_trace(filter)?.lines() {
+        out.push_str(clause);
+        out.push_str(native);
+        out.push('\n');
+    }
+    Some(out)
+}
+
+/// The status and trace-id `filter` commands of [`narrowing`].
+fn status_and_trace(filter: &RequestFilter) -> Option<String> {
+    let mut out = String::new();
     if !filter.status.is_empty() {
         let parts: Vec<String> = filter
             .status
@@ -131,8 +154,9 @@ pub fn messages_query(filter: &RequestFilter) -> String {
 /// value that cannot go into a query narrows nothing). Host and path are left out: every row
 /// is re-checked with [`RequestFilter::matches`].
 pub fn newest_query(filter: &RequestFilter, limit: usize) -> String {
-    let narrow =
-        narrowing(filter).unwrap_or_else(|| "filter k = \"alb\" or k = \"clb\"\n".to_owned());
+    let narrow = listing_narrowing(filter).unwrap_or_else(|| {
+        "filter k = \"alb\" or k = \"clb\" or ispresent(request_line)\n".to_owned()
+    });
     let limit = limit.clamp(1, MAX_ROWS);
     format!("fields @timestamp, @message, @ptr\n| {narrow}| sort @timestamp desc\n| limit {limit}")
 }
@@ -619,11 +643,12 @@ mod tests {
             path: Some("/apply".to_owned()),
             ..Default::default()
         };
+        // Natively delivered ALB records (no `k`) pass each filter: their rows are re-checked.
         assert_eq!(
             messages_query(&f),
             "fields @timestamp, @message, @ptr\n\
-| filter k = \"alb\" or k = \"clb\"\n\
-| filter ip = \"203.0.113.5\"\n\
+| filter k = \"alb\" or k = \"clb\" or ispresent(request_line)\n\
+| filter ip = \"203.0.113.5\" or ispresent(request_line)\n\
 | sort @timestamp desc\n\
 | limit 10000"
         );
@@ -634,14 +659,14 @@ mod tests {
         };
         assert_eq!(
             messages_query(&f),
-            "fields @timestamp, @message, @ptr\n| filter k = \"alb\" or k = \"clb\"\n| sort @timestamp desc\n| limit 10000"
+            "fields @timestamp, @message, @ptr\n| filter k = \"alb\" or k = \"clb\" or ispresent(request_line)\n| sort @timestamp desc\n| limit 10000"
         );
         let f = RequestFilter {
             trace_id: Some(r#"Root=1-x" or ip like /./ | display @message"#.to_owned()),
             ..Default::default()
         };
         assert!(messages_query(&f).contains(
-            r#"| filter tr like "Root=1-x\" or ip like /./ | display @message" or cid = "Root=1-x\" or ip like /./ | display @message""#
+            r#"| filter tr like "Root=1-x\" or ip like /./ | display @message" or cid = "Root=1-x\" or ip like /./ | display @message" or ispresent(request_line)"#
         ));
     }
 
@@ -656,9 +681,9 @@ mod tests {
         assert_eq!(
             newest_query(&f, 101),
             "fields @timestamp, @message, @ptr\n\
-| filter k = \"alb\" or k = \"clb\"\n\
-| filter ip = \"203.0.113.5\"\n\
-| filter (s >= 404 and s <= 404) or (ts >= 404 and ts <= 404) or (s >= 500 and s <= 599) or (ts >= 500 and ts <= 599)\n\
+| filter k = \"alb\" or k = \"clb\" or ispresent(request_line)\n\
+| filter ip = \"203.0.113.5\" or ispresent(request_line)\n\
+| filter (s >= 404 and s <= 404) or (ts >= 404 and ts <= 404) or (s >= 500 and s <= 599) or (ts >= 500 and ts <= 599) or ispresent(request_line)\n\
 | sort @timestamp desc\n\
 | limit 101"
         );
@@ -672,8 +697,8 @@ mod tests {
         assert_eq!(
             newest_query(&f, 5),
             "fields @timestamp, @message, @ptr\n\
-| filter k = \"alb\" or k = \"clb\"\n\
-| filter ip = \"1.2.3.4\\\" | sort @timestamp asc | limit 10000 | filter ip = \\\"x\"\n\
+| filter k = \"alb\" or k = \"clb\" or ispresent(request_line)\n\
+| filter ip = \"1.2.3.4\\\" | sort @timestamp asc | limit 10000 | filter ip = \\\"x\" or ispresent(request_line)\n\
 | sort @timestamp desc\n\
 | limit 5"
         );
@@ -683,7 +708,7 @@ mod tests {
         };
         assert_eq!(
             newest_query(&f, 5),
-            "fields @timestamp, @message, @ptr\n| filter k = \"alb\" or k = \"clb\"\n| sort @timestamp desc\n| limit 5"
+            "fields @timestamp, @message, @ptr\n| filter k = \"alb\" or k = \"clb\" or ispresent(request_line)\n| sort @timestamp desc\n| limit 5"
         );
     }
 

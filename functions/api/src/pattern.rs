@@ -60,6 +60,18 @@ pub fn json(conds: &[JsonCond<'_>]) -> Option<String> {
     }
 }
 
+/// A JSON pattern (`{ … }`, as [`json`] writes it) that also matches events passing `alt`:
+/// `{ (…) || alt }`.
+pub fn or_json(pattern: &str, alt: &str) -> String {
+    let inner = pattern
+        .trim()
+        .strip_prefix('{')
+        .and_then(|p| p.strip_suffix('}'))
+        .unwrap_or(pattern)
+        .trim();
+    format!("{{ ({inner}) || {alt} }}")
+}
+
 /// A quoted term pattern (`"value"`) matching raw text lines that contain `value`, or `None`.
 pub fn term(value: &str) -> Option<String> {
     quotable(value).then(|| format!("\"{value}\""))
@@ -94,6 +106,20 @@ pub fn contains_ignore_case(needle: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The load-balancer pattern lets records without `k` (native ALB deliveries) through.
+    #[test]
+    fn golden_or_json() {
+        let p = json(&[
+            JsonCond::Eq("ip", "203.0.113.5"),
+            JsonCond::Contains("tr", "Root=1-a"),
+        ])
+        .unwrap();
+        assert_eq!(
+            or_json(&p, "$.k NOT EXISTS"),
+            r#"{ ($.ip = "203.0.113.5" && $.tr = "*Root=1-a*") || $.k NOT EXISTS }"#
+        );
+    }
 
     #[test]
     fn golden_json_patterns() {

@@ -16,7 +16,7 @@ use logdesk_core::record::RequestRecord;
 use logdesk_core::scan;
 use serde::Deserialize;
 
-use crate::requests::RequestFilter;
+use crate::requests::{RequestFilter, native};
 use crate::source::LogEvent;
 
 /// The keys of a request record ([`RequestRecord`]) that filters, stats and visits read, borrowed
@@ -361,7 +361,11 @@ impl Scratch {
             r.request_time = v.dq;
             r.target_time = v.dt;
             r.response_time = v.dr;
-        } else if json && let Ok(full) = Record::from_json(message) {
+        } else if json
+            && let Some(full) = Record::from_json(message)
+                .ok()
+                .or_else(|| if nginx { None } else { native(message) })
+        {
             match full {
                 Record::Nginx(r) if nginx => self.rec = r,
                 Record::Alb(r) | Record::Clb(r) | Record::Nginx(r) if !nginx => self.rec = r,

@@ -2,9 +2,9 @@
 //! read them: which groups a `source` names, the filters every request endpoint takes, and the
 //! decoding of one event into a request record.
 
-use logdesk_core::Record;
 use logdesk_core::nginx::LogFormat;
 use logdesk_core::record::RequestRecord;
+use logdesk_core::{Record, alb_native};
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -175,7 +175,9 @@ impl RequestFilter {
                 conds.push(JsonCond::Contains("tr", t));
             }
         }
-        pattern::json(&conds)
+        // Natively delivered ALB records have other keys and no `k`: they pass the server-side
+        // pattern and are checked here with `matches`, like every record.
+        pattern::json(&conds).map(|p| pattern::or_json(&p, "$.k NOT EXISTS"))
     }
 
     /// A term pattern for raw nginx lines.
@@ -210,8 +212,9 @@ pub fn take_source(p: &mut Params) -> Result<Source, ApiError> {
     }
 }
 
-/// Turns one event into a request record: a logdesk record from the LB group, or a raw line
-/// from the nginx group read with the configured formats.
+/// Turns one event into a request record: a logdesk record (or an ALB record CloudWatch Logs
+/// delivered natively, recognised by its shape) from the LB group, or a raw line from the
+/// nginx group read with the configured formats.
 pub fn decode(
     e: &LogEvent,
     nginx: bool,
@@ -229,13 +232,25 @@ pub fn decode(
             .find_map(|f| f.parse_line(&e.message).ok())
             .map(|r| ("nginx", r))
     } else {
-        match Record::from_json(&e.message).ok()? {
+        let record = Record::from_json(&e.message)
+            .ok()
+            .or_else(|| native(&e.message))?;
+        match record {
             Record::Alb(r) => Some(("alb", r)),
             Record::Clb(r) => Some(("clb", r)),
             Record::Nginx(r) => Some(("nginx", r)),
             _ => None,
         }
     }
+}
+
+/// A record of the LB group that is not one of ours: an ALB access record CloudWatch Logs
+/// delivered natively (`alb_native`), read as the record its S3 line gives.
+pub fn native(message: &str) -> Option<Record> {
+    if !alb_native::may_be_native(message) {
+        return None;
+    }
+    alb_native::parse_record(message).ok()
 }
 
 /// The groups `source` names, with whether each holds raw nginx lines.

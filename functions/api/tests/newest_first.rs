@@ -298,7 +298,7 @@ async fn insights_newest_first_pages_have_no_duplicates_or_gaps_inside_a_millise
             for (s, e, q) in &queries {
                 assert!(
                     q.starts_with(
-                        "fields @timestamp, @message, @ptr\n| filter k = \"alb\" or k = \"clb\"\n"
+                        "fields @timestamp, @message, @ptr\n| filter k = \"alb\" or k = \"clb\" or ispresent(request_line)\n"
                     ),
                     "{q}"
                 );

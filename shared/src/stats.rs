@@ -270,11 +270,11 @@ impl GroupAcc {
     }
 }
 
+/// A group's method and host.
+type MethodHost = (Option<String>, Option<String>);
+
 /// Groups of one method and host (few of each, so they are searched in a short list).
-type MethodGroups = (
-    (Option<String>, Option<String>),
-    HashMap<Box<str>, GroupAcc>,
-);
+type MethodGroups = (MethodHost, HashMap<Box<str>, GroupAcc>);
 
 /// [`compute`] one record at a time: [`push`](StatsAccumulator::push) each record, then
 /// [`finish`](StatsAccumulator::finish). Accumulators built with the same options can be
@@ -466,7 +466,7 @@ impl<'a> StatsAccumulator<'a> {
         );
         let latency = latency_summary(&mut all_latencies);
 
-        let mut groups: Vec<((Option<String>, Option<String>), Box<str>, GroupAcc)> = self
+        let mut groups: Vec<(MethodHost, Box<str>, GroupAcc)> = self
             .groups
             .into_iter()
             .flat_map(|(m, gs)| gs.into_iter().map(move |(g, acc)| (m.clone(), g, acc)))

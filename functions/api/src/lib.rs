@@ -28,6 +28,7 @@ pub mod error;
 pub mod errors;
 pub mod group_read;
 pub mod insights;
+pub mod layers;
 pub mod mail;
 pub mod mail_stats;
 pub mod openapi;
@@ -79,9 +80,13 @@ impl AppState {
         }
     }
 
-    /// The same state with Logs Insights available through `client`.
+    /// The same state with Logs Insights available through `client`, unless the settings
+    /// say Insights cannot be trusted here ([`Config::insights`]: an emulator): then the local
+    /// engine answers every request, and every answer says so in `engine`.
     pub fn with_insights(mut self, client: aws_sdk_cloudwatchlogs::Client) -> AppState {
-        self.insights = Some(client);
+        if self.config.insights {
+            self.insights = Some(client);
+        }
         self
     }
 
@@ -115,6 +120,8 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(dashboard::routes())
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(layers::json_errors))
+        .layer(axum::middleware::from_fn(layers::gzip_json))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             budget::layer,
@@ -123,6 +130,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             auth::cors,
         ))
+        .layer(axum::middleware::from_fn(layers::headers))
         .with_state(state)
 }
 

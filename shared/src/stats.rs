@@ -155,6 +155,10 @@ pub struct Bucket {
 pub struct GroupStats {
     /// HTTP method (`None` when the request line had none).
     pub method: Option<String>,
+    /// The host asked for (`Host` header, or the URL's host); groups of different hosts are
+    /// counted apart, so `/` of the shop and `/` of the blog are two rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
     /// The URL group ([`UrlGrouper::group`]).
     pub group: String,
     /// Requests in the group.
@@ -266,8 +270,11 @@ impl GroupAcc {
     }
 }
 
-/// Groups of one method (methods are few, so they are searched in a short list).
-type MethodGroups = (Option<String>, HashMap<Box<str>, GroupAcc>);
+/// A group's method and host.
+type MethodHost = (Option<String>, Option<String>);
+
+/// Groups of one method and host (few of each, so they are searched in a short list).
+type MethodGroups = (MethodHost, HashMap<Box<str>, GroupAcc>);
 
 /// [`compute`] one record at a time: [`push`](StatsAccumulator::push) each record, then
 /// [`finish`](StatsAccumulator::finish). Accumulators built with the same options can be
@@ -353,11 +360,18 @@ impl<'a> StatsAccumulator<'a> {
         };
         let group = grouper.group_into(path, &mut self.group_buf);
         let method = r.method.as_deref();
-        let groups = match self.groups.iter().position(|(m, _)| m.as_deref() == method) {
+        let host = r.host_name();
+        let groups = match self
+            .groups
+            .iter()
+            .position(|((m, h), _)| m.as_deref() == method && h.as_deref() == host)
+        {
             Some(i) => &mut self.groups[i].1,
             None => {
-                self.groups
-                    .push((method.map(str::to_owned), HashMap::new()));
+                self.groups.push((
+                    (method.map(str::to_owned), host.map(str::to_owned)),
+                    HashMap::new(),
+                ));
                 // Just pushed, so the list is not empty.
                 let Some(last) = self.groups.last_mut() else {
                     return;
@@ -452,13 +466,13 @@ impl<'a> StatsAccumulator<'a> {
         );
         let latency = latency_summary(&mut all_latencies);
 
-        let mut groups: Vec<(Option<String>, Box<str>, GroupAcc)> = self
+        let mut groups: Vec<(MethodHost, Box<str>, GroupAcc)> = self
             .groups
             .into_iter()
             .flat_map(|(m, gs)| gs.into_iter().map(move |(g, acc)| (m.clone(), g, acc)))
             .collect();
         let group_count = groups.len() as u64;
-        // Busiest first; ties by method then group so the order never depends on hashing.
+        // Busiest first; ties by method, host, then group so the order never depends on hashing.
         groups.sort_unstable_by(|a, b| {
             b.2.count
                 .cmp(&a.2.count)
@@ -469,8 +483,9 @@ impl<'a> StatsAccumulator<'a> {
         let other_groups = self.ungrouped + rest.iter().map(|g| g.2.count).sum::<u64>();
         let groups = groups
             .into_iter()
-            .map(|(method, group, mut g)| GroupStats {
+            .map(|((method, host), group, mut g)| GroupStats {
                 method,
+                host,
                 group: group.into(),
                 count: g.count,
                 client_errors: g.client,

@@ -124,6 +124,7 @@ fn stats_on_hand_made_alb_records() {
         groups: vec![
             GroupStats {
                 method: Some("GET".into()),
+                host: Some("www.example.com".into()),
                 group: "/users/*".into(),
                 count: 7,
                 client_errors: 1,
@@ -134,6 +135,7 @@ fn stats_on_hand_made_alb_records() {
             },
             GroupStats {
                 method: Some("POST".into()),
+                host: Some("www.example.com".into()),
                 group: "/login".into(),
                 count: 2,
                 client_errors: 0,
@@ -144,6 +146,7 @@ fn stats_on_hand_made_alb_records() {
             },
             GroupStats {
                 method: Some("GET".into()),
+                host: Some("www.example.com".into()),
                 group: "/missing".into(),
                 count: 1,
                 client_errors: 1,

@@ -132,6 +132,18 @@ pub struct ErrorParams {
     level: Option<String>,
     /// Case-insensitive substring of the message and its context.
     text: Option<String>,
+    /// `asc` (oldest first, the default) or `desc` (newest first). The cursor continues in the
+    /// same order.
+    order: Option<String>,
+}
+
+/// Parameters of `/v1/mail/stats`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct MailStatsParams {
+    /// Time bucket: `1h` or `1d` (default: hours up to three days, days beyond).
+    interval: Option<String>,
 }
 
 /// The error body.
@@ -193,6 +205,12 @@ pub struct ListEnvelope {
 #[allow(dead_code)]
 fn mail() {}
 
+#[utoipa::path(get, path = "/v1/mail/stats", params(CommonParams, MailStatsParams),
+    responses((status = 200, description = "The mail overview (default range: the last 7 days): `stats` holds totals (sent, delivered, permanent and temporary bounces, complaints, delays, rejects, opens, clicks), `bounce_rate` (permanent bounces over sends) and `complaint_rate` with SES's review levels (`bounce_rate_review` 0.05, `complaint_rate_review` 0.001), `buckets` over time, `reasons` (code, severity, title, count), `providers` (docomo, au, softbank, gmail, …, with `label`) and `problem_domains`"),
+              (status = 400, body = ErrorBody)))]
+#[allow(dead_code)]
+fn mail_stats() {}
+
 #[utoipa::path(get, path = "/v1/mail/{message_id}", params(("message_id" = String, Path, description = "SES message id"), CommonParams),
     responses((status = 200, body = Timeline), (status = 404, body = ErrorBody)))]
 #[allow(dead_code)]
@@ -219,7 +237,7 @@ fn stats() {}
 fn visits() {}
 
 #[utoipa::path(get, path = "/v1/errors", params(CommonParams, ListParams, ErrorParams),
-    responses((status = 200, description = "nginx error-log entries, oldest first (rows: ErrorRow)", body = ListEnvelope), (status = 400, body = ErrorBody)))]
+    responses((status = 200, description = "nginx error-log entries, oldest first or newest first with order=desc, each with its kind, grouping key and plain explanation (rows: ErrorRow)", body = ListEnvelope), (status = 400, body = ErrorBody)))]
 #[allow(dead_code)]
 fn errors() {}
 
@@ -237,6 +255,7 @@ fn openapi() {}
     paths(
         crate::health,
         mail,
+        mail_stats,
         mail_timeline,
         recipient,
         access,

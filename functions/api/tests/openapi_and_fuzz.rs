@@ -54,6 +54,7 @@ const PATHS: &[&str] = &[
     "/v1/visits",
     "/v1/errors",
     "/v1/openapi.json",
+    "/v1/mail/stats",
 ];
 
 #[tokio::test]

@@ -19,7 +19,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use crate::bounce::{Lang, ReasonCode, Severity, reason_for};
+use crate::bounce::{ReasonCode, Severity, reason_on_read};
+use crate::provider::Provider;
 use crate::record::MailRecord;
 
 /// The bounce rate at which Amazon SES puts an account under review (5 %).
@@ -134,95 +135,6 @@ pub struct ReasonCount {
     pub count: u64,
 }
 
-/// Where a recipient's mailbox is: the Japanese mobile carriers and the large free services
-/// by their mail domains, everything else [`Provider::Other`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Provider {
-    /// NTT docomo (docomo.ne.jp).
-    Docomo,
-    /// au by KDDI (au.com, ezweb.ne.jp).
-    Au,
-    /// SoftBank (softbank.ne.jp, i.softbank.jp).
-    Softbank,
-    /// Y!mobile (ymobile.ne.jp).
-    Ymobile,
-    /// Rakuten Mobile (rakumail.jp).
-    Rakuten,
-    /// Gmail (gmail.com, googlemail.com).
-    Gmail,
-    /// Yahoo! JAPAN mail (yahoo.co.jp, ymail.ne.jp).
-    YahooJapan,
-    /// Microsoft Outlook.com and Hotmail.
-    Microsoft,
-    /// Apple iCloud Mail.
-    Icloud,
-    /// Any other domain (company and provider mail servers).
-    Other,
-}
-
-/// Mail domains of each provider; a subdomain of one counts too.
-const PROVIDER_DOMAINS: &[(&str, Provider)] = &[
-    ("docomo.ne.jp", Provider::Docomo),
-    ("au.com", Provider::Au),
-    ("ezweb.ne.jp", Provider::Au),
-    ("uqmobile.jp", Provider::Au),
-    ("softbank.ne.jp", Provider::Softbank),
-    ("i.softbank.jp", Provider::Softbank),
-    ("vodafone.ne.jp", Provider::Softbank),
-    ("ymobile.ne.jp", Provider::Ymobile),
-    ("yahoo.ne.jp", Provider::Ymobile),
-    ("rakumail.jp", Provider::Rakuten),
-    ("gmail.com", Provider::Gmail),
-    ("googlemail.com", Provider::Gmail),
-    ("yahoo.co.jp", Provider::YahooJapan),
-    ("ymail.ne.jp", Provider::YahooJapan),
-    ("outlook.com", Provider::Microsoft),
-    ("outlook.jp", Provider::Microsoft),
-    ("hotmail.com", Provider::Microsoft),
-    ("hotmail.co.jp", Provider::Microsoft),
-    ("live.com", Provider::Microsoft),
-    ("live.jp", Provider::Microsoft),
-    ("msn.com", Provider::Microsoft),
-    ("icloud.com", Provider::Icloud),
-    ("me.com", Provider::Icloud),
-    ("mac.com", Provider::Icloud),
-];
-
-impl Provider {
-    /// The provider of a mail domain (lower case, as [`domain_of`] gives it).
-    pub fn of_domain(domain: &str) -> Provider {
-        PROVIDER_DOMAINS
-            .iter()
-            .find(|(d, _)| {
-                domain == *d
-                    || domain
-                        .strip_suffix(d)
-                        .is_some_and(|head| head.ends_with('.'))
-            })
-            .map_or(Provider::Other, |(_, p)| *p)
-    }
-
-    /// The name staff know it by.
-    pub fn label(self, lang: Lang) -> &'static str {
-        match (self, lang) {
-            (Provider::Docomo, _) => "docomo",
-            (Provider::Au, _) => "au",
-            (Provider::Softbank, _) => "SoftBank",
-            (Provider::Ymobile, _) => "Y!mobile",
-            (Provider::Rakuten, Lang::Ja) => "楽天モバイル",
-            (Provider::Rakuten, Lang::En) => "Rakuten Mobile",
-            (Provider::Gmail, _) => "Gmail",
-            (Provider::YahooJapan, Lang::Ja) => "Yahoo!メール",
-            (Provider::YahooJapan, Lang::En) => "Yahoo! JAPAN Mail",
-            (Provider::Microsoft, _) => "Outlook.com / Hotmail",
-            (Provider::Icloud, _) => "iCloud",
-            (Provider::Other, Lang::Ja) => "その他",
-            (Provider::Other, Lang::En) => "Other",
-        }
-    }
-}
-
 /// The domain of an address, lower case (`None` without an `@`).
 pub fn domain_of(address: &str) -> Option<String> {
     let (_, domain) = address.trim().rsplit_once('@')?;
@@ -261,8 +173,9 @@ pub struct MailStats {
     pub buckets: Vec<MailBucket>,
     /// Bounces by reason, most first.
     pub reasons: Vec<ReasonCount>,
-    /// Counts by recipient provider, most sent first; providers with nothing are left out.
-    pub providers: Vec<Destination<Provider>>,
+    /// Counts by recipient provider (`None`: any other domain), most sent first; providers
+    /// with nothing are left out.
+    pub providers: Vec<Destination<Option<Provider>>>,
     /// Recipient domains with the most bounces, complaints, delays and rejects, most first.
     pub problem_domains: Vec<Destination<String>>,
 }
@@ -288,7 +201,7 @@ pub fn compute<'r>(
     let mut totals = MailCounts::default();
     let mut buckets: BTreeMap<i64, MailCounts> = BTreeMap::new();
     let mut reasons: HashMap<ReasonCode, u64> = HashMap::new();
-    let mut providers: HashMap<Provider, MailCounts> = HashMap::new();
+    let mut providers: HashMap<Option<Provider>, MailCounts> = HashMap::new();
     let mut domains: HashMap<String, MailCounts> = HashMap::new();
     let offset_us = opts.utc_offset_seconds.saturating_mul(1_000_000);
     let base_us = opts.bucket_seconds.max(60).saturating_mul(1_000_000);
@@ -297,13 +210,13 @@ pub fn compute<'r>(
         totals.push(r);
         all.push(r);
         if r.event == "Bounce"
-            && let Some(code) = reason_for(r)
+            && let Some(code) = reason_on_read(r)
         {
             *reasons.entry(code).or_default() += 1;
         }
         if let Some(domain) = r.recipient.as_deref().and_then(domain_of) {
             providers
-                .entry(Provider::of_domain(&domain))
+                .entry(Provider::from_domain(&domain))
                 .or_default()
                 .push(r);
             domains.entry(domain).or_default().push(r);
@@ -376,7 +289,9 @@ fn sorted_reasons(reasons: HashMap<ReasonCode, u64>) -> Vec<ReasonCount> {
     out
 }
 
-fn sorted_providers(providers: HashMap<Provider, MailCounts>) -> Vec<Destination<Provider>> {
+fn sorted_providers(
+    providers: HashMap<Option<Provider>, MailCounts>,
+) -> Vec<Destination<Option<Provider>>> {
     let mut out: Vec<_> = providers
         .into_iter()
         .map(|(p, c)| destination(p, c))
@@ -424,13 +339,6 @@ mod tests {
 
     #[test]
     fn providers_are_found_by_domain_and_subdomain() {
-        assert_eq!(Provider::of_domain("docomo.ne.jp"), Provider::Docomo);
-        assert_eq!(Provider::of_domain("ezweb.ne.jp"), Provider::Au);
-        assert_eq!(Provider::of_domain("i.softbank.jp"), Provider::Softbank);
-        assert_eq!(Provider::of_domain("t.vodafone.ne.jp"), Provider::Softbank);
-        assert_eq!(Provider::of_domain("gmail.com"), Provider::Gmail);
-        assert_eq!(Provider::of_domain("notgmail.com"), Provider::Other);
-        assert_eq!(Provider::of_domain("example.co.jp"), Provider::Other);
         assert_eq!(domain_of("A@Docomo.NE.JP").as_deref(), Some("docomo.ne.jp"));
         assert_eq!(domain_of("nobody"), None);
         assert_eq!(domain_of("x@"), None);
@@ -476,7 +384,7 @@ mod tests {
         assert!(codes.contains(&ReasonCode::MailboxFull), "{codes:?}");
         let full = s.reasons.iter().find(|r| r.code == ReasonCode::MailboxFull);
         assert_eq!(full.map(|r| r.severity), Some(Severity::Temporary));
-        assert_eq!(s.providers[0].key, Provider::Docomo);
+        assert_eq!(s.providers[0].key, Some(Provider::Docomo));
         assert_eq!(s.providers[0].counts.bounces, 1);
         let doms: Vec<_> = s.problem_domains.iter().map(|d| d.key.as_str()).collect();
         assert_eq!(doms, ["docomo.ne.jp", "example.jp", "gmail.com"]);

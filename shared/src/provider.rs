@@ -12,12 +12,12 @@
 //! Rakuten Mobile: rakumail.jp; Yahoo! JAPAN: yahoo.co.jp, ymail.ne.jp; Microsoft:
 //! outlook.com, outlook.jp, hotmail.*, live.*, msn.com; Apple: icloud.com, me.com, mac.com).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::bounce::{Lang, ReasonCode};
 
 /// A mail provider with its own rules or advice. Everything else is [`None`] at the call site.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Provider {
     /// NTT docomo (docomo.ne.jp).
@@ -53,6 +53,7 @@ const DOMAINS: &[(&str, Provider)] = &[
     ("docomo.ne.jp", Provider::Docomo),
     ("au.com", Provider::Au),
     ("ezweb.ne.jp", Provider::Au),
+    ("uqmobile.jp", Provider::Au),
     ("softbank.ne.jp", Provider::SoftBank),
     ("i.softbank.jp", Provider::SoftBank),
     ("vodafone.ne.jp", Provider::SoftBank),

@@ -80,7 +80,15 @@ fn stats_json(s: MailStats, lang: Lang) -> serde_json::Value {
             count: r.count,
         })
         .collect();
-    let labels: Vec<&str> = s.providers.iter().map(|p| p.key.label(lang)).collect();
+    let other = match lang {
+        Lang::Ja => "その他",
+        Lang::En => "Other",
+    };
+    let labels: Vec<&str> = s
+        .providers
+        .iter()
+        .map(|p| p.key.map_or(other, |k| k.name(lang)))
+        .collect();
     // Plain structs of numbers and strings: serialising them cannot fail.
     let mut v = serde_json::to_value(&s).unwrap_or_default();
     v["reasons"] = serde_json::to_value(reasons).unwrap_or_default();

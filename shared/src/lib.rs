@@ -27,6 +27,7 @@ pub mod alb;
 pub mod alb_connection;
 pub mod alb_lines;
 pub mod clb;
+pub(crate) mod elb_fields;
 pub mod nlb;
 
 pub mod nginx;

@@ -10,7 +10,7 @@
 //! - a line that ends before `trace_id` is [`ParseError::MissingField`] naming the first
 //!   missing field.
 //!
-//! The tokenizer ([`crate::elb_fields`]) borrows from the line and allocates only for a
+//! The tokenizer (`elb_fields.rs`) borrows from the line and allocates only for a
 //! decoded escape, so parsing is about as fast as reading the bytes (see `benches/parse.rs`).
 
 use std::borrow::Cow;

@@ -17,16 +17,16 @@
 //!                                  └─ ParsedChunk (events) ───────────────► └► Batcher
 //! ```
 //!
-//! - [`decoding`]: the state machine of [`ObjectPipeline`]: sniff the first bytes, then hand
+//! - `decoding`: the state machine of [`ObjectPipeline`]: sniff the first bytes, then hand
 //!   them on plain, to the gunzip thread or to the in-line decoder.
-//! - [`gunzip_thread`]: the thread that inflates while the caller parses and waits for S3,
+//! - `gunzip_thread`: the thread that inflates while the caller parses and waits for S3,
 //!   and the queues between the two.
-//! - [`handover`]: how the gunzip thread cuts its output into chunks of whole lines and, when
+//! - `handover`: how the gunzip thread cuts its output into chunks of whole lines and, when
 //!   the parser is behind or nothing is left to inflate, parses a chunk itself.
-//! - [`line_splitter`]: decoded bytes to lines (a line split between two chunks is copied).
-//! - [`alb_fast_path`]: ALB lines straight to event JSON (the core's `AlbLines`), on either
+//! - `line_splitter`: decoded bytes to lines (a line split between two chunks is copied).
+//! - `alb_fast_path`: ALB lines straight to event JSON (the core's `AlbLines`), on either
 //!   thread.
-//! - [`batching`]: lines to records to events to batches, and the counts.
+//! - `batching`: lines to records to events to batches, and the counts.
 
 mod alb_fast_path;
 mod batching;

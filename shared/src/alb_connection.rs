@@ -13,7 +13,7 @@
 
 use std::borrow::Cow;
 
-use crate::alb::Tokens;
+use crate::elb_fields::Tokens;
 use crate::error::ParseError;
 use crate::record::{ConnectionRecord, Record, SCHEMA_VERSION};
 

@@ -14,7 +14,8 @@
 
 use std::borrow::Cow;
 
-use crate::alb::{Endpoint, Request, Tokens};
+use crate::alb::{Endpoint, Request};
+use crate::elb_fields::Tokens;
 use crate::error::ParseError;
 use crate::record::{Record, RequestRecord, SCHEMA_VERSION};
 

@@ -13,6 +13,7 @@
 //! - Unknown trailing fields are kept in order, never a reason to reject a line.
 //! - No tokio, no AWS SDK, no files or network: callers hand in bytes and get values back.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod error;
 pub mod input;
@@ -24,8 +25,10 @@ pub mod timestamp;
 
 pub mod alb;
 pub mod alb_connection;
+pub mod alb_lines;
 pub mod alb_native;
 pub mod clb;
+pub(crate) mod elb_fields;
 pub mod nlb;
 
 pub mod nginx;

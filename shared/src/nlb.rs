@@ -16,7 +16,8 @@
 
 use std::borrow::Cow;
 
-use crate::alb::{Endpoint, Field};
+use crate::alb::Endpoint;
+use crate::elb_fields::Field;
 use crate::error::ParseError;
 use crate::record::{ConnectionRecord, Record, SCHEMA_VERSION};
 use crate::timestamp::{parse_iso8601, parse_naive_utc};

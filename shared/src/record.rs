@@ -78,6 +78,28 @@ impl Record {
         }
     }
 
+    /// Marks a record whose line was cut before parsing (it was longer than a reader keeps):
+    /// a bad record keeps the line's full length; request records say they are cut.
+    pub fn mark_cut(&mut self, original_len: u64) {
+        match self {
+            Record::Bad(b) => {
+                b.truncated = true;
+                b.original_len = Some(original_len);
+            }
+            Record::Alb(r) | Record::Clb(r) | Record::Nginx(r) => r.truncated = true,
+            _ => {}
+        }
+    }
+
+    /// Whether the record says it was cut ([`Record::mark_cut`]).
+    pub fn is_cut(&self) -> bool {
+        match self {
+            Record::Bad(b) => b.truncated,
+            Record::Alb(r) | Record::Clb(r) | Record::Nginx(r) => r.truncated,
+            _ => false,
+        }
+    }
+
     /// The request record inside, for the three request kinds.
     pub fn as_request(&self) -> Option<&RequestRecord> {
         match self {

@@ -7,6 +7,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::alb_lines::{AlbLine, AlbLines};
 use crate::nginx::LogFormat;
 use crate::nginx_error::ErrorLogAssembler;
 use crate::record::{BadRecord, Record, SCHEMA_VERSION};
@@ -127,6 +128,7 @@ pub struct ObjectParser {
     error_start: u32,
     error_pending: bool,
     ses: Vec<u8>,
+    alb: AlbLines,
 }
 
 impl ObjectParser {
@@ -146,6 +148,7 @@ impl ObjectParser {
             error_start: 1,
             error_pending: false,
             ses: Vec::new(),
+            alb: AlbLines::default(),
         }
     }
 
@@ -156,6 +159,15 @@ impl ObjectParser {
 
     /// Reads one line, calling `emit` for each record it completes.
     pub fn push_line(&mut self, line: &[u8], emit: &mut impl FnMut(Record)) {
+        if self.kind == SourceKind::Alb {
+            // The one ALB line loop (shared with the JSON fast path of the readers).
+            if let AlbLine::Record(record) = self.alb.line(line, None, None) {
+                self.count(&record);
+                emit(*record);
+            }
+            self.counts.lines = self.alb.lines();
+            return;
+        }
         self.line_no = self.line_no.saturating_add(1);
         let line = input::trim_line_end(line);
         if self.kind == SourceKind::Ses {
@@ -185,14 +197,12 @@ impl ObjectParser {
             return;
         }
         let result = match self.kind {
-            SourceKind::Alb if alb::is_control_line(&text) => return,
-            SourceKind::Alb => alb::parse_record(&text),
             SourceKind::AlbConnection if alb::is_control_line(&text) => return,
             SourceKind::AlbConnection => alb_connection::parse_record(&text),
             SourceKind::Nlb => nlb::parse_record(&text),
             SourceKind::Clb => clb::parse_record(&text),
             SourceKind::Nginx => self.parse_nginx(&text),
-            SourceKind::NginxError | SourceKind::Ses => return,
+            SourceKind::Alb | SourceKind::NginxError | SourceKind::Ses => return,
         };
         let line_no = self.line_no;
         self.emit_result(result, &text, line_no, emit);

@@ -260,7 +260,7 @@ fn parse(kind: SourceKind, log_format: Option<String>, tz: &str, files: &[PathBu
             nginx_format: nginx_format.clone(),
             tz: tz.clone(),
         };
-        let result = parse_file(file, kind, options, &mut |r| out.write(&r));
+        let result = parse_file(file, kind, options, &mut out);
         match result {
             Ok(c) => {
                 total.lines += c.lines;

@@ -135,6 +135,18 @@ pub struct ReasonCount {
     pub count: u64,
 }
 
+/// The provider of a recipient's domain, or `other` for every domain without its own entry
+/// in [`Provider`]'s table. In JSON: the provider's snake_case name, or `"other"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderKey {
+    /// Any other domain (company and provider mail servers).
+    Other,
+    /// A provider with its own entry.
+    #[serde(untagged)]
+    Known(Provider),
+}
+
 /// The domain of an address, lower case (`None` without an `@`).
 pub fn domain_of(address: &str) -> Option<String> {
     let (_, domain) = address.trim().rsplit_once('@')?;
@@ -173,9 +185,8 @@ pub struct MailStats {
     pub buckets: Vec<MailBucket>,
     /// Bounces by reason, most first.
     pub reasons: Vec<ReasonCount>,
-    /// Counts by recipient provider (`None`: any other domain), most sent first; providers
-    /// with nothing are left out.
-    pub providers: Vec<Destination<Option<Provider>>>,
+    /// Counts by recipient provider, most sent first; providers with nothing are left out.
+    pub providers: Vec<Destination<ProviderKey>>,
     /// Recipient domains with the most bounces, complaints, delays and rejects, most first.
     pub problem_domains: Vec<Destination<String>>,
 }
@@ -201,7 +212,7 @@ pub fn compute<'r>(
     let mut totals = MailCounts::default();
     let mut buckets: BTreeMap<i64, MailCounts> = BTreeMap::new();
     let mut reasons: HashMap<ReasonCode, u64> = HashMap::new();
-    let mut providers: HashMap<Option<Provider>, MailCounts> = HashMap::new();
+    let mut providers: HashMap<ProviderKey, MailCounts> = HashMap::new();
     let mut domains: HashMap<String, MailCounts> = HashMap::new();
     let offset_us = opts.utc_offset_seconds.saturating_mul(1_000_000);
     let base_us = opts.bucket_seconds.max(60).saturating_mul(1_000_000);
@@ -216,7 +227,9 @@ pub fn compute<'r>(
         }
         if let Some(domain) = r.recipient.as_deref().and_then(domain_of) {
             providers
-                .entry(Provider::from_domain(&domain))
+                .entry(
+                    Provider::from_domain(&domain).map_or(ProviderKey::Other, ProviderKey::Known),
+                )
                 .or_default()
                 .push(r);
             domains.entry(domain).or_default().push(r);
@@ -289,9 +302,7 @@ fn sorted_reasons(reasons: HashMap<ReasonCode, u64>) -> Vec<ReasonCount> {
     out
 }
 
-fn sorted_providers(
-    providers: HashMap<Option<Provider>, MailCounts>,
-) -> Vec<Destination<Option<Provider>>> {
+fn sorted_providers(providers: HashMap<ProviderKey, MailCounts>) -> Vec<Destination<ProviderKey>> {
     let mut out: Vec<_> = providers
         .into_iter()
         .map(|(p, c)| destination(p, c))
@@ -384,7 +395,7 @@ mod tests {
         assert!(codes.contains(&ReasonCode::MailboxFull), "{codes:?}");
         let full = s.reasons.iter().find(|r| r.code == ReasonCode::MailboxFull);
         assert_eq!(full.map(|r| r.severity), Some(Severity::Temporary));
-        assert_eq!(s.providers[0].key, Some(Provider::Docomo));
+        assert_eq!(s.providers[0].key, ProviderKey::Known(Provider::Docomo));
         assert_eq!(s.providers[0].counts.bounces, 1);
         let doms: Vec<_> = s.problem_domains.iter().map(|d| d.key.as_str()).collect();
         assert_eq!(doms, ["docomo.ne.jp", "example.jp", "gmail.com"]);

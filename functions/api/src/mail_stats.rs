@@ -13,7 +13,7 @@
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use logdesk_core::bounce::Lang;
-use logdesk_core::mail_stats::{self, MailStats, MailStatsOptions};
+use logdesk_core::mail_stats::{self, MailStats, MailStatsOptions, ProviderKey};
 use serde::Serialize;
 
 use crate::AppState;
@@ -87,7 +87,10 @@ fn stats_json(s: MailStats, lang: Lang) -> serde_json::Value {
     let labels: Vec<&str> = s
         .providers
         .iter()
-        .map(|p| p.key.map_or(other, |k| k.name(lang)))
+        .map(|p| match p.key {
+            ProviderKey::Known(k) => k.name(lang),
+            ProviderKey::Other => other,
+        })
         .collect();
     // Plain structs of numbers and strings: serialising them cannot fail.
     let mut v = serde_json::to_value(&s).unwrap_or_default();

@@ -33,6 +33,7 @@ pub mod params;
 pub mod pattern;
 pub mod sample;
 pub mod scan;
+pub mod serve;
 pub mod source;
 
 use std::sync::Arc;

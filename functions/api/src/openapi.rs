@@ -137,6 +137,7 @@ pub struct MailParams {
     /// Subject, case-insensitive substring (Japanese included).
     subject: Option<String>,
     /// Latest status: Send, Delivery, Bounce, Complaint, Reject, DeliveryDelay, Open, Click, Rendering Failure, Subscription (comma-separated, any case).
+    #[param(pattern = "^(Send|Delivery|Bounce|Complaint|Reject|DeliveryDelay|Open|Click|Rendering Failure|Subscription)(,(Send|Delivery|Bounce|Complaint|Reject|DeliveryDelay|Open|Click|Rendering Failure|Subscription))*$")]
     status: Option<String>,
     /// From address, case-insensitive substring.
     from_address: Option<String>,
@@ -157,6 +158,7 @@ pub struct RequestParams {
     /// Path: prefix when it starts with `/`, else substring.
     path: Option<String>,
     /// Status codes or classes, comma-separated (`500`, `5xx`); matches the ELB or the target status.
+    #[param(pattern = "^([1-5][0-9][0-9]|[1-5]xx)(,([1-5][0-9][0-9]|[1-5]xx))*$")]
     status: Option<String>,
     /// Trace id (`Root=1-…`) or ALB connection trace id (`TID_…`).
     trace_id: Option<String>,
@@ -170,7 +172,8 @@ pub struct AccessParams {
     /// `asc` (default: oldest first, FilterLogEvents) or `desc` (newest first: Logs Insights
     /// for `source=lb` on AWS, `engine: "logs_insights"`; else the local engine reads the range
     /// back from its end). The cursor continues in the same order.
-    order: Option<String>,
+    #[param(inline)]
+    order: Option<Order>,
 }
 
 /// Options of `/v1/stats`.
@@ -284,13 +287,14 @@ pub struct ListEnvelope {
 // parameter (400) and a missing or wrong token (401).
 #[utoipa::path(get, path = "/v1/mail", params(CommonParams, ListParams, MailParams),
     security(("bearer" = []), ("sigv4" = [])),
-    responses((status = 200, description = "One row per message × recipient, newest first (rows: MailRow)", body = ListEnvelope),
+    responses((status = 200, description = "One row per message × recipient, newest first (rows: MailRow); CSV with format=csv",
+                content((ListEnvelope = "application/json"), (String = "text/csv"))),
               (status = 400, description = "A bad parameter (named)", body = ErrorBody),
               (status = 401, description = "Missing or wrong bearer token", body = ErrorBody)))]
 #[allow(dead_code)]
 fn mail() {}
 
-#[utoipa::path(get, path = "/v1/mail/{message_id}", params(("message_id" = String, Path, description = "SES message id"), CommonParams),
+#[utoipa::path(get, path = "/v1/mail/{message_id}", params(("message_id" = String, Path, min_length = 1, max_length = 80, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$", description = "SES message id (no control characters, at most 320 bytes)"), CommonParams),
     security(("bearer" = []), ("sigv4" = [])),
     responses((status = 200, body = Timeline),
               (status = 400, description = "A bad parameter, or a path parameter that is not UTF-8", body = ErrorBody),
@@ -299,7 +303,7 @@ fn mail() {}
 #[allow(dead_code)]
 fn mail_timeline() {}
 
-#[utoipa::path(get, path = "/v1/recipients/{address}", params(("address" = String, Path, description = "Recipient address (any case)"), CommonParams, ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Most messages listed, 1 to 1000 (default 100)")),
+#[utoipa::path(get, path = "/v1/recipients/{address}", params(("address" = String, Path, min_length = 1, max_length = 80, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$", description = "Recipient address (any case; no control characters, at most 320 bytes)"), CommonParams, ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Most messages listed, 1 to 1000 (default 100)")),
     security(("bearer" = []), ("sigv4" = [])),
     responses((status = 200, body = RecipientHistory),
               (status = 400, description = "A bad parameter, or a path parameter that is not UTF-8", body = ErrorBody),

@@ -18,7 +18,7 @@ use crate::insights;
 use crate::params::{self, Common, Format, Params};
 use crate::pattern::{self, JsonCond};
 use crate::scan::{self, Key, read_group};
-use crate::source::{FetchRequest, LogEvent};
+use crate::source::{FetchRequest, LogEvent, SourceError};
 use crate::{AppState, ListResponse, now_us};
 
 /// Which groups to read.
@@ -360,7 +360,10 @@ pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<R
     };
     p.finish()?;
     let (engine, found, next, partial) = match (order, &st.insights) {
-        (Order::Desc, Some(client)) if source == Source::Lb => {
+        // A value Insights cannot quote leaves the listing to the local engine.
+        (Order::Desc, Some(client))
+            if source == Source::Lb && insights::newest_query(&filter, 1).is_ok() =>
+        {
             let at = params::decode_cursor("access:desc:insights", c.cursor.as_deref())?;
             let (found, next, partial) =
                 newest_by_insights(&st, client, &c, &filter, at, &fingerprint).await?;
@@ -878,8 +881,9 @@ async fn newest_by_insights(
             client,
             &groups,
             part,
-            &insights::newest_query(filter, asked),
-            insights::Split::until(deadline),
+            &insights::newest_query(filter, asked)
+                .map_err(|e| ApiError::bad(e.parameter, e.to_string()))?,
+            insights::Split::until(deadline).within(c.from_ms(), c.to_ms()),
         )
         .await?;
         let rows = match ran {
@@ -897,16 +901,16 @@ async fn newest_by_insights(
         };
         // Fewer rows than asked: nothing older is left (counted before any row is dropped).
         let complete = rows.len() < asked;
-        let mut rows: Vec<(i64, String, String)> = rows
-            .into_iter()
-            .filter_map(|r| {
-                let t = insights::bin_time(r.get("@timestamp")?)?.div_euclid(1000);
-                Some((t, r.get("@ptr")?.clone(), r.get("@message")?.clone()))
-            })
-            .collect();
-        rows.sort_by_key(|r| std::cmp::Reverse(r.0));
+        // Rows that are not what the query produces are an error, never dropped.
+        let mut rows = insights::Message::read_all(rows).map_err(SourceError::from)?;
+        rows.sort_by_key(|r| std::cmp::Reverse(r.t_ms));
         let mut handled = at.as_ref().map(Handled::new);
-        for (t, ptr, message) in rows {
+        for insights::Message {
+            t_ms: t,
+            ptr,
+            message,
+        } in rows
+        {
             let token = row_token(&message);
             if handled.as_mut().is_some_and(|h| h.take(t, &token)) {
                 continue;

@@ -14,10 +14,11 @@ use serde::Serialize;
 use crate::access::{RequestFilter, Source, groups, take_source};
 use crate::csv;
 use crate::error::ApiError;
-use crate::insights::{self, Got, Part, Ran, num, seconds};
+use crate::insights::{self, Got, Part, Ran};
 use crate::light::{self, Scratch};
 use crate::params::{self, Common, Format, Params};
 use crate::scan::{self, read_group};
+use crate::source::SourceError;
 use crate::{AppState, now_us};
 
 /// `engine=auto` uses Logs Insights for ranges at least this long (µs): six hours.
@@ -201,14 +202,15 @@ async fn requests_by_insights(
         }
         Ok::<_, ApiError>(out)
     };
-    let query = insights::messages_query(filter);
+    let query =
+        insights::messages_query(filter).map_err(|e| ApiError::bad(e.parameter, e.to_string()))?;
     let (got, early) = tokio::join!(
         insights::run_split(
             client,
             std::slice::from_ref(&st.config.lb_group),
             parts,
             &query,
-            insights::Split::until(st.limits().deadline),
+            insights::Split::until(st.limits().deadline).within(c.from_ms(), c.to_ms()),
         ),
         read_busy,
     );
@@ -224,9 +226,11 @@ async fn requests_by_insights(
         match got {
             Got::Rows(rows) => {
                 for row in rows {
-                    if let Some(m) = row.get("@message")
-                        && let Some(r) = scratch.read_message(m, false, formats, range, filter)
-                    {
+                    // A row without its message is not what the query produces: an error.
+                    let m = row.get("@message").ok_or(SourceError::from(
+                        insights::ResultError::Missing { field: "@message" },
+                    ))?;
+                    if let Some(r) = scratch.read_message(m, false, formats, range, filter) {
                         push(r);
                     }
                 }
@@ -340,12 +344,23 @@ pub async fn stats(
     };
     let engine = p.take("engine").unwrap_or_else(|| "auto".to_owned());
     p.finish()?;
+    // Buckets are aligned as the whole range's first answer aligned them.
+    let offset = Timestamp::from_microsecond(c.origin)
+        .map(|t| i64::from(c.tz.to_offset(t).seconds()))
+        .unwrap_or(0);
+    let bins = insights::Bins {
+        width_s: bucket_seconds,
+        offset_s: offset,
+    };
+    // A value Insights cannot quote leaves the request to the local engine (a 400 naming the
+    // parameter when Insights was asked for).
     let insights_queries = match (
         insights::totals_query(&filter),
-        insights::series_query(&filter, bucket_seconds),
+        insights::series_query(&filter, bins),
     ) {
-        (Some(t), Some(s)) if source == Source::Lb => Some((t, s)),
-        _ => None,
+        (Ok(t), Ok(s)) if source == Source::Lb => Ok((t, s)),
+        (Err(insights::Inexpressible::Value(e)), _) => Err(Some(e)),
+        _ => Err(None),
     };
     // A continuation through Logs Insights carries its two queries (totals, series); any
     // other cursor continues with the local engine, which also answers one whose queries
@@ -355,11 +370,17 @@ pub async fn stats(
         "local" => false,
         "auto" => {
             st.insights.is_some()
-                && insights_queries.is_some()
+                && insights_queries.is_ok()
                 && c.to - c.origin >= INSIGHTS_FROM_US
                 && (c.cursor.is_none() || pending)
         }
-        "insights" if st.insights.is_some() && insights_queries.is_some() => true,
+        "insights" if st.insights.is_some() && insights_queries.is_ok() => true,
+        "insights"
+            if st.insights.is_some()
+                && let Err(Some(e)) = insights_queries =>
+        {
+            return Err(ApiError::bad(e.parameter, e.to_string()));
+        }
         "insights" => {
             return Err(ApiError::bad(
                 "engine",
@@ -371,21 +392,18 @@ pub async fn stats(
     if resumed.after.is_some() {
         return Err(params::bad_cursor());
     }
-    // Buckets are aligned as the whole range's first answer aligned them.
-    let offset = Timestamp::from_microsecond(c.origin)
-        .map(|t| i64::from(c.tz.to_offset(t).seconds()))
-        .unwrap_or(0);
     let opts = StatsOptions {
         bucket_seconds,
         utc_offset_seconds: offset,
         url_groups: Some(&grouper),
         top_groups,
     };
-    if let (true, Some(client), Some((totals, series))) =
+    if let (true, Some(client), Ok((totals, series))) =
         (use_insights, &st.insights, insights_queries)
     {
         let read = InsightsStats {
             interval: &interval,
+            bins,
             totals: &totals,
             series: &series,
             parts: resumed.parts,
@@ -488,6 +506,8 @@ fn with_times(c: &Common, value: &mut serde_json::Value, buckets: &[Bucket]) {
 /// A `/v1/stats` read through Logs Insights.
 struct InsightsStats<'a> {
     interval: &'a str,
+    /// The series query's buckets.
+    bins: insights::Bins,
     /// The totals query.
     totals: &'a str,
     /// The series query.
@@ -520,7 +540,7 @@ async fn stats_by_insights(
         [t, s] if [t, s].iter().all(|p| p.s == start_s && p.e == end_s) => (t.clone(), s.clone()),
         _ => return Err(params::bad_cursor()),
     };
-    let split = insights::Split::until(st.limits().deadline);
+    let split = insights::Split::until(st.limits().deadline).within(c.from_ms(), c.to_ms());
     let (t, s) = tokio::join!(
         insights::run_part(client, &groups, totals_part, read.totals, split),
         insights::run_part(client, &groups, series_part, read.series, split),
@@ -554,44 +574,40 @@ async fn stats_by_insights(
             ));
         }
     };
-    let row = t.first().cloned().unwrap_or_default();
-    let count = num(&row, "count").unwrap_or(0.0);
-    let rate = |n: Option<f64>| (count > 0.0).then(|| n.unwrap_or(0.0) / count);
-    let buckets: Vec<Bucket> = s
+    // Rows that are not what the queries produce are an error, never zeros.
+    let totals = insights::Totals::read(&t).map_err(SourceError::from)?;
+    let series = insights::SeriesBin::read_all(&s, read.bins).map_err(SourceError::from)?;
+    let count = totals.count;
+    let rate = |n: u64| (count > 0).then(|| n as f64 / count as f64);
+    let buckets: Vec<Bucket> = series
         .iter()
-        .filter_map(|r| {
-            let n = num(r, "count").unwrap_or(0.0);
-            let e4 = num(r, "client_errors").unwrap_or(0.0);
-            let e5 = num(r, "server_errors").unwrap_or(0.0);
-            Some(Bucket {
-                start: insights::bin_time(r.get("bucket")?)?,
-                count: n as u64,
-                success: (n - e4 - e5).max(0.0) as u64,
-                client_errors: e4 as u64,
-                server_errors: e5 as u64,
-                p50: seconds(r, "p50"),
-                p95: seconds(r, "p95"),
-                max: seconds(r, "max"),
-            })
+        .map(|b| Bucket {
+            start: b.start_us,
+            count: b.count,
+            success: b.count.saturating_sub(b.client_errors + b.server_errors),
+            client_errors: b.client_errors,
+            server_errors: b.server_errors,
+            p50: b.p50,
+            p95: b.p95,
+            max: b.max,
         })
         .collect();
     if c.format == Format::Csv {
         return Ok(stats_csv(c, &buckets, None, false));
     }
     let mut stats = serde_json::json!({
-        "count": count as u64,
+        "count": count,
         "lb": {
-            "known": count as u64,
-            "client_errors": num(&row, "client_errors").unwrap_or(0.0) as u64,
-            "server_errors": num(&row, "server_errors").unwrap_or(0.0) as u64,
-            "client_error_rate": rate(num(&row, "client_errors")),
-            "server_error_rate": rate(num(&row, "server_errors")),
+            "known": count,
+            "client_errors": totals.client_errors,
+            "server_errors": totals.server_errors,
+            "client_error_rate": rate(totals.client_errors),
+            "server_error_rate": rate(totals.server_errors),
         },
-        "target": { "server_errors": num(&row, "target_server_errors").unwrap_or(0.0) as u64 },
-        "latency": num(&row, "max").map(|_| serde_json::json!({
-            "mean": num(&row, "mean"), "median": seconds(&row, "median"),
-            "p90": seconds(&row, "p90"), "p95": seconds(&row, "p95"), "p99": seconds(&row, "p99"),
-            "max": seconds(&row, "max"),
+        "target": { "server_errors": totals.target_server_errors },
+        "latency": totals.latency.map(|l| serde_json::json!({
+            "mean": l.mean, "median": l.median, "p90": l.p90, "p95": l.p95, "p99": l.p99,
+            "max": l.max,
         })),
         "bucket_seconds": opts.bucket_seconds,
         "buckets": buckets,
@@ -688,7 +704,13 @@ pub async fn visits(
     };
     let insights_client = match engine.as_str() {
         "local" => None,
-        "auto" if source == Source::Lb && c.to - c.origin >= INSIGHTS_FROM_US => {
+        // A value Insights cannot quote leaves the request to the local engine (a 400 naming
+        // the parameter when Insights was asked for).
+        "auto"
+            if source == Source::Lb
+                && c.to - c.origin >= INSIGHTS_FROM_US
+                && insights::messages_query(&filter).is_ok() =>
+        {
             st.insights.as_ref()
         }
         "auto" => None,

@@ -23,7 +23,8 @@ pub enum ApiError {
     /// No route or no such item (404).
     #[error("{0}")]
     NotFound(String),
-    /// Reading the logs failed (500; the cause is logged with the request id, never returned).
+    /// Reading the logs failed (500; the cause is logged with the request id, never returned),
+    /// or Logs Insights answered rows its query does not produce (502, likewise).
     #[error("reading logs failed: {0}")]
     Source(#[from] SourceError),
 }
@@ -83,6 +84,20 @@ impl IntoResponse for ApiError {
                 None,
             ),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", None, m.clone(), None),
+            ApiError::Source(e @ SourceError::Result(_)) => {
+                let rid = request_id();
+                tracing::error!(request_id = %rid, error = %e, "Logs Insights answer refused");
+                (
+                    StatusCode::BAD_GATEWAY,
+                    "bad_gateway",
+                    None,
+                    format!(
+                        "Logs Insights answered rows its query does not produce; the answer was \
+                         not used (request id {rid})"
+                    ),
+                    Some(rid),
+                )
+            }
             ApiError::Source(e) => {
                 let rid = request_id();
                 tracing::error!(request_id = %rid, error = %e, "request failed");

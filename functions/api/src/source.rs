@@ -154,6 +154,10 @@ pub enum SourceError {
         /// Calls made.
         attempts: u32,
     },
+    /// Logs Insights answered rows that are not what the query produces (a field missing, or
+    /// a value of the wrong shape): answered as a 502, never read as zeros.
+    #[error(transparent)]
+    Result(#[from] crate::insights::ResultError),
     /// A Logs Insights query ended in a state other than Complete.
     #[error("Logs Insights query {id} ended as {status}")]
     Query {

@@ -137,7 +137,9 @@ pub struct MailParams {
     /// Subject, case-insensitive substring (Japanese included).
     subject: Option<String>,
     /// Latest status: Send, Delivery, Bounce, Complaint, Reject, DeliveryDelay, Open, Click, Rendering Failure, Subscription (comma-separated, any case).
-    #[param(pattern = "^(Send|Delivery|Bounce|Complaint|Reject|DeliveryDelay|Open|Click|Rendering Failure|Subscription)(,(Send|Delivery|Bounce|Complaint|Reject|DeliveryDelay|Open|Click|Rendering Failure|Subscription))*$")]
+    #[param(
+        pattern = "^(Send|Delivery|Bounce|Complaint|Reject|DeliveryDelay|Open|Click|Rendering Failure|Subscription)(,(Send|Delivery|Bounce|Complaint|Reject|DeliveryDelay|Open|Click|Rendering Failure|Subscription))*$"
+    )]
     status: Option<String>,
     /// From address, case-insensitive substring.
     from_address: Option<String>,

@@ -10,7 +10,7 @@ use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
-use logdesk_api::sample::{self, Group};
+use logdesk_api::synthetic::{self, Group};
 use logdesk_api::source::CloudWatchSource;
 use logdesk_api::{AppState, Config, router};
 use logdesk_e2e::Emulator;
@@ -43,7 +43,7 @@ async fn logs_client(emulator: &Emulator) -> aws_sdk_cloudwatchlogs::Client {
 /// Seeds the sample day starting at `base_us` and returns the router over the emulator.
 async fn seeded(emulator: &Emulator, base_us: i64, extra: &[(&str, &str)]) -> axum::Router {
     let logs = logs_client(emulator).await;
-    let events = sample::day(base_us);
+    let events = synthetic::day(base_us);
     for (group, name) in GROUPS {
         logs.create_log_group()
             .log_group_name(name)

@@ -11,9 +11,9 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use logdesk_api::sample::{self, Group};
 use logdesk_api::serve::{ServeLimits, serve};
 use logdesk_api::source::MemorySource;
+use logdesk_api::synthetic::{self, Group};
 use logdesk_api::{AppState, Config, router};
 use logdesk_e2e::{install_requirements, project_root};
 
@@ -33,7 +33,7 @@ fn start_server() -> u16 {
             .unwrap();
         rt.block_on(async move {
             let mut src = MemorySource::new(100);
-            for e in sample::day(BASE) {
+            for e in synthetic::day(BASE) {
                 let g = match e.group {
                     Group::Lb => "/logdesk/lb",
                     Group::Mail => "/logdesk/mail",

@@ -12,8 +12,8 @@ use std::time::Instant;
 use axum::body::Body;
 use axum::http::Request;
 use http_body_util::BodyExt;
-use logdesk_api::sample;
 use logdesk_api::source::MemorySource;
+use logdesk_api::synthetic;
 use logdesk_api::{AppState, Config, router};
 use tower::ServiceExt;
 
@@ -42,7 +42,7 @@ fn main() {
         .unwrap();
     let mut src = MemorySource::new(10_000);
     let mut bytes = 0usize;
-    for e in sample::alb_requests(N, BASE, 86_400) {
+    for e in synthetic::alb_requests(N, BASE, 86_400) {
         bytes += e.message.len();
         src.push("/logdesk/lb", e.timestamp, e.message);
     }

@@ -17,24 +17,30 @@
 #![deny(missing_docs)]
 
 pub mod access;
-pub mod analysis;
 pub mod auth;
 pub mod budget;
 pub mod config;
 pub mod csv;
 pub mod dashboard;
+pub mod engine;
 pub mod error;
+pub mod errors;
+pub mod group_read;
 pub mod insights;
-pub mod light;
 pub mod mail;
-pub mod nginx_errors;
 pub mod openapi;
 pub mod params;
 pub mod pattern;
-pub mod sample;
-pub mod scan;
+pub mod recipients;
+pub mod request_view;
+pub mod requests;
+pub mod respond;
 pub mod serve;
 pub mod source;
+pub mod stats;
+#[cfg(any(test, feature = "test-support"))]
+pub mod synthetic;
+pub mod visits;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -48,7 +54,7 @@ use serde::Serialize;
 pub use config::Config;
 pub use error::ApiError;
 
-use crate::scan::Limits;
+use crate::group_read::Limits;
 use crate::source::LogSource;
 
 /// What every handler shares: the settings and the log reader.
@@ -92,11 +98,11 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/v1/mail", get(mail::list))
         .route("/v1/mail/{message_id}", get(mail::timeline))
-        .route("/v1/recipients/{address}", get(mail::recipient))
+        .route("/v1/recipients/{address}", get(recipients::recipient))
         .route("/v1/access", get(access::list))
-        .route("/v1/stats", get(analysis::stats))
-        .route("/v1/visits", get(analysis::visits))
-        .route("/v1/errors", get(nginx_errors::list))
+        .route("/v1/stats", get(stats::stats))
+        .route("/v1/visits", get(visits::visits))
+        .route("/v1/errors", get(errors::list))
         .route("/v1/openapi.json", get(openapi::document))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -147,68 +153,4 @@ pub fn now_us() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_micros() as i64)
         .unwrap_or(0)
-}
-
-/// The envelope of every list response.
-#[derive(Debug, Serialize)]
-pub struct ListResponse<T: Serialize> {
-    /// Which engine answered (`filter_log_events`, `memory`, `logs_insights`).
-    pub engine: &'static str,
-    /// The answer stopped early (time budget or read cap); `next_cursor` continues it.
-    pub partial: bool,
-    /// Start of the range, in the display zone.
-    pub from: String,
-    /// End of the range (exclusive), in the display zone.
-    pub to: String,
-    /// The display zone.
-    pub tz: String,
-    /// Rows in this page.
-    pub count: usize,
-    /// A partial answer of `/v1/mail` or `/v1/visits` covers exactly `[from, covered_to)`
-    /// (display zone); `next_cursor` asks for the rest (through Logs Insights, reading the
-    /// queries that were still running). Absent when the answer reaches `to`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub covered_to: Option<String>,
-    /// Cursor of the next page; absent on the last page.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_cursor: Option<String>,
-    /// The rows.
-    pub rows: Vec<T>,
-}
-
-impl<T: Serialize> ListResponse<T> {
-    /// A page of `rows` over the range and zone of `c`, as a JSON response.
-    pub fn json(
-        engine: &'static str,
-        c: &params::Common,
-        rows: Vec<T>,
-        next_cursor: Option<String>,
-        partial: bool,
-    ) -> axum::response::Response {
-        ListResponse::json_covered(engine, c, rows, next_cursor, partial, None)
-    }
-
-    /// [`ListResponse::json`] of an answer that covers `[c.from, covered_to)` only.
-    pub fn json_covered(
-        engine: &'static str,
-        c: &params::Common,
-        rows: Vec<T>,
-        next_cursor: Option<String>,
-        partial: bool,
-        covered_to: Option<i64>,
-    ) -> axum::response::Response {
-        use axum::response::IntoResponse as _;
-        axum::Json(ListResponse {
-            engine,
-            partial,
-            from: c.time(c.from),
-            to: c.time(c.to),
-            tz: c.tz_name.clone(),
-            count: rows.len(),
-            covered_to: covered_to.map(|t| c.time(t)),
-            next_cursor,
-            rows,
-        })
-        .into_response()
-    }
 }

@@ -1,4 +1,4 @@
-//! Mail: one row per message × recipient, a message's timeline, and one address's history.
+//! Mail: one row per message × recipient, and a message's timeline.
 
 use std::collections::HashMap;
 
@@ -11,14 +11,15 @@ use serde::Serialize;
 
 use crate::csv;
 use crate::error::ApiError;
-use crate::params::{self, Common, Format, Params};
+use crate::group_read::{self, read_group};
+use crate::params::{self, Common, Params};
 use crate::pattern::{self, JsonCond};
-use crate::scan::{self, read_group};
+use crate::respond::{CsvRow, Page, respond};
 use crate::source::FetchRequest;
-use crate::{AppState, ListResponse, now_us};
+use crate::{AppState, now_us};
 
 /// Default range of lookups by message id or address, hours (a week and a bit more).
-const LOOKUP_HOURS: i64 = 30 * 24;
+pub(crate) const LOOKUP_HOURS: i64 = 30 * 24;
 /// Longest message id or address accepted in a path.
 const MAX_ID: usize = 320;
 
@@ -145,7 +146,7 @@ pub struct MailEvent {
     pub reason: Option<Reason>,
 }
 
-fn event_of(m: &MailRecord, c: &Common) -> MailEvent {
+pub(crate) fn event_of(m: &MailRecord, c: &Common) -> MailEvent {
     MailEvent {
         time: c.time(m.t),
         event: m.event.clone(),
@@ -168,7 +169,7 @@ fn event_of(m: &MailRecord, c: &Common) -> MailEvent {
 }
 
 /// Ordering of events at the same microsecond: the later stage wins as "latest".
-fn stage(event: &str) -> u8 {
+pub(crate) fn stage(event: &str) -> u8 {
     match event {
         "Send" => 0,
         "DeliveryDelay" => 1,
@@ -180,7 +181,7 @@ fn stage(event: &str) -> u8 {
 }
 
 /// Reads every mail record of the range that `pattern` may narrow; `(records, partial)`.
-async fn read_mail(
+pub(crate) async fn read_mail(
     st: &AppState,
     c: &Common,
     pattern: Option<String>,
@@ -220,7 +221,7 @@ async fn read_mail_part(
         },
     )
     .await?;
-    let covered = scan::covered(start, end, got.cut, got.frontier.as_ref());
+    let covered = group_read::covered(start, end, got.cut, got.frontier.as_ref());
     Ok((
         got.rows
             .into_iter()
@@ -232,7 +233,7 @@ async fn read_mail_part(
 }
 
 /// Groups records into message × recipient rows, newest first.
-fn rows_of(records: &[MailRecord], c: &Common) -> Vec<MailRow> {
+pub(crate) fn rows_of(records: &[MailRecord], c: &Common) -> Vec<MailRow> {
     let mut by: HashMap<(&str, Option<&str>), Vec<&MailRecord>> = HashMap::new();
     for m in records {
         by.entry((m.message_id.as_str(), m.recipient.as_deref()))
@@ -311,59 +312,33 @@ pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<R
     let mut p = Params::parse(q.as_deref())?;
     let fingerprint = p.fingerprint();
     let mut c = params::common(&mut p, &st.config, now_us(), 24)?;
-    let recipient = p.take("recipient").map(|v| v.to_lowercase());
-    let subject = p.take("subject").map(|v| v.to_lowercase());
-    let from_address = p.take("from_address").map(|v| v.to_lowercase());
-    let statuses = p.take("status").map(|s| parse_statuses(&s)).transpose()?;
+    let filter = MailFilter::take(&mut p)?;
     p.finish()?;
     let window = params::resume::<MailKey>("mail", &fingerprint, &mut c)?;
     if !window.parts.is_empty() {
         // Logs Insights queries: never in a cursor of this endpoint.
         return Err(params::bad_cursor());
     }
-
-    let pattern = [&recipient, &from_address, &subject]
-        .into_iter()
-        .flatten()
-        .find_map(|v| pattern::contains_ignore_case(v));
     let (records, covered) =
-        read_mail_part(&st, window.start, window.end, pattern, |_| true).await?;
+        read_mail_part(&st, window.start, window.end, filter.pattern(), |_| true).await?;
+    let engine = st.source.engine();
     if window.after.is_some() && covered < window.end {
         // A later page whose part could not be read again in time: the earlier pages showed
         // rows with events up to the part's end, so no shorter part may follow them. Nothing
         // this time; the same cursor tries again.
-        return respond_mail_rows(
-            &st,
-            &c,
-            Vec::new(),
-            c.cursor.clone(),
-            true,
-            Some(window.start),
-        );
+        let page = Page {
+            engine,
+            rows: Vec::<MailRow>::new(),
+            next: c.cursor.clone(),
+            partial: true,
+            covered_to: Some(window.start),
+        };
+        return Ok(respond(&c, page));
     }
     let after = window.after;
     let mut rows: Vec<MailRow> = rows_of(&records, &c)
         .into_iter()
-        .filter(|r| {
-            recipient
-                .as_deref()
-                .is_none_or(|n| contains_ci(r.to.as_deref(), n))
-        })
-        .filter(|r| {
-            subject
-                .as_deref()
-                .is_none_or(|n| contains_ci(r.subject.as_deref(), n))
-        })
-        .filter(|r| {
-            from_address
-                .as_deref()
-                .is_none_or(|n| contains_ci(r.from.as_deref(), n))
-        })
-        .filter(|r| {
-            statuses
-                .as_ref()
-                .is_none_or(|s| s.contains(&r.status.as_str()))
-        })
+        .filter(|r| filter.matches(r))
         .filter(|r| {
             after
                 .as_ref()
@@ -379,60 +354,91 @@ pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<R
     };
     let next = params::next_cursor("mail", &fingerprint, &c, covered, more, Vec::new());
     let partial = covered < c.to;
-    respond_mail_rows(&st, &c, rows, next, partial, partial.then_some(covered))
-}
-
-fn respond_mail_rows(
-    st: &AppState,
-    c: &Common,
-    rows: Vec<MailRow>,
-    next: Option<String>,
-    partial: bool,
-    covered_to: Option<i64>,
-) -> Result<Response, ApiError> {
-    if c.format == Format::Csv {
-        return Ok(csv::stream_response(
-            "mail",
-            &[
-                "time",
-                "message_id",
-                "from",
-                "from_name",
-                "to",
-                "subject",
-                "status",
-                "status_time",
-                "reason_code",
-                "reason",
-                "action",
-            ],
-            rows.into_iter().map(|r| {
-                vec![
-                    r.time,
-                    r.message_id,
-                    csv::opt(r.from),
-                    csv::opt(r.from_name),
-                    csv::opt(r.to),
-                    csv::opt(r.subject),
-                    r.status,
-                    r.status_time,
-                    csv::opt(r.reason.as_ref().map(|x| x.code.clone())),
-                    csv::opt(r.reason.as_ref().map(|x| x.explanation.clone())),
-                    csv::opt(r.reason.as_ref().map(|x| x.action.clone())),
-                ]
-            }),
-            next.as_deref(),
-            partial,
-        ));
-    }
-    Ok(ListResponse::json_covered(
-        st.source.engine(),
-        c,
+    let covered_to = partial.then_some(covered);
+    let page = Page {
+        engine,
         rows,
         next,
         partial,
         covered_to,
-    ))
+    };
+    Ok(respond(&c, page))
+}
+
+/// The filters of `/v1/mail` (lowercased substrings, and the statuses).
+struct MailFilter {
+    recipient: Option<String>,
+    subject: Option<String>,
+    from_address: Option<String>,
+    statuses: Option<Vec<&'static str>>,
+}
+
+impl MailFilter {
+    /// Reads `recipient`, `subject`, `from_address` and `status`.
+    fn take(p: &mut Params) -> Result<MailFilter, ApiError> {
+        Ok(MailFilter {
+            recipient: p.take("recipient").map(|v| v.to_lowercase()),
+            subject: p.take("subject").map(|v| v.to_lowercase()),
+            from_address: p.take("from_address").map(|v| v.to_lowercase()),
+            statuses: p.take("status").map(|s| parse_statuses(&s)).transpose()?,
+        })
+    }
+
+    /// A filter pattern that narrows the read (the first substring that makes one).
+    fn pattern(&self) -> Option<String> {
+        [&self.recipient, &self.from_address, &self.subject]
+            .into_iter()
+            .flatten()
+            .find_map(|v| pattern::contains_ignore_case(v))
+    }
+
+    /// Whether a row passes every filter.
+    fn matches(&self, r: &MailRow) -> bool {
+        let has = |want: &Option<String>, v: Option<&str>| {
+            want.as_deref().is_none_or(|n| contains_ci(v, n))
+        };
+        has(&self.recipient, r.to.as_deref())
+            && has(&self.subject, r.subject.as_deref())
+            && has(&self.from_address, r.from.as_deref())
+            && self
+                .statuses
+                .as_ref()
+                .is_none_or(|s| s.contains(&r.status.as_str()))
+    }
+}
+
+impl CsvRow for MailRow {
+    const NAME: &'static str = "mail";
+    const COLUMNS: &'static [&'static str] = &[
+        "time",
+        "message_id",
+        "from",
+        "from_name",
+        "to",
+        "subject",
+        "status",
+        "status_time",
+        "reason_code",
+        "reason",
+        "action",
+    ];
+
+    fn csv_lines(self) -> Vec<Vec<String>> {
+        let r = self;
+        vec![vec![
+            r.time,
+            r.message_id,
+            csv::opt(r.from),
+            csv::opt(r.from_name),
+            csv::opt(r.to),
+            csv::opt(r.subject),
+            r.status,
+            r.status_time,
+            csv::opt(r.reason.as_ref().map(|x| x.code.clone())),
+            csv::opt(r.reason.as_ref().map(|x| x.explanation.clone())),
+            csv::opt(r.reason.as_ref().map(|x| x.action.clone())),
+        ]]
+    }
 }
 
 /// One recipient's events in a timeline.
@@ -469,7 +475,7 @@ pub struct Timeline {
     pub recipients: Vec<RecipientTimeline>,
 }
 
-fn check_path_value(name: &str, v: &str) -> Result<(), ApiError> {
+pub(crate) fn check_path_value(name: &str, v: &str) -> Result<(), ApiError> {
     if v.is_empty() || v.len() > MAX_ID || v.chars().any(char::is_control) {
         return Err(ApiError::bad(
             name,
@@ -530,84 +536,6 @@ pub async fn timeline(
         from_name: find(|m| m.from_name.as_ref()),
         subject: find(|m| m.subject.as_ref()),
         recipients,
-    })
-    .into_response())
-}
-
-/// `GET /v1/recipients/{address}`.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct RecipientHistory {
-    /// Which engine answered.
-    pub engine: &'static str,
-    /// Stopped early (budget or read cap).
-    pub partial: bool,
-    /// The address as asked.
-    pub address: String,
-    /// Latest event type for this address.
-    pub latest_status: Option<String>,
-    /// When it happened.
-    pub latest_time: Option<String>,
-    /// A hard bounce or a complaint with no later delivery: SES has probably put the address
-    /// on the suppression list and will not send to it.
-    pub likely_suppressed: bool,
-    /// The last messages to this address, newest first (at most `limit`).
-    pub messages: Vec<MailRow>,
-    /// Bounces, newest first.
-    pub bounces: Vec<MailEvent>,
-    /// Complaints, newest first.
-    pub complaints: Vec<MailEvent>,
-}
-
-/// `GET /v1/recipients/{address}`: everything that happened to mail for this address.
-pub async fn recipient(
-    State(st): State<AppState>,
-    Path(address): Path<String>,
-    RawQuery(q): RawQuery,
-) -> Result<Response, ApiError> {
-    check_path_value("address", &address)?;
-    let mut p = Params::parse(q.as_deref())?;
-    let c = params::common(&mut p, &st.config, now_us(), LOOKUP_HOURS)?;
-    p.finish()?;
-    let want = address.to_lowercase();
-    let pattern = pattern::contains_ignore_case(&address);
-    let (mut records, partial) = read_mail(&st, &c, pattern, |m| {
-        m.recipient
-            .as_deref()
-            .is_some_and(|r| r.to_lowercase() == want)
-    })
-    .await?;
-    records.sort_by_key(|m| (m.t, stage(&m.event)));
-    let latest = records.last();
-    let suppressing = |m: &MailRecord| {
-        (m.event == "Bounce" && m.bounce_type.as_deref() == Some("Permanent"))
-            || m.event == "Complaint"
-    };
-    let likely_suppressed = records
-        .iter()
-        .rposition(suppressing)
-        .is_some_and(|i| !records[i + 1..].iter().any(|m| m.event == "Delivery"));
-    let pick = |event: &str| -> Vec<MailEvent> {
-        records
-            .iter()
-            .rev()
-            .filter(|m| m.event == event)
-            .map(|m| event_of(m, &c))
-            .collect()
-    };
-    let bounces = pick("Bounce");
-    let complaints = pick("Complaint");
-    let mut messages = rows_of(&records, &c);
-    messages.truncate(c.limit);
-    Ok(axum::Json(RecipientHistory {
-        engine: st.source.engine(),
-        partial,
-        address: address.clone(),
-        latest_status: latest.map(|m| m.event.clone()),
-        latest_time: latest.map(|m| c.time(m.t)),
-        likely_suppressed,
-        messages,
-        bounces,
-        complaints,
     })
     .into_response())
 }

@@ -16,9 +16,11 @@ use crate::error::ApiError;
 use crate::params::Params;
 
 use crate::access::AccessRow;
-use crate::analysis::{PageRow, StatsResponse, VisitRow};
-use crate::mail::{MailEvent, MailRow, Reason, RecipientHistory, RecipientTimeline, Timeline};
-use crate::nginx_errors::ErrorRow;
+use crate::errors::ErrorRow;
+use crate::mail::{MailEvent, MailRow, Reason, RecipientTimeline, Timeline};
+use crate::recipients::RecipientHistory;
+use crate::stats::StatsResponse;
+use crate::visits::{PageRow, VisitRow};
 
 /// Parameters every endpoint takes.
 #[derive(IntoParams)]

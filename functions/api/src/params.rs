@@ -11,9 +11,9 @@
 //!
 //! | tag | position | continues |
 //! |---|---|---|
-//! | `access`, `errors` | [`crate::scan::Key`] | oldest first, after the last row shown |
-//! | `access:desc` | [`crate::access::LocalDesc`] | newest first, local engine |
-//! | `access:desc:insights` | [`crate::access::DescCursor`]: `After` (the last row shown), `Pending` (a Logs Insights query still running, by id, with the parameters' fingerprint) or `Busy` (a second with more rows than a query returns, read through the local engine, with the parameters' fingerprint) | newest first, Logs Insights |
+//! | `access`, `errors` | [`crate::group_read::Key`] | oldest first, after the last row shown |
+//! | `access:desc` | [`crate::access::newest::LocalDesc`] | newest first, local engine |
+//! | `access:desc:insights` | [`crate::access::newest::DescCursor`]: `After` (the last row shown), `Pending` (a Logs Insights query still running, by id, with the parameters' fingerprint) or `Busy` (a second with more rows than a query returns, read through the local engine, with the parameters' fingerprint) | newest first, Logs Insights |
 //! | `mail`, `visits`, `stats` | the parameters' [`Params::fingerprint`] and a [`Resume`]: `Page` (the next page of a part; through Insights with its queries), `Rest` (the rest of the range, local engine) or `Pending` (the rest of the range, from Logs Insights queries still running or not started) | a range read in parts |
 //!
 //! A `Pending` cursor holds query ids ([`insights::Part`]): the request reads those queries'

@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use logdesk_api::sample::{self, Group};
 use logdesk_api::source::{BoxFuture, FetchRequest, LogSource, MemorySource, Page, SourceError};
+use logdesk_api::synthetic::{self, Group};
 use serde_json::Value;
 
 mod support;
@@ -37,10 +37,10 @@ impl LogSource for Slow {
 
 fn memory(page: usize) -> MemorySource {
     let mut src = MemorySource::new(page);
-    for e in sample::alb_requests(400, BASE, 3600) {
+    for e in synthetic::alb_requests(400, BASE, 3600) {
         src.push("/logdesk/lb", e.timestamp, e.message);
     }
-    for e in sample::day(BASE) {
+    for e in synthetic::day(BASE) {
         if e.group == Group::Mail {
             src.push("/logdesk/mail", e.timestamp, e.message);
         }
@@ -233,10 +233,10 @@ async fn cursors_are_refused_with_other_parameters_or_elsewhere() {
 
 #[tokio::test]
 async fn forged_cursors_are_refused_or_answered_never_a_crash() {
-    use logdesk_api::access::{InsightsDesc, LocalDesc};
+    use logdesk_api::access::newest::{InsightsDesc, LocalDesc};
+    use logdesk_api::group_read::Key;
     use logdesk_api::insights::Part;
     use logdesk_api::params::{Params, Resume, encode_cursor};
-    use logdesk_api::scan::Key;
     let (full, _) = apps(16);
     let query = format!("{RANGE}&source=lb");
     let fp = Params::parse(Some(&query)).unwrap().fingerprint();

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::Request;
 use http_body_util::BodyExt;
-use logdesk_api::sample;
 use logdesk_api::source::MemorySource;
+use logdesk_api::synthetic;
 use logdesk_api::{AppState, Config, router};
 use tower::ServiceExt;
 
@@ -17,7 +17,7 @@ const N: usize = 30_000;
 #[tokio::test]
 async fn a_csv_export_over_6_mb_streams_complete() {
     let mut src = MemorySource::new(1000);
-    for e in sample::alb_requests(N, BASE, 3600) {
+    for e in synthetic::alb_requests(N, BASE, 3600) {
         src.push("/logdesk/lb", e.timestamp, e.message);
     }
     let config = Config::from_lookup(|_| None).unwrap();

@@ -16,8 +16,8 @@ use axum::body::Body;
 use axum::http::Request;
 use http_body_util::BodyExt;
 use logdesk_api::insights::{self, Backoff, Part, Ran, Split};
-use logdesk_api::sample::{self, Group};
 use logdesk_api::source::{MemorySource, Retry, SourceError};
+use logdesk_api::synthetic::{self, Group};
 use logdesk_api::{AppState, Config, router};
 use serde_json::Value;
 use tower::ServiceExt;
@@ -34,7 +34,7 @@ fn fields(pairs: &[(&str, &str)]) -> Vec<ResultField> {
 
 fn app(client: Option<Client>, budget_ms: &str) -> axum::Router {
     let mut src = MemorySource::new(100);
-    for e in sample::day(BASE) {
+    for e in synthetic::day(BASE) {
         if e.group == Group::Lb {
             src.push("/logdesk/lb", e.timestamp, e.message);
         }

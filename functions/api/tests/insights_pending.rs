@@ -18,8 +18,8 @@ use aws_sdk_cloudwatchlogs::operation::start_query::StartQueryOutput;
 use aws_sdk_cloudwatchlogs::operation::stop_query::StopQueryOutput;
 use aws_sdk_cloudwatchlogs::types::{QueryStatus, ResultField};
 use aws_smithy_mocks::{MockResponse, Rule, RuleMode, mock, mock_client};
-use logdesk_api::sample::{self, Group};
 use logdesk_api::source::MemorySource;
+use logdesk_api::synthetic::{self, Group};
 use logdesk_api::{AppState, router};
 use serde_json::Value;
 
@@ -183,7 +183,7 @@ fn insights_app(events: &[(i64, String)], rules: &[Rule], budget_ms: u64) -> axu
 }
 
 fn sample_day() -> Vec<(i64, String)> {
-    sample::day(BASE)
+    synthetic::day(BASE)
         .into_iter()
         .filter(|e| e.group == Group::Lb)
         .map(|e| (e.timestamp, e.message))
@@ -429,7 +429,7 @@ const VISITS: &str = "/v1/visits?from=2026-11-20T00:00:00Z&to=2026-11-20T01:00:0
 async fn visits_continue_a_split_read_from_its_running_part() {
     // 12,000 requests in an hour: the first query answers 10,000 rows, so the hour is split
     // in two; the older half completes, the newer one is still running at the deadline.
-    let events: Vec<(i64, String)> = sample::alb_requests(12_000, BASE, 3600)
+    let events: Vec<(i64, String)> = synthetic::alb_requests(12_000, BASE, 3600)
         .map(|e| (e.timestamp, e.message))
         .collect();
     let hour_s = BASE / 1_000_000;
@@ -498,8 +498,8 @@ async fn a_busy_second_found_at_the_deadline_is_read_first_by_the_continuation()
     // the queries split down to that second, which answers 10,000 rows (it cannot be split,
     // so it is read through FilterLogEvents); the queries of the seconds after it keep
     // running past the deadline.
-    let mut events: Vec<(i64, String)> = sample::alb_requests(3_000, BASE, 3600)
-        .chain(sample::alb_requests(12_000, BASE + 1_800_000_000, 1))
+    let mut events: Vec<(i64, String)> = synthetic::alb_requests(3_000, BASE, 3600)
+        .chain(synthetic::alb_requests(12_000, BASE + 1_800_000_000, 1))
         .map(|e| (e.timestamp, e.message))
         .collect();
     events.sort_by_key(|e| e.0);
@@ -559,7 +559,7 @@ async fn a_busy_second_found_at_the_deadline_is_read_first_by_the_continuation()
 
 #[tokio::test]
 async fn newest_first_continues_from_its_running_query() {
-    let events: Vec<(i64, String)> = sample::alb_requests(30, BASE, 600)
+    let events: Vec<(i64, String)> = synthetic::alb_requests(30, BASE, 600)
         .map(|e| (e.timestamp, e.message))
         .collect();
     let all = Arc::new(events.clone());

@@ -17,8 +17,8 @@ use aws_smithy_mocks::{MockResponse, Rule, RuleMode, mock, mock_client};
 use axum::body::Body;
 use axum::http::Request;
 use http_body_util::BodyExt;
-use logdesk_api::sample::{self, Group};
 use logdesk_api::source::MemorySource;
+use logdesk_api::synthetic::{self, Group};
 use logdesk_api::{AppState, Config, router};
 use serde_json::Value;
 use tower::ServiceExt;
@@ -147,7 +147,7 @@ fn same_answer(a: &Value, b: &Value) {
 #[tokio::test]
 async fn the_sample_day_gives_the_same_visits_by_insights_and_locally() {
     let events: Events = Arc::new(
-        sample::day(BASE)
+        synthetic::day(BASE)
             .into_iter()
             .filter(|e| e.group == Group::Lb)
             .map(|e| (e.timestamp, e.message))
@@ -171,7 +171,7 @@ async fn the_sample_day_gives_the_same_visits_by_insights_and_locally() {
 async fn a_busy_range_is_split_below_ten_thousand_rows_per_query() {
     // 40,000 requests in an hour: at least four queries' worth.
     let events: Events = Arc::new(
-        sample::alb_requests(40_000, BASE, 3600)
+        synthetic::alb_requests(40_000, BASE, 3600)
             .map(|e| (e.timestamp, e.message))
             .collect(),
     );
@@ -229,8 +229,8 @@ async fn a_busy_range_is_split_below_ten_thousand_rows_per_query() {
 /// 3,000 requests over the hour from BASE, and 12,000 more in its second 1800 (09:30:00 in
 /// Tokyo): more than one query returns.
 fn busy_second() -> Events {
-    let mut events: Vec<(i64, String)> = sample::alb_requests(3_000, BASE, 3600)
-        .chain(sample::alb_requests(12_000, BASE + 1_800_000_000, 1))
+    let mut events: Vec<(i64, String)> = synthetic::alb_requests(3_000, BASE, 3600)
+        .chain(synthetic::alb_requests(12_000, BASE + 1_800_000_000, 1))
         .map(|e| (e.timestamp, e.message))
         .collect();
     events.sort_by_key(|e| e.0);

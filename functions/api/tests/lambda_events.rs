@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use http_body_util::BodyExt;
-use logdesk_api::sample::{self, Group};
 use logdesk_api::source::MemorySource;
+use logdesk_api::synthetic::{self, Group};
 use logdesk_api::{AppState, Config, router};
 use tower::ServiceExt;
 
@@ -35,7 +35,7 @@ const EVENTS: &[(&str, &str)] = &[
 #[tokio::test]
 async fn sample_function_url_events_get_answers() {
     let mut src = MemorySource::new(100);
-    for e in sample::day(BASE) {
+    for e in synthetic::day(BASE) {
         let g = match e.group {
             Group::Lb => "/logdesk/lb",
             Group::Mail => "/logdesk/mail",

@@ -16,10 +16,10 @@ use aws_sdk_cloudwatchlogs::types::{QueryStatus, ResultField};
 use aws_smithy_mocks::{MockResponse, Rule, RuleMode, mock, mock_client};
 use axum::body::Body;
 use axum::http::Request;
-use logdesk_api::access::{DescCursor, LocalDesc};
+use logdesk_api::access::newest::{DescCursor, LocalDesc};
 use logdesk_api::params;
-use logdesk_api::sample::{self, Group};
 use logdesk_api::source::{BoxFuture, FetchRequest, LogSource, MemorySource, Page, SourceError};
+use logdesk_api::synthetic::{self, Group};
 use logdesk_api::{AppState, router};
 use serde_json::Value;
 use tower::ServiceExt;
@@ -34,7 +34,7 @@ const RANGE: &str = "from=2026-11-20T00:00:00Z&to=2026-11-20T01:00:00Z";
 /// 30 ALB events, three to a millisecond, ten milliseconds 400 ms apart (four seconds):
 /// (timestamp ms, message).
 fn events() -> Vec<(i64, String)> {
-    sample::alb_requests(30, BASE_MS * 1000, 600)
+    synthetic::alb_requests(30, BASE_MS * 1000, 600)
         .enumerate()
         .map(|(i, e)| (BASE_MS + (i as i64 / 3) * 400, e.message))
         .collect()
@@ -46,7 +46,7 @@ fn memory(page: usize) -> MemorySource {
         src.push("/logdesk/lb", t, m);
     }
     // And the nginx lines of the sample day, for source=all.
-    for e in sample::day(BASE_MS * 1000) {
+    for e in synthetic::day(BASE_MS * 1000) {
         if e.group == Group::NginxAccess {
             src.push("/logdesk/nginx/access", e.timestamp, e.message);
         }
@@ -329,8 +329,8 @@ async fn insights_newest_first_pages_have_no_duplicates_or_gaps_inside_a_millise
 /// millisecond): more rows in one second than a Logs Insights query returns. In time order, so
 /// the local engine's event ids follow time.
 fn busy_events() -> Vec<(i64, String)> {
-    let mut events: Vec<(i64, String)> = sample::alb_requests(3_000, BASE_MS * 1000, 3600)
-        .chain(sample::alb_requests(
+    let mut events: Vec<(i64, String)> = synthetic::alb_requests(3_000, BASE_MS * 1000, 3600)
+        .chain(synthetic::alb_requests(
             12_000,
             (BASE_MS + 1_800_000) * 1000,
             1,

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
-use logdesk_api::sample::{self, Group};
 use logdesk_api::source::MemorySource;
+use logdesk_api::synthetic::{self, Group};
 use logdesk_api::{AppState, Config, router};
 use proptest::prelude::*;
 use serde_json::Value;
@@ -16,7 +16,7 @@ const BASE: i64 = 1_795_132_800_000_000;
 
 fn app() -> axum::Router {
     let mut src = MemorySource::new(4);
-    for e in sample::day(BASE) {
+    for e in synthetic::day(BASE) {
         let g = match e.group {
             Group::Lb => "/logdesk/lb",
             Group::Mail => "/logdesk/mail",

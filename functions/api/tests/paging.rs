@@ -16,8 +16,8 @@ use aws_sdk_cloudwatchlogs::operation::filter_log_events::{
 };
 use aws_sdk_cloudwatchlogs::types::FilteredLogEvent;
 use aws_smithy_mocks::{MockResponse, Rule, RuleMode, mock, mock_client};
-use logdesk_api::sample;
 use logdesk_api::source::{CloudWatchSource, FetchRequest, LogSource, Pacer, Retry, SourceError};
+use logdesk_api::synthetic;
 
 mod support;
 use support::{app, get};
@@ -29,7 +29,7 @@ const RANGE: &str = "from=2026-11-20T00:00:00Z&to=2026-11-21T00:00:00Z&source=lb
 /// `n` ALB events, three to a millisecond, as (timestamp ms, event id, message).
 fn events(n: usize) -> Arc<Vec<(i64, String, String)>> {
     Arc::new(
-        sample::alb_requests(n, BASE_MS * 1000, 3600)
+        synthetic::alb_requests(n, BASE_MS * 1000, 3600)
             .enumerate()
             .map(|(i, e)| (BASE_MS + (i / 3) as i64, format!("{i:08}"), e.message))
             .collect(),

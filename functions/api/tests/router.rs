@@ -5,8 +5,8 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
-use logdesk_api::sample::{self, Group};
 use logdesk_api::source::MemorySource;
+use logdesk_api::synthetic::{self, Group};
 use logdesk_api::{AppState, Config, router};
 use serde_json::Value;
 use tower::ServiceExt;
@@ -43,7 +43,7 @@ fn config(extra: &[(&str, &str)]) -> Config {
 
 fn app_with(extra: &[(&str, &str)], page_size: usize) -> axum::Router {
     let mut src = MemorySource::new(page_size);
-    for e in sample::day(BASE) {
+    for e in synthetic::day(BASE) {
         src.push(group_name(e.group), e.timestamp, e.message);
     }
     router(AppState::new(config(extra), Arc::new(src)))

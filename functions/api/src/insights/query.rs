@@ -12,7 +12,7 @@
 //! - each query bounded to its part's milliseconds ([`bounded`]), because StartQuery's
 //!   `endTime` (whole seconds) is not a documented exclusive bound.
 
-use crate::access::{RequestFilter, StatusFilter};
+use crate::requests::{RequestFilter, StatusFilter};
 
 /// Longest user value put into a query.
 const MAX_VALUE: usize = 200;

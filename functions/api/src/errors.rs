@@ -2,6 +2,7 @@
 
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
+use jiff::tz::TimeZone;
 use logdesk_core::Record;
 use logdesk_core::nginx_error;
 use logdesk_core::record::ErrorRecord;
@@ -9,11 +10,12 @@ use serde::Serialize;
 
 use crate::csv;
 use crate::error::ApiError;
-use crate::params::{self, Format, Params};
+use crate::group_read::{self, Key, read_group};
+use crate::params::{self, Common, Params};
 use crate::pattern;
-use crate::scan::{self, Key, read_group};
-use crate::source::FetchRequest;
-use crate::{AppState, ListResponse, now_us};
+use crate::respond::{CsvRow, Page, respond};
+use crate::source::{FetchRequest, LogEvent};
+use crate::{AppState, now_us};
 
 /// nginx levels, most severe first.
 const LEVELS: &[&str] = &[
@@ -73,24 +75,39 @@ fn text_of(r: &ErrorRecord) -> String {
     .to_lowercase()
 }
 
+/// Reads `level`: the rank of the least severe level to include.
+fn take_level(p: &mut Params) -> Result<Option<usize>, ApiError> {
+    let Some(l) = p.take("level") else {
+        return Ok(None);
+    };
+    let l = l.to_ascii_lowercase();
+    if !LEVELS.contains(&l.as_str()) {
+        return Err(ApiError::bad(
+            "level",
+            "expected emerg, alert, crit, error, warn, notice, info or debug",
+        ));
+    }
+    Ok(Some(rank(&l)))
+}
+
+/// One error-log entry: a logdesk record (a backfill through ingest) or a raw nginx line.
+fn entry_of(e: &LogEvent, tz: &TimeZone) -> Option<ErrorRecord> {
+    if e.message.starts_with('{') {
+        match Record::from_json(&e.message) {
+            Ok(Record::NginxError(r)) => Some(r),
+            _ => None,
+        }
+    } else {
+        nginx_error::parse_line(&e.message, tz).ok()
+    }
+}
+
 /// `GET /v1/errors`: entries, oldest first. `level` is the least severe level to include
 /// (`warn` gives warn, error, crit, alert and emerg); `text` is a case-insensitive substring.
 pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<Response, ApiError> {
     let mut p = Params::parse(q.as_deref())?;
     let c = params::common(&mut p, &st.config, now_us(), 24)?;
-    let level = match p.take("level") {
-        Some(l) => {
-            let l = l.to_ascii_lowercase();
-            if !LEVELS.contains(&l.as_str()) {
-                return Err(ApiError::bad(
-                    "level",
-                    "expected emerg, alert, crit, error, warn, notice, info or debug",
-                ));
-            }
-            Some(rank(&l))
-        }
-        None => None,
-    };
+    let level = take_level(&mut p)?;
     let text = p.take("text");
     p.finish()?;
     let after: Option<Key> = params::decode_cursor("errors", c.cursor.as_deref())?;
@@ -112,14 +129,7 @@ pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<R
         Some(c.limit),
         st.limits(),
         |e| {
-            let r = if e.message.starts_with('{') {
-                match Record::from_json(&e.message) {
-                    Ok(Record::NginxError(r)) => r,
-                    _ => return None,
-                }
-            } else {
-                nginx_error::parse_line(&e.message, &tz).ok()?
-            };
+            let r = entry_of(e, &tz)?;
             let ok = r.t >= from
                 && r.t < to
                 && level.is_none_or(|max| rank(&r.level) <= max)
@@ -128,11 +138,24 @@ pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<R
         },
     )
     .await?;
-    let merged = scan::merge(vec![read], c.limit);
-    let rows: Vec<ErrorRow> = merged
-        .rows
-        .into_iter()
-        .map(|(_, r)| ErrorRow {
+    let merged = group_read::merge(vec![read], c.limit);
+    let page = Page {
+        engine: st.source.engine(),
+        rows: merged
+            .rows
+            .into_iter()
+            .map(|(_, r)| ErrorRow::of(&c, r))
+            .collect(),
+        next: merged.next.map(|k| params::encode_cursor("errors", &k)),
+        partial: merged.partial,
+        covered_to: None,
+    };
+    Ok(respond(&c, page))
+}
+
+impl ErrorRow {
+    fn of(c: &Common, r: ErrorRecord) -> ErrorRow {
+        ErrorRow {
             time: c.time(r.t),
             level: r.level,
             message: r.message,
@@ -143,38 +166,28 @@ pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<R
             host: r.host,
             referrer: r.referrer,
             pid: r.pid,
-        })
-        .collect();
-    let next = merged.next.map(|k| params::encode_cursor("errors", &k));
-    if c.format == Format::Csv {
-        return Ok(csv::stream_response(
-            "errors",
-            &[
-                "time", "level", "message", "client", "server", "request", "upstream", "host",
-                "referrer",
-            ],
-            rows.into_iter().map(|r| {
-                vec![
-                    r.time,
-                    r.level,
-                    r.message,
-                    csv::opt(r.client),
-                    csv::opt(r.server),
-                    csv::opt(r.request),
-                    csv::opt(r.upstream),
-                    csv::opt(r.host),
-                    csv::opt(r.referrer),
-                ]
-            }),
-            next.as_deref(),
-            merged.partial,
-        ));
+        }
     }
-    Ok(ListResponse::json(
-        st.source.engine(),
-        &c,
-        rows,
-        next,
-        merged.partial,
-    ))
+}
+
+impl CsvRow for ErrorRow {
+    const NAME: &'static str = "errors";
+    const COLUMNS: &'static [&'static str] = &[
+        "time", "level", "message", "client", "server", "request", "upstream", "host", "referrer",
+    ];
+
+    fn csv_lines(self) -> Vec<Vec<String>> {
+        let r = self;
+        vec![vec![
+            r.time,
+            r.level,
+            r.message,
+            csv::opt(r.client),
+            csv::opt(r.server),
+            csv::opt(r.request),
+            csv::opt(r.upstream),
+            csv::opt(r.host),
+            csv::opt(r.referrer),
+        ]]
+    }
 }

@@ -1,6 +1,7 @@
-//! Synthetic log events for the tests, the end-to-end tests, the demo and the benchmark: a
-//! small, known day of mail, load-balancer, nginx access and nginx error events, and any number
-//! of ALB requests. Built from the core's record types, so they are what ingest writes.
+//! Synthetic log events for the tests, the end-to-end tests and the benchmark: a small, known
+//! day of mail, load-balancer, nginx access and nginx error events, and any number of ALB
+//! requests. Built from the core's record types, so they are what ingest writes. Compiled
+//! only for tests and with the `test-support` feature, never into the function.
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;

@@ -16,7 +16,7 @@ use logdesk_core::record::RequestRecord;
 use logdesk_core::scan;
 use serde::Deserialize;
 
-use crate::access::RequestFilter;
+use crate::requests::RequestFilter;
 use crate::source::LogEvent;
 
 /// The keys of a request record ([`RequestRecord`]) that filters, stats and visits read, borrowed
@@ -402,8 +402,8 @@ pub fn keep(r: &RequestRecord) -> RequestRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::access::decode;
-    use crate::sample;
+    use crate::requests::decode;
+    use crate::synthetic;
     use proptest::prelude::*;
 
     fn event(message: String) -> LogEvent {
@@ -481,7 +481,7 @@ mod tests {
         let filters = [
             RequestFilter::default(),
             RequestFilter {
-                status: vec![crate::access::StatusFilter::Class(5)],
+                status: vec![crate::requests::StatusFilter::Class(5)],
                 ..Default::default()
             },
             RequestFilter {
@@ -491,12 +491,12 @@ mod tests {
             },
         ];
         let mut events: Vec<(LogEvent, bool)> =
-            sample::alb_requests(300, 1_795_132_800_000_000, 3600)
+            synthetic::alb_requests(300, 1_795_132_800_000_000, 3600)
                 .map(|e| (event(e.message), false))
                 .collect();
-        for e in sample::day(1_795_132_800_000_000) {
-            let nginx = e.group == sample::Group::NginxAccess;
-            if nginx || e.group == sample::Group::Lb {
+        for e in synthetic::day(1_795_132_800_000_000) {
+            let nginx = e.group == synthetic::Group::NginxAccess;
+            if nginx || e.group == synthetic::Group::Lb {
                 events.push((event(e.message), nginx));
             }
         }

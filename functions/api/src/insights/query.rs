@@ -325,4 +325,44 @@ mod tests {
 | stats count(*)"
         );
     }
+
+    /// docs/insights-queries.md shows the queries sent, and a script runs its blocks against a
+    /// real log group: every block must be what the code sends for the values shown.
+    #[test]
+    fn the_documented_queries_are_the_ones_sent() {
+        let doc = include_str!("../../../../docs/insights-queries.md");
+        let blocks: Vec<&str> = doc
+            .split("```insights\n")
+            .skip(1)
+            .filter_map(|b| b.split("\n```").next())
+            .collect();
+        let hour_jst = Bins {
+            width_s: 3600,
+            offset_s: 32_400,
+        };
+        let five_min_jst = Bins {
+            width_s: 300,
+            offset_s: 32_400,
+        };
+        let ip_5xx = RequestFilter {
+            ip: Some("203.0.113.5".to_owned()),
+            status: vec![StatusFilter::Class(5)],
+            ..Default::default()
+        };
+        let trace = RequestFilter {
+            ip: Some("203.0.113.5".to_owned()),
+            status: vec![StatusFilter::Code(404)],
+            trace_id: Some("Root=1-5f84c7a9-0123456789abcdef01234567".to_owned()),
+            ..Default::default()
+        };
+        let d = RequestFilter::default();
+        let sent = [
+            totals_query(&d).unwrap(),
+            series_query(&d, hour_jst).unwrap(),
+            series_query(&ip_5xx, five_min_jst).unwrap(),
+            newest_query(&d, 100).unwrap(),
+            messages_query(&trace).unwrap(),
+        ];
+        assert_eq!(blocks, sent.iter().map(String::as_str).collect::<Vec<_>>());
+    }
 }

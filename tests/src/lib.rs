@@ -2,8 +2,13 @@
 //! with moto's AWS emulator (installed on first use), and [`Emulator`], which runs it on
 //! 127.0.0.1 on a free port and stops it when dropped.
 //!
+//! [`runtime_api`] is a local Lambda Runtime API, to run the functions' `bootstrap` binaries as
+//! Lambda runs them.
+//!
 //! Only the standard library is used, so the developer commands (`cargo xtask`) can depend on
 //! this crate without building the AWS SDK.
+
+pub mod runtime_api;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Write};

@@ -3,6 +3,8 @@
 
 pub mod newest;
 
+use newest::LocalDesc;
+
 use std::collections::HashMap;
 
 use axum::extract::{RawQuery, State};
@@ -20,6 +22,10 @@ use crate::params::{self, Common, Params};
 use crate::requests::{RequestFilter, Source, decode, groups, take_source};
 use crate::respond::{CsvRow, Page, respond};
 use crate::{AppState, now_us};
+
+/// The cursor tags of a newest-first listing, through Logs Insights and the local engine.
+const DESC_INSIGHTS: &str = "access:desc:insights";
+const DESC_LOCAL: &str = "access:desc";
 
 /// One row of `/v1/access`.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -145,21 +151,27 @@ pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<R
         (Order::Desc, Some(client))
             if source == Source::Lb && insights::newest_query(&filter, 1).is_ok() =>
         {
-            let at = params::decode_cursor("access:desc:insights", c.cursor.as_deref())?;
+            let at = params::decode_bound(DESC_INSIGHTS, &fingerprint, c.cursor.as_deref())?;
             let (found, next, partial) =
                 newest::by_insights(&st, client, &c, &filter, at, &fingerprint).await?;
-            let next = next.map(|k| params::encode_cursor("access:desc:insights", &k));
+            let next = next.map(|k| params::encode_bound(DESC_INSIGHTS, &fingerprint, &k));
             (engine::LOGS_INSIGHTS, found, next, partial)
         }
         (Order::Desc, _) => {
-            let after = params::decode_cursor("access:desc", c.cursor.as_deref())?;
+            let after = params::decode_bound(DESC_LOCAL, &fingerprint, c.cursor.as_deref())?;
+            if after
+                .as_ref()
+                .is_some_and(|a: &LocalDesc| !a.fits(&c, groups(&st, source).len()))
+            {
+                return Err(params::bad_cursor());
+            }
             let (found, next, partial) =
                 newest::locally(&st, &c, source, &filter, after, None).await?;
-            let next = next.map(|k| params::encode_cursor("access:desc", &k));
+            let next = next.map(|k| params::encode_bound(DESC_LOCAL, &fingerprint, &k));
             (st.source.engine(), found, next, partial)
         }
         (Order::Asc, _) => {
-            let (found, next, partial) = oldest(&st, &c, source, &filter).await?;
+            let (found, next, partial) = oldest(&st, &c, source, &filter, &fingerprint).await?;
             (st.source.engine(), found, next, partial)
         }
     };
@@ -229,11 +241,19 @@ async fn oldest(
     c: &Common,
     source: Source,
     filter: &RequestFilter,
+    fingerprint: &str,
 ) -> Result<(Vec<Found>, Option<String>, bool), ApiError> {
-    let after: Option<Key> = params::decode_cursor("access", c.cursor.as_deref())?;
+    let after: Option<Key> = params::decode_bound("access", fingerprint, c.cursor.as_deref())?;
+    let groups = groups(st, source);
+    if after
+        .as_ref()
+        .is_some_and(|k| !k.fits(c.to_ms(), groups.len()))
+    {
+        return Err(params::bad_cursor());
+    }
     let limits = st.limits();
     let mut reads = Vec::new();
-    for (g, (group, nginx)) in groups(st, source).into_iter().enumerate() {
+    for (g, (group, nginx)) in groups.into_iter().enumerate() {
         let req = filter.fetch_request(c, group, nginx);
         let formats = &st.config.nginx_formats;
         let (from, to) = (c.from, c.to);
@@ -253,7 +273,9 @@ async fn oldest(
         reads.push(read);
     }
     let merged = group_read::merge(reads, c.limit);
-    let next = merged.next.map(|k| params::encode_cursor("access", &k));
+    let next = merged
+        .next
+        .map(|k| params::encode_bound("access", fingerprint, &k));
     let found = merged
         .rows
         .into_iter()

@@ -19,6 +19,18 @@ pub fn token_matches(token: &str, expected: &[u8; 32]) -> bool {
 
 /// Rejects requests without the right bearer token when `AUTH_MODE=token`.
 pub async fn require_token(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    // Two credentials are one too many: which one counts would be a guess (first-wins lets a
+    // proxy's header and a caller's disagree unseen).
+    if req
+        .headers()
+        .get_all(header::AUTHORIZATION)
+        .iter()
+        .nth(1)
+        .is_some()
+    {
+        return ApiError::bad("Authorization", "give the Authorization header once")
+            .into_response();
+    }
     if let AuthMode::Token(expected) = &state.config.auth {
         let token = req
             .headers()
@@ -49,10 +61,15 @@ pub async fn cors(State(state): State<AppState>, req: Request, next: Next) -> Re
     } else {
         next.run(req).await
     };
+    // The answer depends on `Origin` whenever CORS is configured, allowed origin or not: a
+    // cache must not hand one origin's answer to another.
+    if !state.config.cors_origins.is_empty() {
+        resp.headers_mut()
+            .append(header::VARY, HeaderValue::from_static("Origin"));
+    }
     if let Some(origin) = origin {
         let h = resp.headers_mut();
         h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-        h.append(header::VARY, HeaderValue::from_static("Origin"));
         if preflight {
             h.insert(
                 header::ACCESS_CONTROL_ALLOW_METHODS,

@@ -1,4 +1,5 @@
-//! The one error shape every endpoint answers with: `{"error":{"code","message","parameter"}}`.
+//! The one error shape every answer that fails has: `{"error":{"code","message","parameter",
+//! "request_id"}}` (`parameter` only for a 400 that names one).
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -27,6 +28,15 @@ pub enum ApiError {
     /// or Logs Insights answered rows its query does not produce (502, likewise).
     #[error("reading logs failed: {0}")]
     Source(#[from] SourceError),
+    /// Refused before a handler answered (a malformed path, a method the route does not
+    /// answer): the status axum chose, with its words.
+    #[error("{message}")]
+    Rejected {
+        /// The status of the refusal.
+        status: StatusCode,
+        /// What was wrong.
+        message: String,
+    },
 }
 
 impl ApiError {
@@ -50,8 +60,7 @@ struct Inner<'a> {
     message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     parameter: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    request_id: Option<String>,
+    request_id: String,
 }
 
 /// A short random-enough id to find a failed request in the function's own log.
@@ -66,26 +75,34 @@ fn request_id() -> String {
     format!("{:016x}", now ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15))
 }
 
+/// The `code` of a refusal by its status.
+fn rejection_code(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::NOT_FOUND => "not_found",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, code, parameter, message, rid) = match &self {
+        let rid = request_id();
+        let (status, code, parameter, message) = match &self {
             ApiError::BadParameter { parameter, message } => (
                 StatusCode::BAD_REQUEST,
                 "bad_parameter",
                 Some(parameter.as_str()),
                 message.clone(),
-                None,
             ),
             ApiError::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
                 None,
                 self.to_string(),
-                None,
             ),
-            ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", None, m.clone(), None),
+            ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", None, m.clone()),
             ApiError::Source(e @ SourceError::Result(_)) => {
-                let rid = request_id();
                 tracing::error!(request_id = %rid, error = %e, "Logs Insights answer refused");
                 (
                     StatusCode::BAD_GATEWAY,
@@ -95,19 +112,19 @@ impl IntoResponse for ApiError {
                         "Logs Insights answered rows its query does not produce; the answer was \
                          not used (request id {rid})"
                     ),
-                    Some(rid),
                 )
             }
             ApiError::Source(e) => {
-                let rid = request_id();
                 tracing::error!(request_id = %rid, error = %e, "request failed");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "internal",
                     None,
                     format!("internal error (request id {rid})"),
-                    Some(rid),
                 )
+            }
+            ApiError::Rejected { status, message } => {
+                (*status, rejection_code(*status), None, message.clone())
             }
         };
         let body = Body {

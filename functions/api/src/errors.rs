@@ -58,7 +58,9 @@ pub struct ErrorRow {
     pub pid: Option<u32>,
 }
 
-fn text_of(r: &ErrorRecord) -> String {
+/// Whether one field of the entry contains `needle` (lowercase), case-insensitively: a phrase
+/// never matches across two fields, and a newline matches only a field that holds one.
+fn text_matches(r: &ErrorRecord, needle: &str) -> bool {
     [
         Some(r.message.as_str()),
         r.client.as_deref(),
@@ -70,9 +72,7 @@ fn text_of(r: &ErrorRecord) -> String {
     ]
     .into_iter()
     .flatten()
-    .collect::<Vec<_>>()
-    .join("\n")
-    .to_lowercase()
+    .any(|field| field.to_lowercase().contains(needle))
 }
 
 /// Reads `level`: the rank of the least severe level to include.
@@ -106,11 +106,15 @@ fn entry_of(e: &LogEvent, tz: &TimeZone) -> Option<ErrorRecord> {
 /// (`warn` gives warn, error, crit, alert and emerg); `text` is a case-insensitive substring.
 pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<Response, ApiError> {
     let mut p = Params::parse(q.as_deref())?;
+    let fingerprint = p.fingerprint();
     let c = params::common(&mut p, &st.config, now_us(), 24)?;
     let level = take_level(&mut p)?;
     let text = p.take("text");
     p.finish()?;
-    let after: Option<Key> = params::decode_cursor("errors", c.cursor.as_deref())?;
+    let after: Option<Key> = params::decode_bound("errors", &fingerprint, c.cursor.as_deref())?;
+    if after.as_ref().is_some_and(|k| !k.fits(c.to_ms(), 1)) {
+        return Err(params::bad_cursor());
+    }
     let needle = text.as_deref().map(str::to_lowercase);
     let req = FetchRequest {
         group: st.config.nginx_error_group.clone(),
@@ -133,7 +137,7 @@ pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<R
             let ok = r.t >= from
                 && r.t < to
                 && level.is_none_or(|max| rank(&r.level) <= max)
-                && needle.as_deref().is_none_or(|n| text_of(&r).contains(n));
+                && needle.as_deref().is_none_or(|n| text_matches(&r, n));
             ok.then_some(r)
         },
     )
@@ -146,7 +150,9 @@ pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<R
             .into_iter()
             .map(|(_, r)| ErrorRow::of(&c, r))
             .collect(),
-        next: merged.next.map(|k| params::encode_cursor("errors", &k)),
+        next: merged
+            .next
+            .map(|k| params::encode_bound("errors", &fingerprint, &k)),
         partial: merged.partial,
         covered_to: None,
     };

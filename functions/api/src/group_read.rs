@@ -24,6 +24,14 @@ pub struct Key {
     pub id: String,
 }
 
+impl Key {
+    /// Whether this is a position an answer over `groups` groups that ends at `end_ms` can
+    /// give (a cursor's key is checked before it is read from).
+    pub fn fits(&self, end_ms: i64, groups: usize) -> bool {
+        usize::from(self.g) < groups && self.t <= end_ms
+    }
+}
+
 /// Limits of one read.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {

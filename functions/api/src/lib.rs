@@ -27,6 +27,7 @@ pub mod error;
 pub mod errors;
 pub mod group_read;
 pub mod insights;
+pub mod layers;
 pub mod mail;
 pub mod openapi;
 pub mod params;
@@ -113,6 +114,8 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(dashboard::routes())
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(layers::json_errors))
+        .layer(axum::middleware::from_fn(layers::gzip_json))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             budget::layer,
@@ -121,6 +124,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             auth::cors,
         ))
+        .layer(axum::middleware::from_fn(layers::headers))
         .with_state(state)
 }
 

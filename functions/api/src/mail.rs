@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use logdesk_core::Record;
@@ -93,6 +94,10 @@ pub struct MailRow {
     pub events: usize,
     #[serde(skip)]
     sort_us: i64,
+    /// [`params::digest`] of the recipient: orders the rows of one message, and names a row in
+    /// a cursor without the address.
+    #[serde(skip)]
+    to_digest: String,
 }
 
 /// One event of a timeline.
@@ -261,6 +266,7 @@ pub(crate) fn rows_of(records: &[MailRecord], c: &Common) -> Vec<MailRow> {
                 reason: reason_of(latest, c.lang),
                 events: evs.len(),
                 sort_us: sent,
+                to_digest: params::digest(&[latest.recipient.as_deref()]),
             })
         })
         .collect();
@@ -296,8 +302,9 @@ fn contains_ci(hay: Option<&str>, needle_lower: &str) -> bool {
     hay.is_some_and(|h| h.to_lowercase().contains(needle_lower))
 }
 
-/// Position of a row in a page of `/v1/mail`: (sort time µs, message id, recipient).
-type MailKey = (i64, String, Option<String>);
+/// Position of a row in a page of `/v1/mail`: (sort time µs, message id, digest of the
+/// recipient).
+type MailKey = (i64, String, String);
 
 /// `GET /v1/mail`: one row per message and recipient, newest first.
 ///
@@ -335,20 +342,15 @@ pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<R
         };
         return Ok(respond(&c, page));
     }
-    let after = window.after;
-    let mut rows: Vec<MailRow> = rows_of(&records, &c)
+    let rows: Vec<MailRow> = rows_of(&records, &c)
         .into_iter()
         .filter(|r| filter.matches(r))
-        .filter(|r| {
-            after
-                .as_ref()
-                .is_none_or(|a| (r.sort_us, &r.message_id, &r.to) < (a.0, &a.1, &a.2))
-        })
         .collect();
+    let mut rows = rows_after(rows, window.after.as_ref());
     let more = if rows.len() > c.limit {
         rows.truncate(c.limit);
         rows.last()
-            .map(|r| (r.sort_us, r.message_id.clone(), r.to.clone()))
+            .map(|r| (r.sort_us, r.message_id.clone(), r.to_digest.clone()))
     } else {
         None
     };
@@ -363,6 +365,23 @@ pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<R
         covered_to,
     };
     Ok(respond(&c, page))
+}
+
+/// The rows after the one `after` names (all when `None`). Rows are in address order within a
+/// message, but a cursor names the recipient by digest only: the row is found by it. When it
+/// is gone (the logs changed under the cursor), the listing goes on with the next message.
+fn rows_after(mut rows: Vec<MailRow>, after: Option<&MailKey>) -> Vec<MailRow> {
+    let Some((t, id, to)) = after else {
+        return rows;
+    };
+    let named = |r: &MailRow| (r.sort_us, &r.message_id) == (*t, id);
+    match rows.iter().position(|r| named(r) && &r.to_digest == to) {
+        Some(i) => rows.split_off(i + 1),
+        None => {
+            rows.retain(|r| (r.sort_us, &r.message_id) < (*t, id));
+            rows
+        }
+    }
 }
 
 /// The filters of `/v1/mail` (lowercased substrings, and the statuses).
@@ -475,23 +494,28 @@ pub struct Timeline {
     pub recipients: Vec<RecipientTimeline>,
 }
 
-pub(crate) fn check_path_value(name: &str, v: &str) -> Result<(), ApiError> {
+/// The path parameter `name`, trimmed: 1 to [`MAX_ID`] printable characters, percent-encoded
+/// UTF-8 (else a 400 naming it).
+pub(crate) fn path_value(
+    name: &str,
+    v: Result<Path<String>, PathRejection>,
+) -> Result<String, ApiError> {
+    let bad = || ApiError::bad(name, format!("expected 1 to {MAX_ID} printable characters"));
+    let Path(v) = v.map_err(|_| bad())?;
+    let v = v.trim();
     if v.is_empty() || v.len() > MAX_ID || v.chars().any(char::is_control) {
-        return Err(ApiError::bad(
-            name,
-            format!("expected 1 to {MAX_ID} printable characters"),
-        ));
+        return Err(bad());
     }
-    Ok(())
+    Ok(v.to_owned())
 }
 
 /// `GET /v1/mail/{message_id}`: every event of one message per recipient, in order.
 pub async fn timeline(
     State(st): State<AppState>,
-    Path(message_id): Path<String>,
+    message_id: Result<Path<String>, PathRejection>,
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
-    check_path_value("message_id", &message_id)?;
+    let message_id = path_value("message_id", message_id)?;
     let mut p = Params::parse(q.as_deref())?;
     let c = params::common(&mut p, &st.config, now_us(), LOOKUP_HOURS)?;
     p.finish()?;

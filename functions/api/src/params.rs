@@ -215,12 +215,21 @@ pub fn common(
         None => cfg.default_lang,
     };
     let to = match p.take("to") {
-        Some(v) => parse_time(&v, &tz, true).ok_or_else(|| bad_time("to"))?,
+        Some(v) => since_1970(
+            "to",
+            parse_time(&v, &tz, true).ok_or_else(|| bad_time("to"))?,
+        )?,
         None => now_us,
     };
     let from = match p.take("from") {
-        Some(v) => parse_time(&v, &tz, false).ok_or_else(|| bad_time("from"))?,
-        None => to.saturating_sub(default_span_hours.saturating_mul(3_600_000_000)),
+        Some(v) => since_1970(
+            "from",
+            parse_time(&v, &tz, false).ok_or_else(|| bad_time("from"))?,
+        )?,
+        // No log is older than 1970: a default range reaching back past it starts there.
+        None => to
+            .saturating_sub(default_span_hours.saturating_mul(3_600_000_000))
+            .max(0),
     };
     if from >= to {
         return Err(ApiError::bad("from", "from must be before to"));
@@ -259,6 +268,15 @@ pub fn common(
         format,
         origin: from,
     })
+}
+
+/// `us` when it is not before 1970 (no log is, and the Logs APIs take no negative times), else a
+/// 400 naming `name`.
+fn since_1970(name: &str, us: i64) -> Result<i64, ApiError> {
+    if us < 0 {
+        return Err(ApiError::bad(name, "times before 1970 are not accepted"));
+    }
+    Ok(us)
 }
 
 fn bad_time(name: &str) -> ApiError {
@@ -331,6 +349,45 @@ pub fn decode_cursor<K: DeserializeOwned>(
         return Err(bad_cursor());
     }
     Ok(Some(key))
+}
+
+/// A stand-in for personal data in a cursor (a recipient's address, a visitor's IP and user
+/// agent): 64 bits of the SHA-256 of `parts` (an absent part differs from an empty one). Rows
+/// that a cursor names by it are ordered by it too, so the cursor needs nothing else.
+pub fn digest(parts: &[Option<&str>]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for p in parts {
+        match p {
+            Some(v) => {
+                h.update([1]);
+                h.update(v.as_bytes());
+                h.update([0]);
+            }
+            None => h.update([2]),
+        }
+    }
+    hex::encode(&h.finalize()[..8])
+}
+
+/// Encodes a cursor bound to the parameters of the request that made it (`fingerprint`, see
+/// [`Params::fingerprint`]).
+pub fn encode_bound<K: Serialize>(tag: &str, fingerprint: &str, key: &K) -> String {
+    encode_cursor(tag, &(fingerprint, key))
+}
+
+/// Decodes a cursor made by [`encode_bound`] with the same tag; one made with other
+/// parameters is a 400 naming `cursor`, as is anything else.
+pub fn decode_bound<K: DeserializeOwned>(
+    tag: &str,
+    fingerprint: &str,
+    raw: Option<&str>,
+) -> Result<Option<K>, ApiError> {
+    match decode_cursor::<(String, K)>(tag, raw)? {
+        None => Ok(None),
+        Some((fp, _)) if fp != fingerprint => Err(other_parameters()),
+        Some((_, key)) => Ok(Some(key)),
+    }
 }
 
 /// Where the next answer of a range read in parts starts: the cursor of `/v1/mail`,

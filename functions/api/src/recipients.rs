@@ -1,5 +1,6 @@
 //! Recipients: everything that happened to mail for one address.
 
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use logdesk_core::record::MailRecord;
@@ -7,7 +8,7 @@ use serde::Serialize;
 
 use crate::error::ApiError;
 use crate::mail::{
-    LOOKUP_HOURS, MailEvent, MailRow, check_path_value, event_of, read_mail, rows_of, stage,
+    LOOKUP_HOURS, MailEvent, MailRow, event_of, path_value, read_mail, rows_of, stage,
 };
 use crate::params::{self, Params};
 use crate::pattern;
@@ -40,10 +41,10 @@ pub struct RecipientHistory {
 /// `GET /v1/recipients/{address}`: everything that happened to mail for this address.
 pub async fn recipient(
     State(st): State<AppState>,
-    Path(address): Path<String>,
+    address: Result<Path<String>, PathRejection>,
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
-    check_path_value("address", &address)?;
+    let address = path_value("address", address)?;
     let mut p = Params::parse(q.as_deref())?;
     let c = params::common(&mut p, &st.config, now_us(), LOOKUP_HOURS)?;
     p.finish()?;

@@ -191,7 +191,7 @@ pub struct VisitRow {
     /// Pages, oldest first.
     pub pages: Vec<PageRow>,
     #[serde(skip)]
-    key: (i64, String, Option<String>),
+    key: VisitKey,
 }
 
 /// `GET /v1/visits`: visitors (IP + user agent) and their path through the site, oldest
@@ -279,8 +279,9 @@ pub async fn visits(
     Ok(respond(&c, page))
 }
 
-/// Position of a visit in a page: (first request µs, IP, user agent).
-type VisitKey = (i64, String, Option<String>);
+/// Position of a visit in a page: (first request µs, [`params::digest`] of the IP and the user
+/// agent), so that a cursor holds neither.
+type VisitKey = (i64, String);
 
 /// The requests one answer of `/v1/visits` builds its visits from.
 struct Requests {
@@ -370,8 +371,7 @@ fn visit_rows(
         .map(|v| VisitRow {
             key: (
                 v.start,
-                v.ip.to_string(),
-                v.user_agent.as_ref().map(|u| u.to_string()),
+                params::digest(&[Some(v.ip.as_ref()), v.user_agent.as_deref()]),
             ),
             ip: v.ip.to_string(),
             user_agent: v.user_agent.map(|u| u.to_string()),

@@ -241,6 +241,9 @@ async fn forged_cursors_are_refused_or_answered_never_a_crash() {
     let query = format!("{RANGE}&source=lb");
     let fp = Params::parse(Some(&query)).unwrap().fingerprint();
     let mail_fp = Params::parse(Some(RANGE)).unwrap().fingerprint();
+    let access_fp = Params::parse(Some(&format!("{query}&order=desc")))
+        .unwrap()
+        .fingerprint();
     let extremes = [i64::MIN, -1, 0, 1, i64::MAX];
     for &a in &extremes {
         for &b in &extremes {
@@ -254,7 +257,7 @@ async fn forged_cursors_are_refused_or_answered_never_a_crash() {
                 end: b,
                 to: b,
                 origin: a,
-                after: (a, "m".to_owned(), None::<String>),
+                after: (a, "m".to_owned()),
                 parts: vec![Part {
                     s: a,
                     e: b,
@@ -279,26 +282,32 @@ async fn forged_cursors_are_refused_or_answered_never_a_crash() {
                     "access",
                     encode_cursor(
                         "access:desc",
-                        &LocalDesc {
-                            hi_ms: a,
-                            before: Some(Key {
-                                t: b,
-                                g: 0,
-                                id: String::new(),
-                            }),
-                            width_ms: b,
-                        },
+                        &(
+                            &access_fp,
+                            &LocalDesc {
+                                hi_ms: a,
+                                before: Some(Key {
+                                    t: b,
+                                    g: 0,
+                                    id: String::new(),
+                                }),
+                                width_ms: b,
+                            },
+                        ),
                     ),
                 ),
                 (
                     "access",
                     encode_cursor(
-                        "access:desc",
-                        &InsightsDesc {
-                            t: a,
-                            seen: vec!["x".to_owned()],
-                            newer: usize::MAX,
-                        },
+                        "access:desc:insights",
+                        &(
+                            &access_fp,
+                            &InsightsDesc {
+                                t: a,
+                                seen: vec!["x".to_owned()],
+                                newer: usize::MAX,
+                            },
+                        ),
                     ),
                 ),
             ] {

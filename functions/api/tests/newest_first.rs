@@ -388,7 +388,9 @@ fn by_millisecond(rows: &[Value]) -> Vec<(i64, Vec<String>)> {
 }
 
 fn desc_cursor(v: &Value) -> Option<DescCursor> {
-    params::decode_cursor("access:desc:insights", v["next_cursor"].as_str()).unwrap()
+    params::decode_cursor::<(String, DescCursor)>("access:desc:insights", v["next_cursor"].as_str())
+        .unwrap()
+        .map(|(_, c)| c)
 }
 
 /// The local engine's listing of the busy hour, newest first.
@@ -541,8 +543,9 @@ async fn a_busy_second_cursor_is_refused_with_other_parameters_or_out_of_its_sec
             ..local.clone()
         },
     ] {
-        let forged = params::encode_cursor(
+        let forged = params::encode_bound(
             "access:desc:insights",
+            &fp,
             &DescCursor::Busy {
                 fp: fp.clone(),
                 at: at.clone(),

@@ -27,6 +27,19 @@ pub struct LocalDesc {
     pub width_ms: i64,
 }
 
+impl LocalDesc {
+    /// Whether an answer over `groups` groups to `c` can give this position: inside the range
+    /// (a window at least a millisecond wide) and, after a row, just past that row's millisecond.
+    pub(crate) fn fits(&self, c: &Common, groups: usize) -> bool {
+        self.hi_ms <= c.to_ms()
+            && self.width_ms >= 1
+            && self
+                .before
+                .as_ref()
+                .is_none_or(|b| b.fits(c.to_ms(), groups) && b.t.checked_add(1) == Some(self.hi_ms))
+    }
+}
+
 /// Newest first without Logs Insights: the range is read oldest first (as FilterLogEvents
 /// reads) in windows going back from the end, keeping the newest `limit` rows, ordered by
 /// [`Key`] (millisecond, then group, then event id, all descending). A window whose read runs
@@ -152,6 +165,14 @@ pub struct InsightsDesc {
 }
 
 impl InsightsDesc {
+    /// Whether a listing of `c` can stand here: at a row of the range, having handled no more
+    /// rows of one second than a query returns.
+    fn fits(&self, c: &Common) -> bool {
+        self.t < c.to_ms()
+            && self.seen.len() <= insights::MAX_ROWS
+            && self.newer <= insights::MAX_ROWS
+    }
+
     /// The position after handling a row at `t` whose message has `token` (rows come newest
     /// first).
     fn advance(self, t: i64, token: String) -> InsightsDesc {
@@ -349,6 +370,9 @@ pub(crate) async fn by_insights(
             (Some(at), None, Some(local))
         }
     };
+    if at.as_ref().is_some_and(|k| !k.fits(c)) {
+        return Err(params::bad_cursor());
+    }
     let (start_s, last_s) = c.seconds();
     let deadline = st.limits().deadline;
     let groups = [st.config.lb_group.clone()];

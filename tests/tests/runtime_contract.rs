@@ -115,3 +115,62 @@ fn every_schema_valid_request_is_answered_as_documented() {
     assert!(status.is_some(), "schemathesis ran past {WALL:?}:\n{text}");
     assert!(status.unwrap().success(), "contract broken:\n{text}");
 }
+
+/// `/v1/openapi.json` takes no parameters and refuses unknown ones like every other endpoint;
+/// every operation but health documents its security, its 400 and its 401.
+#[tokio::test]
+async fn the_document_states_auth_and_errors_and_refuses_unknown_parameters() {
+    use tower::ServiceExt;
+    let config = Config::from_lookup(|_| None).unwrap();
+    let app = router(AppState::new(config, Arc::new(MemorySource::new(10))));
+    let get = |uri: &str| {
+        let app = app.clone();
+        let req = axum::http::Request::builder()
+            .uri(uri)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        async move {
+            let resp = app.oneshot(req).await.unwrap();
+            let status = resp.status().as_u16();
+            let body = http_body_util::BodyExt::collect(resp.into_body())
+                .await
+                .unwrap()
+                .to_bytes();
+            (
+                status,
+                serde_json::from_slice::<serde_json::Value>(&body).unwrap(),
+            )
+        }
+    };
+    let (status, v) = get("/v1/openapi.json?x=1").await;
+    assert_eq!(status, 400, "{v}");
+    assert_eq!(v["error"]["parameter"], "x");
+    let (status, doc) = get("/v1/openapi.json").await;
+    assert_eq!(status, 200);
+    let schemes = &doc["components"]["securitySchemes"];
+    assert_eq!(schemes["bearer"]["scheme"], "bearer", "{schemes}");
+    assert_eq!(schemes["sigv4"]["name"], "Authorization", "{schemes}");
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let op = &item["get"];
+        if path == "/v1/health" {
+            continue;
+        }
+        assert!(
+            op["security"].as_array().is_some_and(|s| s.len() == 2),
+            "{path}"
+        );
+        for code in ["400", "401"] {
+            assert_eq!(
+                op["responses"][code]["content"]["application/json"]["schema"]["$ref"],
+                "#/components/schemas/ErrorBody",
+                "{path} {code}"
+            );
+        }
+        for p in op["parameters"].as_array().into_iter().flatten() {
+            if p["name"] == "limit" {
+                assert_eq!(p["schema"]["minimum"], 1, "{path}");
+                assert_eq!(p["schema"]["maximum"], 1000, "{path}");
+            }
+        }
+    }
+}

@@ -60,9 +60,11 @@ fn every_schema_valid_request_is_answered_as_documented() {
     let contract = project_root().join("tests").join("contract");
     install_requirements(&venv, &contract.join("requirements.txt"), "schemathesis").unwrap();
     let port = start_server();
+    // Schemathesis keeps a cache in its working directory: under target/, not in the tree.
     let report = project_root().join("target").join("contract-report");
+    std::fs::create_dir_all(&report).unwrap();
     let mut child = Command::new(venv.join("bin").join("st"))
-        .current_dir(&contract)
+        .current_dir(&report)
         .env("SCHEMATHESIS_HOOKS", "hooks")
         .env("PYTHONPATH", &contract)
         .args([

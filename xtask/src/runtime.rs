@@ -4,8 +4,8 @@
 //!   behind a local Lambda Runtime API ([`logdesk_e2e::runtime_api`]) N times (default 10),
 //!   reporting its init time (process start to its first poll for an invocation) and its time
 //!   to the first answer (an event that needs no AWS call: the S3 test event, an SNS bounce
-//!   with no alert channel, `GET /v1/health`). DIR holds `<function>/bootstrap` (default: the
-//!   CI build `target/ci-lambda/lambda`, else `target/release/<function>`).
+//!   with no alert channel, `GET /v1/health`). DIR holds `<function>/bootstrap` or the binary
+//!   `<function>` (default: the CI build `target/ci-lambda/lambda`, else `target/release`).
 //! - CI steps after the release build: `tests/tests/runtime_bootstrap.rs` run against that
 //!   build's bootstraps, and the schemathesis contract test (`tests/tests/runtime_contract.rs`).
 
@@ -108,7 +108,7 @@ pub fn cold_start(args: &[String]) -> Result {
 
 fn bootstrap(dir: Option<&Path>, function: &str) -> Result<PathBuf> {
     let candidates = match dir {
-        Some(d) => vec![d.join(function).join("bootstrap")],
+        Some(d) => vec![d.join(function).join("bootstrap"), d.join(function)],
         None => vec![
             ci_lambda_dir().join(function).join("bootstrap"),
             target_dir().join("release").join(function),

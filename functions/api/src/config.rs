@@ -43,6 +43,11 @@ pub struct Config {
     pub budget: Duration,
     /// Most events one request reads (`MAX_EVENTS`, default 1,000,000).
     pub max_events: usize,
+    /// Whether Logs Insights may answer (`LOGS_INSIGHTS`: `on`, `off`, or `auto`, the default:
+    /// off when `AWS_ENDPOINT_URL` or `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS` points the SDK at
+    /// another endpoint than AWS's, such as the emulator of the demo and the tests, which runs
+    /// no Insights query as AWS does; then the local engine answers everything).
+    pub insights: bool,
 }
 
 /// A setting that cannot be used.
@@ -113,6 +118,19 @@ impl Config {
         let max_events: usize = var("MAX_EVENTS", "1000000")
             .parse()
             .map_err(|_| invalid("MAX_EVENTS", "expected a number"))?;
+        let insights = match var("LOGS_INSIGHTS", "auto").as_str() {
+            "on" => true,
+            "off" => false,
+            "auto" => ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS"]
+                .iter()
+                .all(|n| get(n).is_none_or(|v| v.trim().is_empty())),
+            other => {
+                return Err(invalid(
+                    "LOGS_INSIGHTS",
+                    format!("expected on, off or auto, got {other:?}"),
+                ));
+            }
+        };
         Ok(Config {
             lb_group: var("LB_LOG_GROUP", "/logdesk/lb"),
             mail_group: var("MAIL_LOG_GROUP", "/logdesk/mail"),
@@ -126,6 +144,7 @@ impl Config {
             nginx_formats: vec![LogFormat::extended(), LogFormat::combined()],
             budget: Duration::from_millis(budget_ms),
             max_events,
+            insights,
         })
     }
 

@@ -79,9 +79,13 @@ impl AppState {
         }
     }
 
-    /// The same state with Logs Insights available through `client`.
+    /// The same state with Logs Insights available through `client`, unless the settings
+    /// say Insights cannot be trusted here ([`Config::insights`]: an emulator): then the local
+    /// engine answers every request, and every answer says so in `engine`.
     pub fn with_insights(mut self, client: aws_sdk_cloudwatchlogs::Client) -> AppState {
-        self.insights = Some(client);
+        if self.config.insights {
+            self.insights = Some(client);
+        }
         self
     }
 

@@ -337,6 +337,114 @@ async fn newest_in_second(
     locally(st, &second, Source::Lb, filter, Some(local), Some(at)).await
 }
 
+/// Where a newest-first listing through Insights stands, from its cursor: the position, the
+/// query still running (rows asked, range and id), the local read of a busy second. A cursor
+/// made with other parameters, or at a position no answer to `c` gives, is a 400.
+type Unpacked = (
+    Option<InsightsDesc>,
+    Option<(usize, insights::Part)>,
+    Option<LocalDesc>,
+);
+
+fn unpack(cursor: Option<DescCursor>, fingerprint: &str, c: &Common) -> Result<Unpacked, ApiError> {
+    let unpacked = match cursor {
+        None => (None, None, None),
+        Some(DescCursor::After(k)) => (Some(k), None, None),
+        Some(DescCursor::Pending { fp, .. } | DescCursor::Busy { fp, .. }) if fp != fingerprint => {
+            return Err(params::other_parameters());
+        }
+        Some(DescCursor::Pending {
+            at, asked, query, ..
+        }) => (at, Some((asked, query)), None),
+        Some(DescCursor::Busy { at, local, .. }) => {
+            if !DescCursor::busy_valid(&at, &local) {
+                return Err(params::bad_cursor());
+            }
+            (Some(at), None, Some(local))
+        }
+    };
+    if unpacked.0.as_ref().is_some_and(|k| !k.fits(c)) {
+        return Err(params::bad_cursor());
+    }
+    Ok(unpacked)
+}
+
+/// The query of the next page, over the seconds `[start_s, end_s]`: the `pending` one of the
+/// cursor (which must be over those seconds), or a new one asking for the `wanted` rows plus
+/// those of `at`'s second to skip.
+fn query_for(
+    pending: Option<(usize, insights::Part)>,
+    at: Option<&InsightsDesc>,
+    wanted: usize,
+    (start_s, end_s): (i64, i64),
+) -> Result<(usize, insights::Part), ApiError> {
+    match pending {
+        Some((asked, q))
+            if q.s == start_s
+                && q.e == end_s
+                && q.valid()
+                && (1..=insights::MAX_ROWS).contains(&asked) =>
+        {
+            Ok((asked, q))
+        }
+        Some(_) => Err(params::bad_cursor()),
+        None => {
+            // Nothing to skip: as many rows as one query returns (a CSV export may want
+            // more); else the rows to skip and the rows wanted, which fit (see `by_insights`).
+            let skip = at.map_or(0, InsightsDesc::skip);
+            let asked = if skip == 0 {
+                wanted.min(insights::MAX_ROWS)
+            } else {
+                wanted.saturating_add(skip)
+            };
+            Ok((asked, insights::Part::new(start_s, end_s)))
+        }
+    }
+}
+
+/// Adds to `found` the rows of one query's answer that `at` has not handled yet and that pass
+/// the re-check, newest first, moving `at` past each; `true` once `found` holds a page.
+fn take_rows(
+    rows: Vec<insights::Message>,
+    at: &mut Option<InsightsDesc>,
+    c: &Common,
+    filter: &RequestFilter,
+    formats: &[logdesk_core::nginx::LogFormat],
+    found: &mut Vec<Found>,
+) -> bool {
+    let mut rows = rows;
+    rows.sort_by_key(|r| std::cmp::Reverse(r.t_ms));
+    let mut handled = at.as_ref().map(Handled::new);
+    for insights::Message {
+        t_ms: t,
+        ptr,
+        message,
+    } in rows
+    {
+        let token = row_token(&message);
+        if handled.as_mut().is_some_and(|h| h.take(t, &token)) {
+            continue;
+        }
+        let event = LogEvent {
+            timestamp: t,
+            id: ptr.as_str().into(),
+            message: message.into(),
+        };
+        if let Some((src, r)) = decode(&event, false, formats)
+            && r.t >= c.from
+            && r.t < c.to
+            && filter.matches(&r)
+        {
+            found.push((format!("0:{ptr}"), src, r));
+        }
+        *at = Some(at.take().unwrap_or_default().advance(t, token));
+        if found.len() >= c.limit {
+            return true;
+        }
+    }
+    false
+}
+
 /// Newest first through Logs Insights (`source=lb`): `fields @timestamp, @message, @ptr |
 /// filter … | sort @timestamp desc | limit N`, rows re-checked here, continued by
 /// [`InsightsDesc`] with no duplicates or gaps, even inside one millisecond. A query that runs
@@ -354,25 +462,7 @@ pub(crate) async fn by_insights(
     cursor: Option<DescCursor>,
     fingerprint: &str,
 ) -> Result<(Vec<Found>, Option<DescCursor>, bool), ApiError> {
-    let (mut at, mut pending, mut busy) = match cursor {
-        None => (None, None, None),
-        Some(DescCursor::After(k)) => (Some(k), None, None),
-        Some(DescCursor::Pending { fp, .. } | DescCursor::Busy { fp, .. }) if fp != fingerprint => {
-            return Err(params::other_parameters());
-        }
-        Some(DescCursor::Pending {
-            at, asked, query, ..
-        }) => (at, Some((asked, query)), None),
-        Some(DescCursor::Busy { at, local, .. }) => {
-            if !DescCursor::busy_valid(&at, &local) {
-                return Err(params::bad_cursor());
-            }
-            (Some(at), None, Some(local))
-        }
-    };
-    if at.as_ref().is_some_and(|k| !k.fits(c)) {
-        return Err(params::bad_cursor());
-    }
+    let (mut at, mut pending, mut busy) = unpack(cursor, fingerprint, c)?;
     let (start_s, last_s) = c.seconds();
     let deadline = st.limits().deadline;
     let groups = [st.config.lb_group.clone()];
@@ -419,28 +509,7 @@ pub(crate) async fn by_insights(
             }
             continue;
         }
-        let (asked, part) = match pending.take() {
-            Some((asked, q))
-                if q.s == start_s
-                    && q.e == end_s
-                    && q.valid()
-                    && (1..=insights::MAX_ROWS).contains(&asked) =>
-            {
-                (asked, q)
-            }
-            Some(_) => return Err(params::bad_cursor()),
-            None => {
-                // Nothing to skip: as many rows as one query returns (a CSV export may want
-                // more); else the rows to skip and the rows wanted, which fit (see above).
-                let skip = at.as_ref().map_or(0, InsightsDesc::skip);
-                let asked = if skip == 0 {
-                    wanted.min(insights::MAX_ROWS)
-                } else {
-                    wanted.saturating_add(skip)
-                };
-                (asked, insights::Part::new(start_s, end_s))
-            }
-        };
+        let (asked, part) = query_for(pending.take(), at.as_ref(), wanted, (start_s, end_s))?;
         let ran = insights::run_part(
             client,
             &groups,
@@ -466,35 +535,9 @@ pub(crate) async fn by_insights(
         // Fewer rows than asked: nothing older is left (counted before any row is dropped).
         let complete = rows.len() < asked;
         // Rows that are not what the query produces are an error, never dropped.
-        let mut rows = insights::Message::read_all(rows).map_err(SourceError::from)?;
-        rows.sort_by_key(|r| std::cmp::Reverse(r.t_ms));
-        let mut handled = at.as_ref().map(Handled::new);
-        for insights::Message {
-            t_ms: t,
-            ptr,
-            message,
-        } in rows
-        {
-            let token = row_token(&message);
-            if handled.as_mut().is_some_and(|h| h.take(t, &token)) {
-                continue;
-            }
-            let event = LogEvent {
-                timestamp: t,
-                id: ptr.as_str().into(),
-                message: message.into(),
-            };
-            if let Some((src, r)) = decode(&event, false, formats)
-                && r.t >= c.from
-                && r.t < c.to
-                && filter.matches(&r)
-            {
-                found.push((format!("0:{ptr}"), src, r));
-            }
-            at = Some(at.unwrap_or_default().advance(t, token));
-            if found.len() >= c.limit {
-                return Ok((found, at.map(DescCursor::After), false));
-            }
+        let rows = insights::Message::read_all(rows).map_err(SourceError::from)?;
+        if take_rows(rows, &mut at, c, filter, formats, &mut found) {
+            return Ok((found, at.map(DescCursor::After), false));
         }
         if complete {
             return Ok((found, None, false));

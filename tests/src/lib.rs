@@ -2,9 +2,14 @@
 //! with moto's AWS emulator (installed on first use), and [`Emulator`], which runs it on
 //! 127.0.0.1 on a free port and stops it when dropped.
 //!
+//! [`runtime_api`] is a local Lambda Runtime API, to run the functions' `bootstrap` binaries as
+//! Lambda runs them.
+//!
 //! Only the standard library is used, so the developer commands (`cargo xtask`) can depend on
 //! this crate without building the AWS SDK; the `sdk` feature adds
 //! [`Emulator::sdk_config`], the one AWS SDK configuration every emulator test uses.
+
+pub mod runtime_api;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Write};

@@ -11,6 +11,9 @@
 //! - `bench`: the benchmarks, with their figures.
 //! - `browser [--url URL --token T]`: the dashboard's tests in headless Chromium against the
 //!   demo (or a running logdesk); see `xtask/src/browser.rs`.
+//! - `cold-start [DIR] [--rounds N]`: each function's release bootstrap behind a local Lambda
+//!   Runtime API, its init time and time to first answer; see `xtask/src/runtime.rs` (which
+//!   also holds the CI steps that run the release bootstraps and the API contract test).
 
 mod browser;
 
@@ -19,8 +22,10 @@ use std::process::{Command, ExitCode};
 use logdesk_e2e::{Emulator, ensure_venv, project_root};
 
 mod deploy;
+mod runtime;
 
-const USAGE: &str = "usage: cargo xtask <test|ci|deploy-check|demo|emulator|bench|browser> [args…]";
+const USAGE: &str =
+    "usage: cargo xtask <test|ci|deploy-check|demo|emulator|bench|browser|cold-start> [args…]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -42,6 +47,7 @@ fn main() -> ExitCode {
         "emulator" => emulator(),
         "bench" => bench(rest),
         "browser" => browser::browser(rest),
+        "cold-start" => runtime::cold_start(rest),
         _ => {
             eprintln!("unknown command {command:?}\n{USAGE}");
             return ExitCode::from(2);
@@ -126,9 +132,13 @@ fn ci_steps(steps: &mut deploy::Steps) -> Result {
             Err("cargo doc reported warnings".into())
         }
     })?;
-    steps.run("tests (unit, e2e, doc)", || test(&[]))?;
+    // The contract test is a step of its own, after the release build.
+    steps.run("tests (unit, e2e, doc)", || {
+        test(&["--".into(), "--skip".into(), runtime::CONTRACT_TEST.into()])
+    })?;
     steps.run("dashboard in headless Chromium", || browser::browser(&[]))?;
-    deploy.finish(steps)
+    deploy.finish(steps)?;
+    runtime::ci_steps(steps)
 }
 
 fn emulator() -> Result {

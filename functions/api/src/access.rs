@@ -17,6 +17,7 @@ use crate::csv;
 use crate::engine;
 use crate::error::ApiError;
 use crate::group_read::{self, Key, read_group};
+use crate::insights;
 use crate::params::{self, Common, Params};
 use crate::requests::{RequestFilter, Source, decode, groups, take_source};
 use crate::respond::{CsvRow, Page, respond};
@@ -156,7 +157,10 @@ pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<R
     let order = Order::take(&mut p)?;
     p.finish()?;
     let (engine, found, next, partial) = match (order, &st.insights) {
-        (Order::Desc, Some(client)) if source == Source::Lb => {
+        // A value Insights cannot quote leaves the listing to the local engine.
+        (Order::Desc, Some(client))
+            if source == Source::Lb && insights::newest_query(&filter, 1).is_ok() =>
+        {
             let at = params::decode_bound(DESC_INSIGHTS, &fingerprint, c.cursor.as_deref())?;
             let (found, next, partial) =
                 newest::by_insights(&st, client, &c, &filter, at, &fingerprint).await?;

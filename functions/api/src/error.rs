@@ -24,7 +24,8 @@ pub enum ApiError {
     /// No route or no such item (404).
     #[error("{0}")]
     NotFound(String),
-    /// Reading the logs failed (500; the cause is logged with the request id, never returned).
+    /// Reading the logs failed (500; the cause is logged with the request id, never returned),
+    /// or Logs Insights answered rows its query does not produce (502, likewise).
     #[error("reading logs failed: {0}")]
     Source(#[from] SourceError),
     /// Refused before a handler answered (a malformed path, a method the route does not
@@ -101,6 +102,18 @@ impl IntoResponse for ApiError {
                 self.to_string(),
             ),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", None, m.clone()),
+            ApiError::Source(e @ SourceError::Result(_)) => {
+                tracing::error!(request_id = %rid, error = %e, "Logs Insights answer refused");
+                (
+                    StatusCode::BAD_GATEWAY,
+                    "bad_gateway",
+                    None,
+                    format!(
+                        "Logs Insights answered rows its query does not produce; the answer was \
+                         not used (request id {rid})"
+                    ),
+                )
+            }
             ApiError::Source(e) => {
                 tracing::error!(request_id = %rid, error = %e, "request failed");
                 (

@@ -14,152 +14,26 @@
 //! Cancelled or Timeout); a lost query is started again once ([`Part::r`]), and lost again it is
 //! an error. A cursor carries at most [`MAX_PARTS`] parts.
 //!
-//! Queries are built as text from filters that Insights can express exactly (client IP, status,
-//! trace id); user values go in as escaped string literals or numbers, never as query text.
-//! A filter it cannot express (host or path substrings) sends the request to the local engine,
-//! because aggregated rows cannot be re-checked afterwards.
+//! The parts: [`query`] builds the query text (only documented syntax; values needing an escape
+//! are refused, [`Unquotable`]), this module runs queries (every GetQueryResults page read,
+//! each query kept to its part's milliseconds), and [`results`] reads rows into typed values,
+//! refusing rows that lack what their query produces ([`ResultError`]: a 502, never zeros).
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use aws_sdk_cloudwatchlogs::types::QueryStatus;
-use jiff::civil::DateTime;
 use serde::{Deserialize, Serialize};
 
-use crate::requests::{RequestFilter, StatusFilter};
 use crate::source::SourceError;
 
-/// Longest user value put into a query.
-const MAX_VALUE: usize = 200;
+pub mod query;
+pub mod results;
 
-/// A double-quoted Insights string literal, or `None` for values that should not go into a
-/// query at all (control characters, too long).
-pub fn string_literal(v: &str) -> Option<String> {
-    if v.is_empty() || v.len() > MAX_VALUE || v.chars().any(char::is_control) {
-        return None;
-    }
-    let mut out = String::with_capacity(v.len() + 2);
-    out.push('"');
-    for c in v.chars() {
-        if c == '"' || c == '\\' {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('"');
-    Some(out)
-}
-
-/// The `filter` commands for `filter`, or `None` when a filter cannot be expressed exactly.
-fn filters(filter: &RequestFilter) -> Option<String> {
-    if filter.host.is_some() || filter.path.is_some() {
-        return None;
-    }
-    narrowing(filter)
-}
-
-/// The `filter` commands for what of `filter` Insights expresses exactly (client IP, status,
-/// trace id); host and path are left out, for queries whose rows are re-checked here. `None`
-/// when a value cannot go into a query (then nothing is narrowed server-side).
-fn narrowing(filter: &RequestFilter) -> Option<String> {
-    let mut out = String::from("filter k = \"alb\" or k = \"clb\"\n");
-    if let Some(ip) = &filter.ip {
-        out.push_str(&format!("| filter ip = {}\n", string_literal(ip)?));
-    }
-    out.push_str(&status_and_trace(filter)?);
-    Some(out)
-}
-
-/// [`narrowing`] for queries whose rows are all re-checked here (listings): natively delivered
-/// ALB records (`alb_native`, no `k`, other keys) pass every filter too.
-fn listing_narrowing(filter: &RequestFilter) -> Option<String> {
-    let native = " or ispresent(request_line)";
-    let mut out = format!("filter k = \"alb\" or k = \"clb\"{native}\n");
-    if let Some(ip) = &filter.ip {
-        out.push_str(&format!("| filter ip = {}{native}\n", string_literal(ip)?));
-    }
-    for clause in status_and_trace(filter)?.lines() {
-        out.push_str(clause);
-        out.push_str(native);
-        out.push('\n');
-    }
-    Some(out)
-}
-
-/// The status and trace-id `filter` commands of [`narrowing`].
-fn status_and_trace(filter: &RequestFilter) -> Option<String> {
-    let mut out = String::new();
-    if !filter.status.is_empty() {
-        let parts: Vec<String> = filter
-            .status
-            .iter()
-            .map(|s| {
-                let (lo, hi) = match s {
-                    StatusFilter::Code(c) => (*c, *c),
-                    StatusFilter::Class(k) => (k * 100, k * 100 + 99),
-                };
-                format!("(s >= {lo} and s <= {hi}) or (ts >= {lo} and ts <= {hi})")
-            })
-            .collect();
-        out.push_str(&format!("| filter {}\n", parts.join(" or ")));
-    }
-    if let Some(t) = &filter.trace_id {
-        let lit = string_literal(t)?;
-        out.push_str(&format!("| filter tr like {lit} or cid = {lit}\n"));
-    }
-    Some(out)
-}
-
-/// Per-record values the stats commands use: latency as `RequestRecord::latency` computes it,
-/// and 0/1 flags for the status classes.
-const FIELDS: &str = "| fields coalesce(d, dq + dt + dr, dt) as lat, \
-(s >= 400 and s <= 499) as e4, (s >= 500 and s <= 599) as e5, (ts >= 500 and ts <= 599) as t5\n";
-
-/// Totals over the range: count, error counts and latency percentiles.
-pub fn totals_query(filter: &RequestFilter) -> Option<String> {
-    Some(format!(
-        "{}{FIELDS}| stats count(*) as count, sum(e4) as client_errors, sum(e5) as server_errors, \
-sum(t5) as target_server_errors, avg(lat) as mean, pct(lat, 50) as median, pct(lat, 90) as p90, \
-pct(lat, 95) as p95, pct(lat, 99) as p99, max(lat) as max",
-        filters(filter)?
-    ))
-}
-
-/// The time series: the same numbers per `bucket_seconds` bin.
-pub fn series_query(filter: &RequestFilter, bucket_seconds: i64) -> Option<String> {
-    Some(format!(
-        "{}{FIELDS}| stats count(*) as count, sum(e4) as client_errors, sum(e5) as server_errors, \
-pct(lat, 50) as p50, pct(lat, 95) as p95, max(lat) as max by bin({bucket_seconds}s) as bucket\n\
-| sort bucket asc",
-        filters(filter)?
-    ))
-}
-
-/// One result row: field → value.
-pub type Row = BTreeMap<String, String>;
-
-/// Most rows one Logs Insights query returns.
-pub const MAX_ROWS: usize = 10_000;
-
-/// The query for raw request records (newest first): `@timestamp`, `@ptr` and `@message` of every
-/// load-balancer record the filters Insights can express let through. Rows are decoded and
-/// re-checked against the whole filter here.
-pub fn messages_query(filter: &RequestFilter) -> String {
-    newest_query(filter, MAX_ROWS)
-}
-
-/// The newest-first listing of `/v1/access?order=desc`: `@timestamp`, `@message` and `@ptr` of
-/// the newest `limit` (1 to [`MAX_ROWS`]) load-balancer records that what of `filter` Insights
-/// expresses lets through (client IP, status, trace id, as escaped literals and numbers; a
-/// value that cannot go into a query narrows nothing). Host and path are left out: every row
-/// is re-checked with [`RequestFilter::matches`].
-pub fn newest_query(filter: &RequestFilter, limit: usize) -> String {
-    let narrow = listing_narrowing(filter).unwrap_or_else(|| {
-        "filter k = \"alb\" or k = \"clb\" or ispresent(request_line)\n".to_owned()
-    });
-    let limit = limit.clamp(1, MAX_ROWS);
-    format!("fields @timestamp, @message, @ptr\n| {narrow}| sort @timestamp desc\n| limit {limit}")
-}
+pub use query::{
+    Bins, Inexpressible, MAX_ROWS, Unquotable, bounded, messages_query, newest_query, series_query,
+    string_literal, totals_query,
+};
+pub use results::{Latency, Message, ResultError, Row, SeriesBin, Totals, timestamp_ms};
 
 /// Most parts a cursor carries: a cursor stays well within the longest accepted value (each
 /// part is some 90 bytes of base64 with its query id). Parts past it are merged into one not
@@ -270,6 +144,9 @@ pub struct Split {
     pub retry: crate::source::Retry,
     /// Answer with what there is (the rest pending) at this instant.
     pub deadline: Instant,
+    /// The request's range in milliseconds, `[from, to)`: queries keep to it even where a
+    /// part's whole seconds reach past it ([`Split::within`]); `None`: the parts' seconds.
+    pub range_ms: Option<(i64, i64)>,
 }
 
 impl Split {
@@ -280,6 +157,26 @@ impl Split {
             backoff: Backoff::default(),
             retry: crate::source::Retry::default(),
             deadline,
+            range_ms: None,
+        }
+    }
+
+    /// The same, with queries kept to `[from_ms, to_ms)` (the request's exact range).
+    pub fn within(self, from_ms: i64, to_ms: i64) -> Split {
+        Split {
+            range_ms: Some((from_ms, to_ms)),
+            ..self
+        }
+    }
+
+    /// The milliseconds `[from, to)` a query of `part` keeps to: the part's whole seconds,
+    /// cut to the request's range when one is given.
+    fn bounds_ms(&self, part: &Part) -> (i64, i64) {
+        let from = part.s.saturating_mul(1000);
+        let to = part.e.saturating_add(1).saturating_mul(1000);
+        match self.range_ms {
+            Some((lo, hi)) => (from.max(lo), to.min(hi)),
+            None => (from, to),
         }
     }
 }
@@ -435,15 +332,19 @@ async fn start(
     split: Split,
 ) -> Result<Option<String>, SourceError> {
     use aws_sdk_cloudwatchlogs::error::ProvideErrorMetadata as _;
+    let (from_ms, to_ms) = split.bounds_ms(part);
     let mut attempt = 0;
     loop {
         attempt += 1;
+        // `endTime` is whole seconds and its last second is not wholly included (aws/aws-sdk
+        // #280): the range sent reaches the next second, and the query itself keeps exactly
+        // the part's milliseconds.
         let sent = client
             .start_query()
             .set_log_group_names(Some(groups.to_vec()))
             .start_time(part.s)
-            .end_time(part.e)
-            .query_string(query)
+            .end_time(part.e.saturating_add(1))
+            .query_string(bounded(query, from_ms, to_ms))
             .limit(MAX_ROWS as i32)
             .send()
             .await;
@@ -520,15 +421,19 @@ async fn poll(
         };
         match out.status() {
             Some(QueryStatus::Complete) => {
-                let rows = out
-                    .results()
-                    .iter()
-                    .map(|r| {
-                        r.iter()
-                            .filter_map(|f| Some((f.field()?.to_owned(), f.value()?.to_owned())))
-                            .collect()
-                    })
-                    .collect();
+                let mut rows = rows_of(&out);
+                let mut token = out.next_token().map(str::to_owned);
+                while let Some(t) = token {
+                    let page = client
+                        .get_query_results()
+                        .query_id(id)
+                        .next_token(t)
+                        .send()
+                        .await
+                        .map_err(|e| aws_error("GetQueryResults", e))?;
+                    rows.extend(rows_of(&page));
+                    token = page.next_token().map(str::to_owned);
+                }
                 return Ok(Polled::Complete(rows));
             }
             Some(QueryStatus::Running | QueryStatus::Scheduled) | None => {}
@@ -543,6 +448,21 @@ async fn poll(
     }
 }
 
+/// The rows of one GetQueryResults page, field → value (a field without a value is left out,
+/// as Insights leaves out nulls).
+fn rows_of(
+    out: &aws_sdk_cloudwatchlogs::operation::get_query_results::GetQueryResultsOutput,
+) -> Vec<Row> {
+    out.results()
+        .iter()
+        .map(|r| {
+            r.iter()
+                .filter_map(|f| Some((f.field()?.to_owned(), f.value()?.to_owned())))
+                .collect()
+        })
+        .collect()
+}
+
 fn aws_error<E: std::error::Error + 'static, R: std::fmt::Debug>(
     operation: &'static str,
     e: aws_sdk_cloudwatchlogs::error::SdkError<E, R>,
@@ -553,164 +473,9 @@ fn aws_error<E: std::error::Error + 'static, R: std::fmt::Debug>(
     }
 }
 
-/// A field as a number.
-pub fn num(row: &BTreeMap<String, String>, field: &str) -> Option<f64> {
-    row.get(field)?.parse().ok()
-}
-
-/// A field of seconds (a latency), to the microsecond as the local engine gives it: Insights
-/// sums the three processing times in floating point (0.0030000000000000005).
-pub fn seconds(row: &BTreeMap<String, String>, field: &str) -> Option<f64> {
-    num(row, field).map(logdesk_core::record::to_microsecond)
-}
-
-/// A `bin()` value (`2026-11-20 00:05:00.000`, UTC) in µs.
-pub fn bin_time(v: &str) -> Option<i64> {
-    let dt: DateTime = v.replacen(' ', "T", 1).parse().ok()?;
-    dt.to_zoned(jiff::tz::TimeZone::UTC)
-        .ok()
-        .map(|z| z.timestamp().as_microsecond())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn latencies_are_read_to_the_microsecond() {
-        let row = BTreeMap::from([
-            ("p95".to_owned(), "0.0030000000000000005".to_owned()),
-            ("count".to_owned(), "12".to_owned()),
-        ]);
-        assert_eq!(seconds(&row, "p95"), Some(0.003));
-        assert_eq!(seconds(&row, "max"), None);
-        assert_eq!(num(&row, "count"), Some(12.0));
-    }
-
-    #[test]
-    fn golden_queries() {
-        let f = RequestFilter {
-            ip: Some("203.0.113.5".to_owned()),
-            status: vec![StatusFilter::Class(5)],
-            ..Default::default()
-        };
-        assert_eq!(
-            series_query(&f, 300).unwrap(),
-            "filter k = \"alb\" or k = \"clb\"\n\
-| filter ip = \"203.0.113.5\"\n\
-| filter (s >= 500 and s <= 599) or (ts >= 500 and ts <= 599)\n\
-| fields coalesce(d, dq + dt + dr, dt) as lat, (s >= 400 and s <= 499) as e4, (s >= 500 and s <= 599) as e5, (ts >= 500 and ts <= 599) as t5\n\
-| stats count(*) as count, sum(e4) as client_errors, sum(e5) as server_errors, pct(lat, 50) as p50, pct(lat, 95) as p95, max(lat) as max by bin(300s) as bucket\n\
-| sort bucket asc"
-        );
-        assert_eq!(
-            totals_query(&RequestFilter::default()).unwrap(),
-            "filter k = \"alb\" or k = \"clb\"\n\
-| fields coalesce(d, dq + dt + dr, dt) as lat, (s >= 400 and s <= 499) as e4, (s >= 500 and s <= 599) as e5, (ts >= 500 and ts <= 599) as t5\n\
-| stats count(*) as count, sum(e4) as client_errors, sum(e5) as server_errors, sum(t5) as target_server_errors, avg(lat) as mean, pct(lat, 50) as median, pct(lat, 90) as p90, pct(lat, 95) as p95, pct(lat, 99) as p99, max(lat) as max"
-        );
-    }
-
-    #[test]
-    fn injection_attempts_stay_inside_a_literal_or_out() {
-        let f = RequestFilter {
-            trace_id: Some(r#"x" | stats count(*) by ip | filter "a"#.to_owned()),
-            ..Default::default()
-        };
-        let q = totals_query(&f).unwrap();
-        assert!(
-            q.contains(r#"| filter tr like "x\" | stats count(*) by ip | filter \"a" or cid = "x\" | stats count(*) by ip | filter \"a""#),
-            "{q}"
-        );
-        assert_eq!(string_literal(r"a\b").as_deref(), Some(r#""a\\b""#));
-        assert_eq!(string_literal("a\nb"), None);
-        let f = RequestFilter {
-            ip: Some("1.2.3.4\n| stats".to_owned()),
-            ..Default::default()
-        };
-        assert_eq!(totals_query(&f), None);
-        let f = RequestFilter {
-            host: Some("example".to_owned()),
-            ..Default::default()
-        };
-        assert_eq!(series_query(&f, 60), None);
-    }
-
-    #[test]
-    fn golden_messages_query() {
-        let f = RequestFilter {
-            ip: Some("203.0.113.5".to_owned()),
-            path: Some("/apply".to_owned()),
-            ..Default::default()
-        };
-        // Natively delivered ALB records (no `k`) pass each filter: their rows are re-checked.
-        assert_eq!(
-            messages_query(&f),
-            "fields @timestamp, @message, @ptr\n\
-| filter k = \"alb\" or k = \"clb\" or ispresent(request_line)\n\
-| filter ip = \"203.0.113.5\" or ispresent(request_line)\n\
-| sort @timestamp desc\n\
-| limit 10000"
-        );
-        // A value that cannot go into a query narrows nothing (the rows are re-checked).
-        let f = RequestFilter {
-            ip: Some("1.2.3.4\n| fields @logStream".to_owned()),
-            ..Default::default()
-        };
-        assert_eq!(
-            messages_query(&f),
-            "fields @timestamp, @message, @ptr\n| filter k = \"alb\" or k = \"clb\" or ispresent(request_line)\n| sort @timestamp desc\n| limit 10000"
-        );
-        let f = RequestFilter {
-            trace_id: Some(r#"Root=1-x" or ip like /./ | display @message"#.to_owned()),
-            ..Default::default()
-        };
-        assert!(messages_query(&f).contains(
-            r#"| filter tr like "Root=1-x\" or ip like /./ | display @message" or cid = "Root=1-x\" or ip like /./ | display @message" or ispresent(request_line)"#
-        ));
-    }
-
-    #[test]
-    fn golden_newest_first_query() {
-        let f = RequestFilter {
-            ip: Some("203.0.113.5".to_owned()),
-            status: vec![StatusFilter::Code(404), StatusFilter::Class(5)],
-            host: Some("example".to_owned()),
-            ..Default::default()
-        };
-        assert_eq!(
-            newest_query(&f, 101),
-            "fields @timestamp, @message, @ptr\n\
-| filter k = \"alb\" or k = \"clb\" or ispresent(request_line)\n\
-| filter ip = \"203.0.113.5\" or ispresent(request_line)\n\
-| filter (s >= 404 and s <= 404) or (ts >= 404 and ts <= 404) or (s >= 500 and s <= 599) or (ts >= 500 and ts <= 599) or ispresent(request_line)\n\
-| sort @timestamp desc\n\
-| limit 101"
-        );
-        assert!(newest_query(&RequestFilter::default(), 0).ends_with("| limit 1"));
-        assert!(newest_query(&RequestFilter::default(), 50_000).ends_with("| limit 10000"));
-        // Injection attempts stay inside a literal, or the value narrows nothing.
-        let f = RequestFilter {
-            ip: Some(r#"1.2.3.4" | sort @timestamp asc | limit 10000 | filter ip = "x"#.to_owned()),
-            ..Default::default()
-        };
-        assert_eq!(
-            newest_query(&f, 5),
-            "fields @timestamp, @message, @ptr\n\
-| filter k = \"alb\" or k = \"clb\" or ispresent(request_line)\n\
-| filter ip = \"1.2.3.4\\\" | sort @timestamp asc | limit 10000 | filter ip = \\\"x\" or ispresent(request_line)\n\
-| sort @timestamp desc\n\
-| limit 5"
-        );
-        let f = RequestFilter {
-            trace_id: Some("Root=1-x\n| display @logStream".to_owned()),
-            ..Default::default()
-        };
-        assert_eq!(
-            newest_query(&f, 5),
-            "fields @timestamp, @message, @ptr\n| filter k = \"alb\" or k = \"clb\" or ispresent(request_line)\n| sort @timestamp desc\n| limit 5"
-        );
-    }
 
     #[test]
     fn parts_tile_a_range_and_cap_keeps_the_first_ones_intact() {
@@ -779,14 +544,5 @@ mod tests {
             .collect();
         let json = serde_json::to_string(&uuids).unwrap();
         assert!(json.len() * 4 / 3 < 4096, "{}", json.len());
-    }
-
-    #[test]
-    fn bin_values() {
-        assert_eq!(
-            bin_time("2026-11-20 00:05:00.000"),
-            Some(1_795_133_100_000_000)
-        );
-        assert_eq!(bin_time("soon"), None);
     }
 }

@@ -38,6 +38,7 @@ pub mod recipients;
 pub mod request_view;
 pub mod requests;
 pub mod respond;
+pub mod serve;
 pub mod source;
 pub mod stats;
 #[cfg(any(test, feature = "test-support"))]

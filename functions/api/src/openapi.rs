@@ -1,10 +1,19 @@
-//! `GET /v1/openapi.json`: the OpenAPI document, generated from the handlers' annotations
-//! (utoipa). A test checks that every documented path answers and that every documented query
-//! parameter is one the handler accepts.
+//! `GET /v1/openapi.json`: the OpenAPI document, generated from the annotations here (utoipa),
+//! and the API's contract: every operation lists its security (a bearer token, or SigV4 on the
+//! Function URL), its 400 and 401 answers in the one error shape, and each parameter's type,
+//! bounds and allowed values. Tests keep it true: every documented parameter is accepted, and
+//! the contract test (`tests/contract/`, schemathesis) sends requests generated from this
+//! document to a local server and fails on any schema-valid request refused or any answer
+//! that does not match its schema.
 
 use axum::Json;
+use axum::extract::RawQuery;
 use serde::Serialize;
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
+
+use crate::error::ApiError;
+use crate::params::Params;
 
 use crate::access::AccessRow;
 use crate::errors::ErrorRow;
@@ -25,7 +34,94 @@ pub struct CommonParams {
     /// Display time zone (IANA name). Default: the stack's (`Asia/Tokyo`).
     tz: Option<String>,
     /// Language of explanations: `ja` (default) or `en`.
-    lang: Option<String>,
+    #[param(inline)]
+    lang: Option<Lang>,
+}
+
+/// Language of explanations.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum Lang {
+    Ja,
+    En,
+}
+
+/// Answer format.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum OutputFormat {
+    Json,
+    Csv,
+}
+
+/// Which request logs to read.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum RequestSource {
+    Lb,
+    Nginx,
+    All,
+}
+
+/// Listing order.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum Order {
+    Asc,
+    Desc,
+}
+
+/// Mail overview bucket width.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+enum MailInterval {
+    #[schema(rename = "1h")]
+    OneHour,
+    #[schema(rename = "1d")]
+    OneDay,
+}
+
+/// Read engine.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum Engine {
+    Auto,
+    Insights,
+    Local,
+}
+
+/// Stats bucket width.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+enum Interval {
+    #[schema(rename = "1m")]
+    OneMinute,
+    #[schema(rename = "5m")]
+    FiveMinutes,
+    #[schema(rename = "1h")]
+    OneHour,
+    #[schema(rename = "1d")]
+    OneDay,
+}
+
+/// nginx error-log level.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum Level {
+    Emerg,
+    Alert,
+    Crit,
+    Error,
+    Warn,
+    Notice,
+    Info,
+    Debug,
 }
 
 /// Parameters of list endpoints.
@@ -33,12 +129,14 @@ pub struct CommonParams {
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct ListParams {
-    /// Rows per page, 1 to 1000 (default 100).
+    /// Rows per page, 1 to 1000 (default 100); a CSV export takes up to 100000.
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
     /// `next_cursor` of the previous answer, with the same other parameters.
     cursor: Option<String>,
     /// `json` (default) or `csv` (UTF-8 with BOM).
-    format: Option<String>,
+    #[param(inline)]
+    format: Option<OutputFormat>,
 }
 
 /// Filters of `/v1/mail`.
@@ -51,6 +149,9 @@ pub struct MailParams {
     /// Subject, case-insensitive substring (Japanese included).
     subject: Option<String>,
     /// Latest status: Send, Delivery, Bounce, Complaint, Reject, DeliveryDelay, Open, Click, Rendering Failure, Subscription (comma-separated, any case).
+    #[param(
+        pattern = "^(Send|Delivery|Bounce|Complaint|Reject|DeliveryDelay|Open|Click|Rendering Failure|Subscription)(,(Send|Delivery|Bounce|Complaint|Reject|DeliveryDelay|Open|Click|Rendering Failure|Subscription))*$"
+    )]
     status: Option<String>,
     /// From address, case-insensitive substring.
     from_address: Option<String>,
@@ -62,7 +163,8 @@ pub struct MailParams {
 #[allow(dead_code)]
 pub struct RequestParams {
     /// `lb`, `nginx` or `all` (default).
-    source: Option<String>,
+    #[param(inline)]
+    source: Option<RequestSource>,
     /// Client IP, exact.
     ip: Option<String>,
     /// Host, case-insensitive substring.
@@ -70,6 +172,7 @@ pub struct RequestParams {
     /// Path: prefix when it starts with `/`, else substring.
     path: Option<String>,
     /// Status codes or classes, comma-separated (`500`, `5xx`); matches the ELB or the target status.
+    #[param(pattern = "^([1-5][0-9][0-9]|[1-5]xx)(,([1-5][0-9][0-9]|[1-5]xx))*$")]
     status: Option<String>,
     /// Trace id (`Root=1-…`) or ALB connection trace id (`TID_…`).
     trace_id: Option<String>,
@@ -83,7 +186,8 @@ pub struct AccessParams {
     /// `asc` (default: oldest first, FilterLogEvents) or `desc` (newest first: Logs Insights
     /// for `source=lb` on AWS, `engine: "logs_insights"`; else the local engine reads the range
     /// back from its end). The cursor continues in the same order.
-    order: Option<String>,
+    #[param(inline)]
+    order: Option<Order>,
 }
 
 /// Options of `/v1/stats`.
@@ -92,17 +196,21 @@ pub struct AccessParams {
 #[allow(dead_code)]
 pub struct StatsParams {
     /// Bucket width: `1m`, `5m` (default up to 2 days), `1h`, `1d`.
-    interval: Option<String>,
+    #[param(inline)]
+    interval: Option<Interval>,
     /// URL-group regular expressions, space-separated, tried before the default collapsing.
     url_groups: Option<String>,
     /// How many URL groups to list (1 to 500, default 50).
+    #[param(minimum = 1, maximum = 500)]
     top: Option<u32>,
     /// `csv` gives the time series (the same columns whichever engine answers; a value the
     /// engine did not compute is an empty cell).
-    format: Option<String>,
+    #[param(inline)]
+    format: Option<OutputFormat>,
     /// `auto` (default: Logs Insights for source=lb over 6 h or more, when the filters allow),
     /// `insights` or `local` (FilterLogEvents and exact computation here).
-    engine: Option<String>,
+    #[param(inline)]
+    engine: Option<Engine>,
     /// `next_cursor` of a partial answer (same other parameters): the rest of the range, from
     /// its `covered_to`. When Logs Insights ran out of time (`covered_to` = `from`), the cursor
     /// carries its running queries and the answer to it reads them, instead of starting them
@@ -120,7 +228,8 @@ pub struct VisitParams {
     /// Include bots (default false).
     bots: Option<bool>,
     /// `auto` (default: Logs Insights for source=lb over 6 h or more), `insights` or `local`.
-    engine: Option<String>,
+    #[param(inline)]
+    engine: Option<Engine>,
 }
 
 /// Filters of `/v1/errors`.
@@ -129,12 +238,14 @@ pub struct VisitParams {
 #[allow(dead_code)]
 pub struct ErrorParams {
     /// Least severe level to include (`warn` gives warn and worse).
-    level: Option<String>,
+    #[param(inline)]
+    level: Option<Level>,
     /// Case-insensitive substring of the message and its context.
     text: Option<String>,
     /// `asc` (oldest first, the default) or `desc` (newest first). The cursor continues in the
     /// same order.
-    order: Option<String>,
+    #[param(inline)]
+    order: Option<Order>,
 }
 
 /// Parameters of `/v1/mail/stats`.
@@ -143,7 +254,8 @@ pub struct ErrorParams {
 #[allow(dead_code)]
 pub struct MailStatsParams {
     /// Time bucket: `1h` or `1d` (default: hours up to three days, days beyond).
-    interval: Option<String>,
+    #[param(inline)]
+    interval: Option<MailInterval>,
 }
 
 /// The error body.
@@ -156,13 +268,13 @@ pub struct ErrorBody {
 /// What went wrong.
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// `bad_parameter`, `unauthorized`, `not_found` or `internal`.
+    /// `bad_parameter`, `unauthorized`, `not_found`, `bad_gateway` or `internal`.
     pub code: String,
     /// In words.
     pub message: String,
     /// The parameter at fault (400 only).
     pub parameter: Option<String>,
-    /// Request id to find the failure in the function's log (500 only).
+    /// Request id to find the failure in the function's log (500 and 502).
     pub request_id: Option<String>,
 }
 
@@ -199,51 +311,117 @@ pub struct ListEnvelope {
     pub rows: Vec<serde_json::Value>,
 }
 
+// Every operation but health: the token or SigV4 (either), and the one error shape for a bad
+// parameter (400) and a missing or wrong token (401).
 #[utoipa::path(get, path = "/v1/mail", params(CommonParams, ListParams, MailParams),
-    responses((status = 200, description = "One row per message × recipient, newest first (rows: MailRow)", body = ListEnvelope),
-              (status = 400, body = ErrorBody)))]
+    security(("bearer" = []), ("sigv4" = [])),
+    responses((status = 200, description = "One row per message × recipient, newest first (rows: MailRow); CSV with format=csv",
+                content((ListEnvelope = "application/json"), (String = "text/csv"))),
+              (status = 400, description = "A bad parameter (named)", body = ErrorBody),
+              (status = 401, description = "Missing or wrong bearer token", body = ErrorBody)))]
 #[allow(dead_code)]
 fn mail() {}
 
 #[utoipa::path(get, path = "/v1/mail/stats", params(CommonParams, MailStatsParams),
+    security(("bearer" = []), ("sigv4" = [])),
     responses((status = 200, description = "The mail overview (default range: the last 7 days): `stats` holds totals (sent, delivered, permanent and temporary bounces, complaints, delays, rejects, opens, clicks), `bounce_rate` (permanent bounces over sends) and `complaint_rate` with SES's review levels (`bounce_rate_review` 0.05, `complaint_rate_review` 0.001), `buckets` over time, `reasons` (code, severity, title, count), `providers` (docomo, au, softbank, gmail, …, with `label`) and `problem_domains`"),
-              (status = 400, body = ErrorBody)))]
+              (status = 400, description = "A bad parameter (named)", body = ErrorBody),
+              (status = 401, description = "Missing or wrong bearer token", body = ErrorBody)))]
 #[allow(dead_code)]
 fn mail_stats() {}
 
-#[utoipa::path(get, path = "/v1/mail/{message_id}", params(("message_id" = String, Path, description = "SES message id"), CommonParams),
-    responses((status = 200, body = Timeline), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/mail/{message_id}", params(("message_id" = String, Path, min_length = 1, max_length = 80, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$", description = "SES message id (no control characters, at most 320 bytes)"), CommonParams),
+    security(("bearer" = []), ("sigv4" = [])),
+    responses((status = 200, body = Timeline),
+              (status = 400, description = "A bad parameter, or a path parameter that is not UTF-8", body = ErrorBody),
+              (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
+              (status = 404, description = "No such message in the range", body = ErrorBody)))]
 #[allow(dead_code)]
 fn mail_timeline() {}
 
-#[utoipa::path(get, path = "/v1/recipients/{address}", params(("address" = String, Path, description = "Recipient address (any case)"), CommonParams, ("limit" = Option<u32>, Query, description = "Most messages listed (default 100)")),
-    responses((status = 200, body = RecipientHistory), (status = 400, body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/recipients/{address}", params(("address" = String, Path, min_length = 1, max_length = 80, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$", description = "Recipient address (any case; no control characters, at most 320 bytes)"), CommonParams, ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Most messages listed, 1 to 1000 (default 100)")),
+    security(("bearer" = []), ("sigv4" = [])),
+    responses((status = 200, body = RecipientHistory),
+              (status = 400, description = "A bad parameter, or a path parameter that is not UTF-8", body = ErrorBody),
+              (status = 401, description = "Missing or wrong bearer token", body = ErrorBody)))]
 #[allow(dead_code)]
 fn recipient() {}
 
 #[utoipa::path(get, path = "/v1/access", params(CommonParams, ListParams, RequestParams, AccessParams),
-    responses((status = 200, description = "Requests, oldest first, or newest first with order=desc (rows: AccessRow)", body = ListEnvelope), (status = 400, body = ErrorBody)))]
+    security(("bearer" = []), ("sigv4" = [])),
+    responses((status = 200, description = "Requests, oldest first, or newest first with order=desc (rows: AccessRow); CSV with format=csv",
+                content((ListEnvelope = "application/json"), (String = "text/csv"))),
+              (status = 400, description = "A bad parameter (named)", body = ErrorBody),
+              (status = 401, description = "Missing or wrong bearer token", body = ErrorBody)))]
 #[allow(dead_code)]
 fn access() {}
 
 #[utoipa::path(get, path = "/v1/stats", params(CommonParams, RequestParams, StatsParams),
-    responses((status = 200, body = StatsResponse), (status = 400, body = ErrorBody)))]
+    security(("bearer" = []), ("sigv4" = [])),
+    responses((status = 200, description = "Totals, percentiles and the time series; the series as CSV with format=csv",
+                content((StatsResponse = "application/json"), (String = "text/csv"))),
+              (status = 400, description = "A bad parameter (named)", body = ErrorBody),
+              (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
+              (status = 502, description = "Logs Insights answered rows its query cannot produce", body = ErrorBody)))]
 #[allow(dead_code)]
 fn stats() {}
 
 #[utoipa::path(get, path = "/v1/visits", params(CommonParams, ListParams, RequestParams, VisitParams),
-    responses((status = 200, description = "Visits, oldest first (rows: VisitRow)", body = ListEnvelope), (status = 400, body = ErrorBody)))]
+    security(("bearer" = []), ("sigv4" = [])),
+    responses((status = 200, description = "Visits, oldest first (rows: VisitRow); CSV with format=csv",
+                content((ListEnvelope = "application/json"), (String = "text/csv"))),
+              (status = 400, description = "A bad parameter (named)", body = ErrorBody),
+              (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
+              (status = 502, description = "Logs Insights answered rows its query cannot produce", body = ErrorBody)))]
 #[allow(dead_code)]
 fn visits() {}
 
 #[utoipa::path(get, path = "/v1/errors", params(CommonParams, ListParams, ErrorParams),
-    responses((status = 200, description = "nginx error-log entries, oldest first or newest first with order=desc, each with its kind, grouping key and plain explanation (rows: ErrorRow)", body = ListEnvelope), (status = 400, body = ErrorBody)))]
+    security(("bearer" = []), ("sigv4" = [])),
+    responses((status = 200, description = "nginx error-log entries, oldest first or newest first with order=desc, each with its kind, grouping key and plain explanation (rows: ErrorRow); CSV with format=csv",
+                content((ListEnvelope = "application/json"), (String = "text/csv"))),
+              (status = 400, description = "A bad parameter (named)", body = ErrorBody),
+              (status = 401, description = "Missing or wrong bearer token", body = ErrorBody)))]
 #[allow(dead_code)]
 fn errors() {}
 
-#[utoipa::path(get, path = "/v1/openapi.json", responses((status = 200, description = "This document")))]
+#[utoipa::path(get, path = "/v1/openapi.json",
+    security(("bearer" = []), ("sigv4" = [])),
+    responses((status = 200, description = "This document"),
+              (status = 400, description = "Any query parameter (it takes none)", body = ErrorBody),
+              (status = 401, description = "Missing or wrong bearer token", body = ErrorBody)))]
 #[allow(dead_code)]
 fn openapi() {}
+
+/// The two ways in: `Authorization: Bearer <token>` (AUTH_MODE=token) or, with AWS_IAM on the
+/// Function URL, a SigV4-signed request (OpenAPI has no SigV4 scheme: an API key in the
+/// `Authorization` header is how the signature travels).
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("AUTH_MODE=token: the stack's token"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "sigv4",
+            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Header(
+                utoipa::openapi::security::ApiKeyValue::with_description(
+                    "Authorization",
+                    "AWS_IAM on the Function URL: an AWS Signature Version 4 signed request \
+                     (service `lambda`)",
+                ),
+            )),
+        );
+    }
+}
 
 /// The API description.
 #[derive(OpenApi)]
@@ -252,6 +430,7 @@ fn openapi() {}
         title = "logdesk API",
         description = "What happened to mail and web traffic, read from CloudWatch Logs. Auth: AWS_IAM on the Function URL, or `Authorization: Bearer <token>` when AUTH_MODE=token."
     ),
+    modifiers(&Security),
     paths(
         crate::health,
         mail,
@@ -281,7 +460,9 @@ fn openapi() {}
 )]
 pub struct ApiDoc;
 
-/// `GET /v1/openapi.json`.
-pub async fn document() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+/// `GET /v1/openapi.json`. It takes no parameters, and refuses unknown ones like every other
+/// endpoint.
+pub async fn document(RawQuery(q): RawQuery) -> Result<Json<utoipa::openapi::OpenApi>, ApiError> {
+    Params::parse(q.as_deref())?.finish()?;
+    Ok(Json(ApiDoc::openapi()))
 }

@@ -21,7 +21,8 @@ pub enum JsonCond<'a> {
     NumEq(&'static str, i64),
     /// `$.key >= lo && $.key <= hi`.
     NumRange(&'static str, i64, i64),
-    /// `$.key = "*value*"` (substring, case-sensitive).
+    /// `$.key = %value%` (substring, case-sensitive, as the documented regex form: AWS
+    /// documents `*` wildcards in JSON strings, but not on both sides of a term).
     Contains(&'static str, &'a str),
     /// Either key in the range: `($.a >= lo && $.a <= hi || $.b >= lo && $.b <= hi)`.
     EitherRange(&'static str, &'static str, i64, i64),
@@ -46,8 +47,7 @@ pub fn json(conds: &[JsonCond<'_>]) -> Option<String> {
             JsonCond::Eq(..) => None,
             JsonCond::NumEq(k, n) => Some(format!("$.{k} = {n}")),
             JsonCond::NumRange(k, lo, hi) => Some(format!("$.{k} >= {lo} && $.{k} <= {hi}")),
-            JsonCond::Contains(k, v) if quotable(v) => Some(format!("$.{k} = \"*{v}*\"")),
-            JsonCond::Contains(..) => None,
+            JsonCond::Contains(k, v) => regex(v, false).map(|r| format!("$.{k} = {r}")),
             JsonCond::EitherRange(a, b, lo, hi) => Some(format!(
                 "($.{a} >= {lo} && $.{a} <= {hi} || $.{b} >= {lo} && $.{b} <= {hi})"
             )),
@@ -81,12 +81,19 @@ pub fn term(value: &str) -> Option<String> {
 /// the needle cannot be written as a filter-pattern regex (non-ASCII, control characters,
 /// `"`/`\` which appear escaped in JSON messages, or too long).
 pub fn contains_ignore_case(needle: &str) -> Option<String> {
+    regex(needle, true)
+}
+
+/// A `%…%` regex matching `needle` as a substring (each letter as `[Xx]` when `any_case`), or
+/// `None` when it cannot be written (see [`contains_ignore_case`]).
+fn regex(needle: &str, any_case: bool) -> Option<String> {
     if needle.is_empty() || needle.len() > MAX_VALUE {
         return None;
     }
     let mut out = String::from("%");
     for c in needle.chars() {
         match c {
+            'a'..='z' | 'A'..='Z' if !any_case => out.push(c),
             'a'..='z' | 'A'..='Z' => {
                 out.push('[');
                 out.push(c.to_ascii_uppercase());
@@ -117,7 +124,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             or_json(&p, "$.k NOT EXISTS"),
-            r#"{ ($.ip = "203.0.113.5" && $.tr = "*Root=1-a*") || $.k NOT EXISTS }"#
+            r#"{ ($.ip = "203.0.113.5" && $.tr = %Root=1-a%) || $.k NOT EXISTS }"#
         );
     }
 
@@ -143,10 +150,14 @@ mod tests {
                     JsonCond::Contains("tr", "Root=1-ab"),
                 ],
                 Some(
-                    r#"{ ($.s >= 500 && $.s <= 599 || $.ts >= 500 && $.ts <= 599) && $.tr = "*Root=1-ab*" }"#,
+                    r#"{ ($.s >= 500 && $.s <= 599 || $.ts >= 500 && $.ts <= 599) && $.tr = %Root=1-ab% }"#,
                 ),
             ),
-            (&[JsonCond::Contains("tr", "a*b")], None),
+            (
+                &[JsonCond::Contains("tr", "a*b")],
+                Some(r"{ $.tr = %a\x2ab% }"),
+            ),
+            (&[JsonCond::Contains("tr", "a\"b")], None),
             // Injection attempts are left out, not escaped into the pattern.
             (&[JsonCond::Eq("mid", r#"x" || $.k = "mail"#)], None),
             (&[JsonCond::Eq("mid", r"x\")], None),

@@ -154,6 +154,10 @@ pub enum SourceError {
         /// Calls made.
         attempts: u32,
     },
+    /// Logs Insights answered rows that are not what the query produces (a field missing, or
+    /// a value of the wrong shape): answered as a 502, never read as zeros.
+    #[error(transparent)]
+    Result(#[from] crate::insights::ResultError),
     /// A Logs Insights query ended in a state other than Complete.
     #[error("Logs Insights query {id} ended as {status}")]
     Query {
@@ -495,7 +499,10 @@ impl LogSource for CloudWatchSource {
                     .filter_log_events()
                     .log_group_name(&req.group)
                     .start_time(req.start_ms)
-                    .end_time(req.end_ms.saturating_sub(1).max(req.start_ms))
+                    // The exclusive end the request means: whether FilterLogEvents includes an
+                    // event at endTime itself is not settled (aws-cli#4262), so the rows are
+                    // re-checked below instead of the bound guessed.
+                    .end_time(req.end_ms)
                     .set_filter_pattern(req.pattern.clone())
                     .set_next_token(req.next.clone())
                     .send()
@@ -527,12 +534,13 @@ impl LogSource for CloudWatchSource {
                     }
                 }
             };
+            let range = req.start_ms..req.end_ms;
             let events = out
                 .events()
                 .iter()
                 .filter_map(|e| {
                     Some(LogEvent {
-                        timestamp: e.timestamp()?,
+                        timestamp: e.timestamp().filter(|t| range.contains(t))?,
                         id: e.event_id().unwrap_or_default().into(),
                         message: e.message()?.into(),
                     })

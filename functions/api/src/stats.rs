@@ -12,9 +12,10 @@ use serde::Serialize;
 use crate::csv;
 use crate::engine::{Engine, INSIGHTS_FROM_US, LOGS_INSIGHTS};
 use crate::error::ApiError;
-use crate::insights::{self, Part, Ran, num, seconds};
+use crate::insights::{self, Part, Ran};
 use crate::params::{self, Common, Format, Params};
 use crate::requests::{RequestFilter, Source, for_each_request, take_source};
+use crate::source::SourceError;
 use crate::{AppState, now_us};
 
 /// Most URL-group patterns accepted.
@@ -179,18 +180,19 @@ fn take_top(p: &mut Params) -> Result<usize, ApiError> {
 }
 
 /// The totals and the series queries of Logs Insights, when it can answer (`source=lb` and
-/// filters it can express).
+/// filters it can express); `Err(Some(_))` names a value it cannot quote.
 fn insights_queries(
     source: Source,
     filter: &RequestFilter,
-    bucket_seconds: i64,
-) -> Option<(String, String)> {
+    bins: insights::Bins,
+) -> Result<(String, String), Option<insights::Unquotable>> {
     match (
         insights::totals_query(filter),
-        insights::series_query(filter, bucket_seconds),
+        insights::series_query(filter, bins),
     ) {
-        (Some(t), Some(s)) if source == Source::Lb => Some((t, s)),
-        _ => None,
+        (Ok(t), Ok(s)) if source == Source::Lb => Ok((t, s)),
+        (Err(insights::Inexpressible::Value(e)), _) => Err(Some(e)),
+        _ => Err(None),
     }
 }
 
@@ -211,34 +213,44 @@ pub async fn stats(
     let engine = p.take("engine");
     p.finish()?;
     let engine = Engine::parse(engine.as_deref())?;
-    let insights_queries = insights_queries(source, &filter, bucket_seconds);
+    // Buckets are aligned as the whole range's first answer aligned them.
+    let offset = Timestamp::from_microsecond(c.origin)
+        .map(|t| i64::from(c.tz.to_offset(t).seconds()))
+        .unwrap_or(0);
+    let bins = insights::Bins {
+        width_s: bucket_seconds,
+        offset_s: offset,
+    };
+    let insights_queries = insights_queries(source, &filter, bins);
+    // A value Insights cannot quote: the automatic engine reads locally, and asking for
+    // Insights is a 400 naming the parameter.
+    if let (Engine::Insights, Err(Some(e))) = (engine, &insights_queries) {
+        return Err(ApiError::bad(e.parameter, e.to_string()));
+    }
     // A continuation through Logs Insights carries its two queries (totals, series); any
     // other cursor continues with the local engine, which also answers one whose queries
     // Insights cannot read here (`engine=local`, or no Insights).
     let pending = !resumed.parts.is_empty();
     let use_insights = engine.use_insights(
-        st.insights.is_some() && insights_queries.is_some(),
+        st.insights.is_some() && insights_queries.is_ok(),
         c.to - c.origin >= INSIGHTS_FROM_US && (c.cursor.is_none() || pending),
         "Logs Insights answers source=lb with ip, status and trace_id filters only (and only on AWS)",
     )?;
     if resumed.after.is_some() {
         return Err(params::bad_cursor());
     }
-    // Buckets are aligned as the whole range's first answer aligned them.
-    let offset = Timestamp::from_microsecond(c.origin)
-        .map(|t| i64::from(c.tz.to_offset(t).seconds()))
-        .unwrap_or(0);
     let opts = StatsOptions {
         bucket_seconds,
         utc_offset_seconds: offset,
         url_groups: Some(&grouper),
         top_groups,
     };
-    if let (true, Some(client), Some((totals, series))) =
+    if let (true, Some(client), Ok((totals, series))) =
         (use_insights, &st.insights, insights_queries)
     {
         let read = InsightsStats {
             interval: &interval,
+            bins,
             totals: &totals,
             series: &series,
             parts: resumed.parts,
@@ -369,6 +381,8 @@ fn with_times(c: &Common, value: &mut serde_json::Value, buckets: &[Bucket]) {
 /// A `/v1/stats` read through Logs Insights.
 struct InsightsStats<'a> {
     interval: &'a str,
+    /// The series query's buckets.
+    bins: insights::Bins,
     /// The totals query.
     totals: &'a str,
     /// The series query.
@@ -401,7 +415,7 @@ async fn stats_by_insights(
         [t, s] if [t, s].iter().all(|p| p.s == start_s && p.e == end_s) => (t.clone(), s.clone()),
         _ => return Err(params::bad_cursor()),
     };
-    let split = insights::Split::until(st.limits().deadline);
+    let split = insights::Split::until(st.limits().deadline).within(c.from_ms(), c.to_ms());
     let (t, s) = tokio::join!(
         insights::run_part(client, &groups, totals_part, read.totals, split),
         insights::run_part(client, &groups, series_part, read.series, split),
@@ -435,49 +449,10 @@ async fn stats_by_insights(
             ));
         }
     };
-    let row = t.first().cloned().unwrap_or_default();
-    let count = num(&row, "count").unwrap_or(0.0);
-    let rate = |n: Option<f64>| (count > 0.0).then(|| n.unwrap_or(0.0) / count);
-    let buckets: Vec<Bucket> = s
-        .iter()
-        .filter_map(|r| {
-            let n = num(r, "count").unwrap_or(0.0);
-            let e4 = num(r, "client_errors").unwrap_or(0.0);
-            let e5 = num(r, "server_errors").unwrap_or(0.0);
-            Some(Bucket {
-                start: insights::bin_time(r.get("bucket")?)?,
-                count: n as u64,
-                success: (n - e4 - e5).max(0.0) as u64,
-                client_errors: e4 as u64,
-                server_errors: e5 as u64,
-                p50: seconds(r, "p50"),
-                p95: seconds(r, "p95"),
-                max: seconds(r, "max"),
-            })
-        })
-        .collect();
+    let (buckets, mut stats) = read_insights_stats(&t, &s, read.bins, opts)?;
     if c.format == Format::Csv {
         return Ok(stats_csv(c, &buckets, None, false));
     }
-    let mut stats = serde_json::json!({
-        "count": count as u64,
-        "lb": {
-            "known": count as u64,
-            "client_errors": num(&row, "client_errors").unwrap_or(0.0) as u64,
-            "server_errors": num(&row, "server_errors").unwrap_or(0.0) as u64,
-            "client_error_rate": rate(num(&row, "client_errors")),
-            "server_error_rate": rate(num(&row, "server_errors")),
-        },
-        "target": { "server_errors": num(&row, "target_server_errors").unwrap_or(0.0) as u64 },
-        "latency": num(&row, "max").map(|_| serde_json::json!({
-            "mean": num(&row, "mean"), "median": seconds(&row, "median"),
-            "p90": seconds(&row, "p90"), "p95": seconds(&row, "p95"), "p99": seconds(&row, "p99"),
-            "max": seconds(&row, "max"),
-        })),
-        "bucket_seconds": opts.bucket_seconds,
-        "buckets": buckets,
-        "groups": [],
-    });
     with_times(c, &mut stats, &buckets);
     Ok(stats_json(
         c,
@@ -487,4 +462,49 @@ async fn stats_by_insights(
         None,
         stats,
     ))
+}
+
+/// The totals and series rows of Logs Insights as the stats answer's buckets and JSON. Rows
+/// that are not what the queries produce are an error (a 502), never zeros.
+fn read_insights_stats(
+    totals: &[insights::Row],
+    series: &[insights::Row],
+    bins: insights::Bins,
+    opts: &StatsOptions<'_>,
+) -> Result<(Vec<Bucket>, serde_json::Value), SourceError> {
+    let totals = insights::Totals::read(totals)?;
+    let buckets: Vec<Bucket> = insights::SeriesBin::read_all(series, bins)?
+        .into_iter()
+        .map(|b| Bucket {
+            start: b.start_us,
+            count: b.count,
+            success: b.count.saturating_sub(b.client_errors + b.server_errors),
+            client_errors: b.client_errors,
+            server_errors: b.server_errors,
+            p50: b.p50,
+            p95: b.p95,
+            max: b.max,
+        })
+        .collect();
+    let count = totals.count;
+    let rate = |n: u64| (count > 0).then(|| n as f64 / count as f64);
+    let stats = serde_json::json!({
+        "count": count,
+        "lb": {
+            "known": count,
+            "client_errors": totals.client_errors,
+            "server_errors": totals.server_errors,
+            "client_error_rate": rate(totals.client_errors),
+            "server_error_rate": rate(totals.server_errors),
+        },
+        "target": { "server_errors": totals.target_server_errors },
+        "latency": totals.latency.map(|l| serde_json::json!({
+            "mean": l.mean, "median": l.median, "p90": l.p90, "p95": l.p95, "p99": l.p99,
+            "max": l.max,
+        })),
+        "bucket_seconds": opts.bucket_seconds,
+        "buckets": buckets,
+        "groups": [],
+    });
+    Ok((buckets, stats))
 }

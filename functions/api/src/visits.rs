@@ -17,6 +17,7 @@ use crate::params::{self, Common, Params};
 use crate::request_view::{self, Scratch};
 use crate::requests::{RequestFilter, Source, for_each_request, take_source};
 use crate::respond::{CsvRow, Page, respond};
+use crate::source::SourceError;
 use crate::{AppState, now_us};
 
 /// What a read of requests through Logs Insights found.
@@ -100,14 +101,15 @@ async fn requests_by_insights(
         }
         Ok::<_, ApiError>(out)
     };
-    let query = insights::messages_query(filter);
+    let query =
+        insights::messages_query(filter).map_err(|e| ApiError::bad(e.parameter, e.to_string()))?;
     let (got, early) = tokio::join!(
         insights::run_split(
             client,
             std::slice::from_ref(&st.config.lb_group),
             parts,
             &query,
-            insights::Split::until(st.limits().deadline),
+            insights::Split::until(st.limits().deadline).within(c.from_ms(), c.to_ms()),
         ),
         read_busy,
     );
@@ -123,9 +125,11 @@ async fn requests_by_insights(
         match got {
             Got::Rows(rows) => {
                 for row in rows {
-                    if let Some(m) = row.get("@message")
-                        && let Some(r) = scratch.read_message(m, false, formats, range, filter)
-                    {
+                    // A row without its message is not what the query produces: an error.
+                    let m = row.get("@message").ok_or(SourceError::from(
+                        insights::ResultError::Missing { field: "@message" },
+                    ))?;
+                    if let Some(r) = scratch.read_message(m, false, formats, range, filter) {
                         push(r);
                     }
                 }
@@ -226,9 +230,15 @@ pub async fn visits(
     p.finish()?;
     let engine = Engine::parse(engine.as_deref())?;
     let window = params::resume::<VisitKey>("visits", &fingerprint, &mut c)?;
+    // A value Insights cannot quote: the automatic engine reads locally, and asking for
+    // Insights is a 400 naming the parameter.
+    let quotable = insights::messages_query(&filter);
+    if let (Engine::Insights, Err(e)) = (engine, &quotable) {
+        return Err(ApiError::bad(e.parameter, e.to_string()));
+    }
     let use_insights = engine.use_insights(
         source == Source::Lb && st.insights.is_some(),
-        source == Source::Lb && c.to - c.origin >= INSIGHTS_FROM_US,
+        source == Source::Lb && c.to - c.origin >= INSIGHTS_FROM_US && quotable.is_ok(),
         "Logs Insights answers source=lb only (and only on AWS)",
     )?;
     // A later page re-reads its part as the answer before read it: through Insights (its

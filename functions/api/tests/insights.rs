@@ -61,10 +61,14 @@ async fn get(app: &axum::Router, uri: &str) -> Value {
 /// What Insights answers for the sample day (the numbers its queries yield on those records).
 fn day_rules() -> Vec<aws_smithy_mocks::Rule> {
     let start_totals = mock!(Client::start_query)
-        .match_requests(|r| !r.query_string().unwrap_or_default().contains("bin("))
+        .match_requests(|r| !r.query_string().unwrap_or_default().contains("as bucket"))
         .then_output(|| StartQueryOutput::builder().query_id("q-totals").build());
     let start_series = mock!(Client::start_query)
-        .match_requests(|r| r.query_string().unwrap_or_default().contains("bin(3600s)"))
+        .match_requests(|r| {
+            r.query_string()
+                .unwrap_or_default()
+                .contains("floor((toMillis(@timestamp) + 32400000) / 3600000) as bucket")
+        })
         .then_output(|| StartQueryOutput::builder().query_id("q-series").build());
     let totals = mock!(Client::get_query_results)
         .match_requests(|r| r.query_id() == Some("q-totals"))
@@ -98,7 +102,8 @@ fn day_rules() -> Vec<aws_smithy_mocks::Rule> {
             GetQueryResultsOutput::builder()
                 .status(QueryStatus::Complete)
                 .results(fields(&[
-                    ("bucket", "2026-11-20 00:00:00.000"),
+                    // (2026-11-20T00:00:00Z + 9 h) / 1 h: the hour from 09:00 in Tokyo.
+                    ("bucket", "498657"),
                     ("count", "8"),
                     ("client_errors", "1"),
                     ("server_errors", "2"),
@@ -174,6 +179,7 @@ fn split(deadline: Instant) -> Split {
         },
         retry: Retry::default(),
         deadline,
+        range_ms: None,
     }
 }
 

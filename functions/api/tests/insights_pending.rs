@@ -71,7 +71,9 @@ fn insights_rules(
         s.push((
             id.clone(),
             r.start_time().unwrap(),
-            r.end_time().unwrap(),
+            // endTime is sent one second past the part's last one (the query text keeps the
+            // part's milliseconds): the part's last second is one less.
+            r.end_time().unwrap() - 1,
             r.query_string().unwrap().to_owned(),
         ));
         MockResponse::Output(StartQueryOutput::builder().query_id(id).build())
@@ -196,9 +198,10 @@ const STATS: &str =
 /// The two stats queries' results for the sample day.
 fn stats_results(_: i64, _: i64, q: &str) -> Option<Vec<Vec<ResultField>>> {
     let s = |v: &str| v.to_owned();
-    Some(vec![if q.contains("bin(3600s)") {
+    Some(vec![if q.contains("as bucket") {
         fields(&[
-            ("bucket", s("2026-11-20 00:00:00.000")),
+            // (00:00Z + 9 h) / 1 h: the hour from 09:00 in Tokyo.
+            ("bucket", s("498657")),
             ("count", s("8")),
             ("client_errors", s("1")),
             ("server_errors", s("2")),
@@ -315,10 +318,10 @@ async fn stats_csv_through_insights_has_the_local_columns_and_the_pending_header
     // out when no request of the bin has one): empty cells, as the local CSV writes them.
     let complete = |s: i64, e: i64, q: &str| -> Option<Vec<Vec<ResultField>>> {
         let mut rows = stats_results(s, e, q)?;
-        if q.contains("bin(3600s)") {
+        if q.contains("as bucket") {
             let v = |v: &str| v.to_owned();
             rows.push(fields(&[
-                ("bucket", v("2026-11-20 01:00:00.000")),
+                ("bucket", v("498658")),
                 ("count", v("2")),
                 ("client_errors", v("0")),
                 ("server_errors", v("2")),

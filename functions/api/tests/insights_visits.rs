@@ -60,7 +60,9 @@ fn rules(events: Events, seen: Arc<Seen>, refuse: usize) -> Vec<Rule> {
         let n = s1.started.fetch_add(1, Ordering::SeqCst);
         let now = s1.running.fetch_add(1, Ordering::SeqCst) + 1;
         s1.most_running.fetch_max(now, Ordering::SeqCst);
-        let range = (req.start_time().unwrap(), req.end_time().unwrap());
+        // endTime is sent one second past the part's last one (the query text keeps the
+        // part's milliseconds): the part's last second is one less.
+        let range = (req.start_time().unwrap(), req.end_time().unwrap() - 1);
         s1.ranges.lock().unwrap().push(range);
         let id = format!("q{n}");
         r1.lock().unwrap().insert(id.clone(), range);

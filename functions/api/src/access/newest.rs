@@ -13,7 +13,7 @@ use crate::group_read::{Key, read_group};
 use crate::insights;
 use crate::params::{self, Common};
 use crate::requests::{RequestFilter, Source, decode, groups};
-use crate::source::LogEvent;
+use crate::source::{LogEvent, SourceError};
 
 /// Where a newest-first listing read by the local engine continues: rows before `before` (all
 /// rows below `hi_ms` when `None`), read in windows of `width_ms` going back in time.
@@ -405,23 +405,22 @@ fn query_for(
 /// Adds to `found` the rows of one query's answer that `at` has not handled yet and that pass
 /// the re-check, newest first, moving `at` past each; `true` once `found` holds a page.
 fn take_rows(
-    rows: Vec<std::collections::BTreeMap<String, String>>,
+    rows: Vec<insights::Message>,
     at: &mut Option<InsightsDesc>,
     c: &Common,
     filter: &RequestFilter,
     formats: &[logdesk_core::nginx::LogFormat],
     found: &mut Vec<Found>,
 ) -> bool {
-    let mut rows: Vec<(i64, String, String)> = rows
-        .into_iter()
-        .filter_map(|r| {
-            let t = insights::bin_time(r.get("@timestamp")?)?.div_euclid(1000);
-            Some((t, r.get("@ptr")?.clone(), r.get("@message")?.clone()))
-        })
-        .collect();
-    rows.sort_by_key(|r| std::cmp::Reverse(r.0));
+    let mut rows = rows;
+    rows.sort_by_key(|r| std::cmp::Reverse(r.t_ms));
     let mut handled = at.as_ref().map(Handled::new);
-    for (t, ptr, message) in rows {
+    for insights::Message {
+        t_ms: t,
+        ptr,
+        message,
+    } in rows
+    {
         let token = row_token(&message);
         if handled.as_mut().is_some_and(|h| h.take(t, &token)) {
             continue;
@@ -515,8 +514,9 @@ pub(crate) async fn by_insights(
             client,
             &groups,
             part,
-            &insights::newest_query(filter, asked),
-            insights::Split::until(deadline),
+            &insights::newest_query(filter, asked)
+                .map_err(|e| ApiError::bad(e.parameter, e.to_string()))?,
+            insights::Split::until(deadline).within(c.from_ms(), c.to_ms()),
         )
         .await?;
         let rows = match ran {
@@ -534,6 +534,8 @@ pub(crate) async fn by_insights(
         };
         // Fewer rows than asked: nothing older is left (counted before any row is dropped).
         let complete = rows.len() < asked;
+        // Rows that are not what the query produces are an error, never dropped.
+        let rows = insights::Message::read_all(rows).map_err(SourceError::from)?;
         if take_rows(rows, &mut at, c, filter, formats, &mut found) {
             return Ok((found, at.map(DescCursor::After), false));
         }

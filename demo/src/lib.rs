@@ -6,6 +6,7 @@
 //!
 //! [`setup_and_seed`] is everything up to serving the API; the demo binary and the
 //! end-to-end test both call it.
+#![forbid(unsafe_code)]
 
 pub mod examples;
 pub mod names;

@@ -2,6 +2,7 @@
 //! which builds the binaries first). Starts the emulator, seeds it, prints the alert notify
 //! sent, serves the API with the `logdesk-api` binary next to this one, prints example `curl`
 //! commands and `logdesk is ready: http://127.0.0.1:PORT/`, and runs until Ctrl-C or SIGTERM.
+#![forbid(unsafe_code)]
 
 use std::io::Write as _;
 use std::path::PathBuf;

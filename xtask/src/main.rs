@@ -14,6 +14,7 @@
 //! - `cold-start [DIR] [--rounds N]`: each function's release bootstrap behind a local Lambda
 //!   Runtime API, its init time and time to first answer; see `xtask/src/runtime.rs` (which
 //!   also holds the CI steps that run the release bootstraps and the API contract test).
+#![forbid(unsafe_code)]
 
 mod browser;
 

@@ -15,6 +15,7 @@
 //! parameter, unknown routes are 404, and internal failures are 500 with a request id and no
 //! internals.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod access;
 pub mod auth;

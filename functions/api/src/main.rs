@@ -1,6 +1,7 @@
 //! `logdesk-api`: on Lambda (when `AWS_LAMBDA_RUNTIME_API` is set) serves the router through
 //! `lambda_http` (response streaming); otherwise `logdesk-api serve --port N` serves it on 127.0.0.1
 //! (with a header-read timeout and a connection limit: [`logdesk_api::serve`]).
+#![forbid(unsafe_code)]
 
 use std::sync::Arc;
 

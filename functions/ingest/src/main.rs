@@ -1,4 +1,5 @@
 //! `logdesk-ingest`: the ingest function's binary and its command-line tools.
+#![forbid(unsafe_code)]
 
 use std::io::{self, BufWriter};
 use std::path::PathBuf;

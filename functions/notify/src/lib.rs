@@ -34,6 +34,7 @@
 //!
 //! [`handler`] is the entry point; [`alert`] renders the mail-event text, [`alarm`] the
 //! alarm text; [`slack`] posts it.
+#![forbid(unsafe_code)]
 
 pub mod alarm;
 pub mod alert;

@@ -1,5 +1,6 @@
 //! `logdesk-notify`: the Lambda binary. Reads its settings, builds the clients once and runs
 //! the handler from the library.
+#![forbid(unsafe_code)]
 
 use aws_config::BehaviorVersion;
 use lambda_runtime::{LambdaEvent, service_fn};

@@ -1,22 +1,10 @@
 //! The emulator harness works end to end: CloudWatch Logs through the real AWS SDK.
 
-use aws_config::BehaviorVersion;
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use logdesk_e2e::Emulator;
 
 async fn logs_client(emulator: &Emulator) -> aws_sdk_cloudwatchlogs::Client {
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(emulator.endpoint())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_cloudwatchlogs::config::Credentials::new(
-            "test",
-            "test",
-            None,
-            None,
-            "logdesk-tests",
-        ))
-        .load()
-        .await;
+    let config = emulator.sdk_config().await;
     aws_sdk_cloudwatchlogs::Client::new(&config)
 }
 

@@ -9,7 +9,7 @@ mod slack_stub;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::SdkConfig;
 use logdesk_e2e::Emulator;
 use logdesk_notify::config::WebhookUrl;
 use logdesk_notify::slack::{SlackClient, SlackPolicy};
@@ -24,18 +24,7 @@ const BOUNCE_NOTIFICATION: &str =
 const DELIVERY: &str = include_str!("../../shared/tests/data/ses-events/delivery.json");
 
 async fn aws(emulator: &Emulator) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(emulator.endpoint())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_sns::config::Credentials::new(
-            "test",
-            "test",
-            None,
-            None,
-            "logdesk-tests",
-        ))
-        .load()
-        .await
+    emulator.sdk_config().await
 }
 
 /// The alerts topic and a queue subscribed to it (raw delivery off, as an e-mail-like reader).

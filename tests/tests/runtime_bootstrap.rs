@@ -186,18 +186,7 @@ async fn ingest_answers_the_s3_and_eventbridge_events() {
 
 /// The emulator's SNS client.
 async fn sns_client(emulator: &Emulator) -> aws_sdk_sns::Client {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(emulator.endpoint())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_sns::config::Credentials::new(
-            "test",
-            "test",
-            None,
-            None,
-            "logdesk-tests",
-        ))
-        .load()
-        .await;
+    let config = emulator.sdk_config().await;
     aws_sdk_sns::Client::new(&config)
 }
 

@@ -7,7 +7,7 @@
 //!
 //! Only the standard library is used, so the developer commands (`cargo xtask`) can depend on
 //! this crate without building the AWS SDK; the `sdk` feature adds
-//! [`Emulator::sdk_config`], the one AWS SDK configuration every emulator test uses.
+//! `Emulator::sdk_config`, the one AWS SDK configuration every emulator test uses.
 #![forbid(unsafe_code)]
 
 pub mod runtime_api;

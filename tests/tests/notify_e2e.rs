@@ -185,20 +185,20 @@ async fn sqs_batch_becomes_one_email_and_one_slack_message_after_a_429() {
     assert_eq!(alert["Type"], "Notification");
     assert_eq!(alert["Subject"], "[logdesk] 2 bounces, 1 complaint");
     let body = alert["Message"].as_str().unwrap();
-    assert!(body.starts_with("バウンス 2件・苦情 1件\n"), "{body}");
+    assert!(body.starts_with("不達 2件・迷惑メール報告 1件\n"), "{body}");
     // Permanent bounces first, complaint last; event publishing and notification alike.
-    assert!(body.contains("■ 1. 【バウンス(恒久的)】"), "{body}");
-    assert!(body.contains("■ 2. 【バウンス(恒久的)】"), "{body}");
-    assert!(body.contains("■ 3. 【苦情】"), "{body}");
+    assert!(body.contains("■ 1. 【不達（恒久的）】"), "{body}");
+    assert!(body.contains("■ 2. 【不達（恒久的）】"), "{body}");
+    assert!(body.contains("■ 3. 【迷惑メール報告】"), "{body}");
     for to in ["recipient@example.com", "jane@example.com"] {
-        assert!(body.contains(&format!("宛先: {to}")), "{to} in {body}");
+        assert!(body.contains(&format!("宛先：{to}")), "{to} in {body}");
     }
 
     let requests = slack.received();
     assert_eq!(requests.len(), 2, "429 then the same message again");
     assert!(requests[1].at - requests[0].at >= Duration::from_millis(950));
     let payload: Value = serde_json::from_str(&requests[1].body).unwrap();
-    assert_eq!(payload["text"], "バウンス 2件・苦情 1件");
+    assert_eq!(payload["text"], "不達 2件・迷惑メール報告 1件");
 }
 
 #[tokio::test]

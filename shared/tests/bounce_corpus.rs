@@ -152,6 +152,31 @@ impl Score {
     }
 }
 
+/// The fresh set's figure per source, since its sources differ in kind (real bounce mails,
+/// providers' documented replies quoted in Sisimai's tables, help pages).
+fn print_by_source(cases: &[Case]) {
+    let mut groups: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for case in cases {
+        let group = match case.source.split(['@', ':']).next().unwrap_or_default() {
+            "github.com/sisimai/go-sisimai" => "providers' replies (go-sisimai rhost tables)",
+            "github.com/rjbs/Mail-DeliveryStatus-BounceParser" => "BounceParser's bounce mails",
+            "github.com/sisimai/set-of-emails" | "github.com/sisimai/p5-sisimai" => {
+                "Sisimai's other bounce mails"
+            }
+            _ => "Japanese help pages",
+        };
+        let got = classify_case(case);
+        let entry = groups.entry(group).or_default();
+        entry.1 += 1;
+        if got.as_str() == case.expected || got.as_str() == case.also {
+            entry.0 += 1;
+        }
+    }
+    for (group, (h, t)) in groups {
+        println!("  from {group:<46} {h:>4}/{t:<4} {:>5.1} %", percent(h, t));
+    }
+}
+
 fn percent(hits: usize, total: usize) -> f64 {
     if total == 0 {
         return 100.0;
@@ -177,6 +202,7 @@ fn corpus_accuracy() {
     dev_score.print("development part");
     held_score.print("held-out part");
     fresh_score.print("fresh set");
+    print_by_source(&fresh);
     if std::env::var_os("BOUNCE_CORPUS_VERBOSE").is_some() {
         for miss in &dev_score.misses {
             println!("MISS {miss}");

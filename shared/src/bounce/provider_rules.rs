@@ -25,6 +25,19 @@ pub(super) fn lookup(provider: Provider, status: Option<&str>, text: &str) -> Op
         .map(|row| row.5)
 }
 
+/// The shortest phrase that is read without knowing the provider.
+const DISTINCTIVE: usize = 24;
+
+/// The reason any provider's table gives when the provider is not known (a company domain
+/// hosted by Exchange Online or Google Workspace, with no server named): only phrases long
+/// enough to be that provider's own wording count, and the status must agree when known.
+pub(super) fn lookup_any(status: Option<&str>, text: &str) -> Option<ReasonCode> {
+    ROWS.iter()
+        .filter(|row| row.4.len() >= DISTINCTIVE && text.contains(row.4))
+        .find(|row| status.is_none_or(|s| status_matches(row, s)))
+        .map(|row| row.5)
+}
+
 fn status_matches(row: &Row, status: &str) -> bool {
     let (_, want, lo, hi, _, _) = *row;
     if want.is_empty() {

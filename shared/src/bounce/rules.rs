@@ -181,7 +181,9 @@ fn by_provider(
     use ReasonCode as R;
     let status_text = status.map(|s| format!("{}.{}.{}", s.class, s.subject, s.detail));
     let status = status.map(|s| (s.class, s.subject, s.detail));
-    let provider = provider?;
+    let Some(provider) = provider else {
+        return super::provider_rules::lookup_any(status_text.as_deref(), text);
+    };
     if let Some(code) = super::provider_rules::lookup(provider, status_text.as_deref(), text) {
         return Some(code);
     }

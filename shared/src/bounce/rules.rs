@@ -454,10 +454,17 @@ pub(super) const TEXT_RULES: &[(ReasonCode, &str)] = &[
         ReasonCode::SyntaxError,
         r"syntax error|command unrecognized|command not (recognized|implemented)|unrecognized command|bad sequence of commands|improper sequence|angle-brackets nested too deep|expected word or .<.|domain missing in source-routed address|too many bad commands?|command parameter not implemented|malformed address",
     ),
+    // A message going round between servers (Sisimai NetworkError.pm: "hop count exceeded",
+    // "mail forwarding loop for", "routing loop", "too many hops"; Gmail's "exceeded 50
+    // hops"). A server that loops back to itself is its own error (next row).
+    (
+        ReasonCode::Network,
+        r"hop count exceeded|too many hops|exceeded \d+ hops|mail forwarding loop for|forwarding loop count|message looping|routing loop|probably in a routing loop",
+    ),
     // Trouble inside the recipient's server (Sisimai SystemError.pm).
     (
         ReasonCode::SystemError,
-        r"mail(ing)? loop|forwarding loop|loops back to myself|routing loop|too many hops|hop count exceeded|too many received|aliasing/forwarding loop|can't create user output file|could not load drd|internal error|local configuration error|local error in processing|mail system configuration error|system config error|server configuration error|remote server is misconfigured|queue file write error|no mdb|temporary local problem|interrupted system call|it encountered an error while being processed|operation now in progress|database error|spool fail|operating system error|delivery to (file|pipe) forbidden|local delivery failed|lmtp error after|bad interpreter|system error|several matches found|violates rfc 1035|duplicated message-id|ldap server|transaction failed",
+        r"mail(ing)? loop|forwarding loop|loops back to myself|loop was found in the mail exchanger|too many received|aliasing/forwarding loop|can't create user output file|could not load drd|internal error|local configuration error|local error in processing|mail system configuration error|system config error|server configuration error|remote server is misconfigured|queue file write error|no mdb|temporary local problem|interrupted system call|it encountered an error while being processed|operation now in progress|database error|spool fail|operating system error|delivery to (file|pipe) forbidden|local delivery failed|lmtp error after|bad interpreter|system error|several matches found|violates rfc 1035|duplicated message-id|ldap server|transaction failed",
     ),
     // Exim's "retry timeout exceeded", qmail's "in the queue too long" (Sisimai Expired.pm).
     (

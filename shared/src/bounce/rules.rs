@@ -82,7 +82,9 @@ pub fn classify(facts: &BounceFacts<'_>) -> ReasonCode {
     if let Some((code, Certainty::Vague)) = by_status {
         return code;
     }
-    reason_from_stage(&text).unwrap_or(ReasonCode::Undetermined)
+    reason_from_stage(&text)
+        .or_else(|| reason_from_reply(&text, facts.bounce_type))
+        .unwrap_or(ReasonCode::Undetermined)
 }
 
 /// A delivery delay: the text first, then a clear status code, then SES's `delayType`; a
@@ -380,10 +382,12 @@ pub(super) const TEXT_RULES: &[(ReasonCode, &str)] = &[
     ),
     // Our IP's or domain's reputation, and refusals before any address was given (Sisimai
     // BadReputation.pm and Blocked.pm; Yahoo [TSS04] "unexpected volume or user complaints";
-    // Microsoft 4.7.650 "rate limited due to IP reputation"). Before rate_limited.
+    // Microsoft 4.7.650 "rate limited due to IP reputation"). Before rate_limited: the issue's
+    // rule, "mail from your IP has been blocked" is reputation even when Gmail says it saw
+    // "an unusual rate of unsolicited mail".
     (
         ReasonCode::Blocked,
-        r"reputation|\[tss04\]|\[tss09\]|unexpected volume or user complaints|esmtp not accepting connections|after initial connection|my name was rejected|refused to talk to me|after (ehlo|helo)|in reply to (ehlo|helo)|ホワイトリストにありません|ブラックリスト|迷惑メールが送信されたことを検出",
+        r"reputation|(mail|messages) (sent )?from your ip (address )?(has|have) been (temporarily )?blocked|\[tss04\]|\[tss09\]|unexpected volume or user complaints|esmtp not accepting connections|after initial connection|my name was rejected|refused to talk to me|after (ehlo|helo)|in reply to (ehlo|helo)|ホワイトリストにありません|ブラックリスト|迷惑メールが送信されたことを検出",
     ),
     // Gmail's 4.7.28 and 4.2.1 "receiving mail at a rate" (Sisimai Speeding.pm,
     // TooManyConn.pm; Gmail's and Tencent's postmaster texts).
@@ -476,6 +480,53 @@ pub(super) const TEXT_RULES: &[(ReasonCode, &str)] = &[
         ReasonCode::Network,
         r"connection (timeout|refused|reset|dropped|closed|lost|failed|error|died)|timed out|timeout|(unable|could not|couldn't|can't|cannot|failed|wasn't able) to (connect|establish)|no route to host|(network|host) (is )?unreachable|lost connection|broken pipe|read error|write error|\btls\b|\bssl\b|starttls|certificate|handshake|unable to resolve route|could not find a gateway|server did not respond",
     ),
+    // Sisimai's phrase lists (go-sisimai `reason/why-*.go` `index` and `pairs`, BSD-2-Clause)
+    // that no row above reads; a pair ("user", "was not found") is the two parts in order.
+    // Before the generic rows below, which would read them more vaguely.
+    (
+        ReasonCode::UserUnknown,
+        r"no mail ?box available for (this|that) user|account unavailable|no \S+ in name directory|non-?existent (user|recipient|mailbox|address)|recipient \S+ was not found in|user \S+ (was not found|does not exist)|user \(.{1,80}\) unknown|rcpt [<(].{1,80}t exist|unknown e-?mail address|unknown local[- ]?part|recipients? was undeliverable|email name is not found|resolver\.adr\.recipient ?notfound|<[^>]{1,80}> not found|bad \S+ recipient|account \S+ does not exist at the organization",
+    ),
+    (
+        ReasonCode::Suspended,
+        r"(temporarily|currently) suspended",
+    ),
+    (
+        ReasonCode::MailboxFull,
+        r"over the allowed quota|too much mail data",
+    ),
+    (
+        ReasonCode::MessageTooBig,
+        r"exceeded the maximum incoming message size",
+    ),
+    (
+        ReasonCode::SpamDetected,
+        r"mail score \(.{1,40} over |our system has detected that this message is|this message scored .{1,20} spam points|sender domain listed at|mail rejete\. mail rejected",
+    ),
+    (
+        ReasonCode::Blocked,
+        r"no matches to nameserver query|has not passed validation|access ip .{1,60} has been rejected|server ip .{1,60} listed as abusive|the (ip|domain|email) .{1,60} is blacklisted|rejected based on blacklist|is in an \S* ?rbl on",
+    ),
+    (
+        ReasonCode::SenderRejected,
+        r"access to submit messages to this e-mail system has been rejected|denied \[bouncedeny\]|no third-party dsns|invalid domain, see <url:|rule imposed mailbox access for",
+    ),
+    (
+        ReasonCode::Security,
+        r"authentication turned on in your email client|cannot resolve your address|is a dead domain|not subscribed to ses|not authorized to perform ses:",
+    ),
+    (
+        ReasonCode::Policy,
+        r"because the recipient is not accepting mail with",
+    ),
+    (
+        ReasonCode::Network,
+        r"could not connect and send the mail to",
+    ),
+    (
+        ReasonCode::Expired,
+        r"failed to deliver to domain",
+    ),
     // Generic refusals by the recipient's server.
     (
         ReasonCode::Policy,
@@ -525,6 +576,32 @@ pub(super) fn reason_from_text(text: &str) -> Option<ReasonCode> {
 fn reason_from_stage(text: &str) -> Option<ReasonCode> {
     (text.contains("mail from")).then_some(ReasonCode::SenderRejected)
 }
+
+/// The basic SMTP reply code's meaning (RFC 5321 4.2, RFC 7504, RFC 4954, as Sisimai's
+/// `smtp/reply` lists them), when the text says nothing more. 554 ("transaction failed")
+/// covers every kind of refusal and says nothing. A Permanent bounce that only quotes a
+/// 421 is a server that kept closing the connection until the retries ran out.
+fn reason_from_reply(text: &str, bounce_type: &str) -> Option<ReasonCode> {
+    use ReasonCode as R;
+    let caps = REPLY_CODE.captures(text)?;
+    let code = match caps.get(1).map(|m| m.as_str()).unwrap_or_default() {
+        "421" if bounce_type.eq_ignore_ascii_case("Permanent") => R::Expired,
+        "421" | "450" | "451" => R::SystemError,
+        "452" | "552" => R::MailboxFull,
+        "454" | "530" | "534" | "535" | "538" => R::Security,
+        "500" | "501" | "502" | "503" | "504" | "555" => R::SyntaxError,
+        "521" | "556" => R::NotAccept,
+        "525" => R::Suspended,
+        "550" | "551" | "553" => R::UserUnknown,
+        _ => return None,
+    };
+    Some(code)
+}
+
+/// A basic SMTP reply code standing as a word (not part of an IP address or a number).
+static REPLY_CODE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[\s:;(\[])([45][0-5]\d)(?:[\s\-:]|$)").expect("valid regex")
+});
 
 /// Lower-case, drop SMTP reply prefixes, collapse whitespace (including newlines) to one
 /// space, so that the rules can be written as plain phrases.

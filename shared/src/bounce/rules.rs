@@ -349,7 +349,7 @@ pub(super) const TEXT_RULES: &[(ReasonCode, &str)] = &[
     // Sisimai MailboxFull.pm and SystemFull.pm; Gmail "over quota", Exchange "size limit".
     (
         ReasonCode::MailboxFull,
-        r"mailbox (is )?full|mail ?box full|mailfolder is full|mailbox (has )?exceeded|mailbox exceeds|mailbox (quota|size limit)|inbox (is )?full|full mailbox|over ?(its |the |their |his |her |disk )?quota|quota (exceeded|exceed|full|violation|usage)|exceeded (the |their |its )?(storage|quota|disk)|exceeding (its |their )?(mailbox )?quota|exceeds? (the |their |its )?(mailbox |disk |storage )?quota|insufficient (disk |system )?(space|storage)|not (enough|sufficient) (disk |storage )?(space|storage)|does not have enough space|disk quota|disc quota|diskspace quota|storage (allocation )?(exceeded|full)|exceeded storage allocation|user has exceeded|mail system (storage )?(is )?full|no space left on device|space has been used up|too many messages (on the server|in|for)|number of messages in recipient's mailbox exceeded|exceeded the local limit|mail file size exceeds|exceeding receiving limits|recipient reached disk quota|would exceed maximum allowed storage|boite du destinataire pleine|容量(が|を)?(不足|オーバー|超過)|(メールボックス|受信箱)(が|の容量が)?(いっぱい|満杯|一杯)",
+        r"mailbox (is )?full|mail ?box full|mailfolder is full|mailbox (has )?exceeded|mailbox exceeds|mailbox (quota|size limit)|inbox (is )?full|full mailbox|over ?(its |the |their |his |her |disk )?quota|quota (exceeded|exceed|full|violation|usage)|exceeded (the |their |its )?(storage|quota|disk)|exceeding (its |their )?(mailbox )?quota|exceeds? (the |their |its )?(mailbox |disk |storage )?quota|insufficient (disk |system )?(space|storage)|not (enough|sufficient) (free )?(disk |storage )?(space|storage)|does not have enough space|disk quota|disc quota|diskspace quota|storage (allocation )?(exceeded|full)|exceeded storage allocation|user has exceeded|mail system (storage )?(is )?full|no space left on device|space has been used up|too many messages (on the server|in|for)|number of messages in recipient's mailbox exceeded|exceeded the local limit|mail file size exceeds|exceeding receiving limits|recipient reached disk quota|would exceed maximum allowed storage|boite du destinataire pleine|容量(が|を)?(不足|オーバー|超過)|(メールボックス|受信箱)(が|の容量が)?(いっぱい|満杯|一杯)",
     ),
     // Sisimai MesgTooBig.pm and ExceedLimit.pm.
     (
@@ -460,10 +460,11 @@ pub(super) const TEXT_RULES: &[(ReasonCode, &str)] = &[
     ),
     // A message going round between servers (Sisimai NetworkError.pm: "hop count exceeded",
     // "mail forwarding loop for", "routing loop", "too many hops"; Gmail's "exceeded 50
-    // hops"). A server that loops back to itself is its own error (next row).
+    // hops"), and the routing failures of go-sisimai's `lhost/via-*.go` message lists. A
+    // server that loops back to itself is its own error (next row).
     (
         ReasonCode::Network,
-        r"hop count exceeded|too many hops|exceeded \d+ hops|mail forwarding loop for|forwarding loop count|message looping|routing loop|probably in a routing loop",
+        r"hop count exceeded|too many hops|exceeded \d+ hops|mail forwarding loop for|forwarding loop count|message looping|routing loop|probably in a routing loop|loop detected|all routes to destination blocked|temporary failure in mx lookup|had no relevant answers|address family mismatch|could not retrieve source address|network error on destination|no valid route to|bad dns lookup error code",
     ),
     // Trouble inside the recipient's server (Sisimai SystemError.pm).
     (
@@ -518,6 +519,23 @@ pub(super) const TEXT_RULES: &[(ReasonCode, &str)] = &[
     (
         ReasonCode::Policy,
         r"because the recipient is not accepting mail with",
+    ),
+    // The message lists of go-sisimai's MTA modules (`lhost/via-*.go`: KDDI, EZweb, Domino,
+    // Exim, X6 …) that no row above reads.
+    (
+        ReasonCode::HostUnknown,
+        r"remote domain doesn'?t exist|invalid domain name|dns lookup failure: host",
+    ),
+    (
+        ReasonCode::NotAccept,
+        r"seems? to reject all mails|no mx found for (destination|domain)",
+    ),
+    (ReasonCode::NoRelaying, r"smtp relay error"),
+    (ReasonCode::Security, r"could not retrieve credentials"),
+    (ReasonCode::Suspended, r"account is temporarily limited"),
+    (
+        ReasonCode::UserUnknown,
+        r"no se encuentra en el directorio de domino|non répertorié dans l'annuaire domino",
     ),
     (
         ReasonCode::Network,

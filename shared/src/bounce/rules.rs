@@ -83,7 +83,7 @@ pub fn classify(facts: &BounceFacts<'_>) -> ReasonCode {
         return code;
     }
     reason_from_stage(&text)
-        .or_else(|| reason_from_reply(&text, facts.bounce_type))
+        .or_else(|| reason_from_reply(facts.diagnostic.unwrap_or_default(), facts.bounce_type))
         .unwrap_or(ReasonCode::Undetermined)
 }
 
@@ -598,7 +598,8 @@ fn reason_from_stage(text: &str) -> Option<ReasonCode> {
 /// The basic SMTP reply code's meaning (RFC 5321 4.2, RFC 7504, RFC 4954, as Sisimai's
 /// `smtp/reply` lists them), when the text says nothing more. 554 ("transaction failed")
 /// covers every kind of refusal and says nothing. A Permanent bounce that only quotes a
-/// 421 is a server that kept closing the connection until the retries ran out.
+/// 421 is a server that kept closing the connection until the retries ran out. Reads the
+/// raw diagnostic: [`normalise`] drops the codes that start a reply line.
 fn reason_from_reply(text: &str, bounce_type: &str) -> Option<ReasonCode> {
     use ReasonCode as R;
     let caps = REPLY_CODE.captures(text)?;
@@ -862,6 +863,75 @@ mod tests {
         assert_eq!(
             classify(&facts("au.com", None, missing)),
             ReasonCode::UserUnknown
+        );
+    }
+
+    #[test]
+    fn provider_wording_counts_without_the_provider() {
+        // An Exchange Online tenant on a company domain: no provider is named.
+        let text = "550 5.7.509 Access denied, sending domain example.org does not pass DMARC verification and has a DMARC policy of reject";
+        assert_eq!(
+            classify(&facts("example.co.jp", Some("5.7.509"), text)),
+            ReasonCode::Security
+        );
+        // A short phrase of a provider's table ("mailbox full") is not read that way, and
+        // the status must agree with the table's.
+        assert_eq!(
+            provider_rules_any(Some("5.7.1"), "does not pass dmarc verification"),
+            None
+        );
+    }
+
+    fn provider_rules_any(status: Option<&str>, text: &str) -> Option<ReasonCode> {
+        super::super::provider_rules::lookup_any(status, text)
+    }
+
+    #[test]
+    fn loops_between_servers_are_network_trouble() {
+        for text in [
+            "554 5.4.6 Hop count exceeded - possible mail loop",
+            "Too many hops 26 (25 max)",
+            "mail forwarding loop for someone@example.net",
+        ] {
+            assert_eq!(
+                classify(&facts("example.net", None, text)),
+                ReasonCode::Network,
+                "{text}"
+            );
+        }
+        assert_eq!(
+            classify(&facts("example.net", None, "mail for example.net loops back to myself")),
+            ReasonCode::SystemError
+        );
+    }
+
+    #[test]
+    fn a_bare_reply_code_has_its_rfc_meaning() {
+        let table = [
+            ("552 <someone@example.net>", ReasonCode::MailboxFull),
+            ("556 example.net", ReasonCode::NotAccept),
+            ("535 incorrect", ReasonCode::Security),
+            ("503 please", ReasonCode::SyntaxError),
+            ("554 no", ReasonCode::Undetermined),
+            // Digits inside an address or a size are not reply codes.
+            ("[192.0.2.550]", ReasonCode::Undetermined),
+        ];
+        for (text, want) in table {
+            assert_eq!(classify(&facts("example.net", None, text)), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn ip_blocked_is_reputation_even_at_an_unusual_rate() {
+        let text = "421 4.7.0 We saw an unusual rate of unsolicited mail from your IP address, so mail sent from your IP address has been temporarily blocked.";
+        assert_eq!(
+            classify(&facts("example.net", None, text)),
+            ReasonCode::Blocked
+        );
+        let rate = "450 4.2.1 The user is receiving mail at a rate that prevents more messages.";
+        assert_eq!(
+            classify(&facts("example.net", None, rate)),
+            ReasonCode::RateLimited
         );
     }
 

@@ -217,7 +217,11 @@ fn corpus_accuracy() {
     let (hh, ht) = held_score.totals();
     let (fh, ft) = fresh_score.totals();
     let overall = percent(dh + hh, dt + ht);
-    println!("overall (development + held-out): {}/{} = {overall:.1} %", dh + hh, dt + ht);
+    println!(
+        "overall (development + held-out): {}/{} = {overall:.1} %",
+        dh + hh,
+        dt + ht
+    );
     println!(
         "all three parts: {}/{} = {:.1} %",
         dh + hh + fh,

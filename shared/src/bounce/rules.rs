@@ -488,10 +488,7 @@ pub(super) const TEXT_RULES: &[(ReasonCode, &str)] = &[
         ReasonCode::UserUnknown,
         r"no mail ?box available for (this|that) user|account unavailable|no \S+ in name directory|non-?existent (user|recipient|mailbox|address)|recipient \S+ was not found in|user \S+ (was not found|does not exist)|user \(.{1,80}\) unknown|rcpt [<(].{1,80}t exist|unknown e-?mail address|unknown local[- ]?part|recipients? was undeliverable|email name is not found|resolver\.adr\.recipient ?notfound|<[^>]{1,80}> not found|bad \S+ recipient|account \S+ does not exist at the organization",
     ),
-    (
-        ReasonCode::Suspended,
-        r"(temporarily|currently) suspended",
-    ),
+    (ReasonCode::Suspended, r"(temporarily|currently) suspended"),
     (
         ReasonCode::MailboxFull,
         r"over the allowed quota|too much mail data",
@@ -541,10 +538,7 @@ pub(super) const TEXT_RULES: &[(ReasonCode, &str)] = &[
         ReasonCode::Network,
         r"could not connect and send the mail to",
     ),
-    (
-        ReasonCode::Expired,
-        r"failed to deliver to domain",
-    ),
+    (ReasonCode::Expired, r"failed to deliver to domain"),
     // Generic refusals by the recipient's server.
     (
         ReasonCode::Policy,
@@ -900,7 +894,11 @@ mod tests {
             );
         }
         assert_eq!(
-            classify(&facts("example.net", None, "mail for example.net loops back to myself")),
+            classify(&facts(
+                "example.net",
+                None,
+                "mail for example.net loops back to myself"
+            )),
             ReasonCode::SystemError
         );
     }

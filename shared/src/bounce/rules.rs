@@ -339,7 +339,7 @@ pub(super) const TEXT_RULES: &[(ReasonCode, &str)] = &[
     // text wins over whatever 4.4.x code comes with it.
     (
         ReasonCode::Expired,
-        r"message expired|could not contact dns servers|not delivered within|did not accept our requests to connect|connection timed out|host not reachable|unable to connect successfully|will be retried for|delivery (time )?expired|message timed out|配信期限",
+        r"message expired|could not contact dns servers|not delivered within|did not accept our requests to connect|connection timed out|host not reachable|unable to connect successfully|will be retried for|delivery (time )?expired|message timed out|配信期限|期限切れ|有効期限が切れ|(配信|配送|再送)を(中止|断念)",
     ),
     // Programs on the recipient's server that failed (Sisimai MailerError.pm).
     (
@@ -349,18 +349,18 @@ pub(super) const TEXT_RULES: &[(ReasonCode, &str)] = &[
     // Sisimai MailboxFull.pm and SystemFull.pm; Gmail "over quota", Exchange "size limit".
     (
         ReasonCode::MailboxFull,
-        r"mailbox (is )?full|mail ?box full|mailfolder is full|mailbox (has )?exceeded|mailbox exceeds|mailbox (quota|size limit)|inbox (is )?full|full mailbox|over ?(its |the |their |his |her |disk )?quota|quota (exceeded|exceed|full|violation|usage)|exceeded (the |their |its )?(storage|quota|disk)|exceeding (its |their )?(mailbox )?quota|exceeds? (the |their |its )?(mailbox |disk |storage )?quota|insufficient (disk |system )?(space|storage)|not (enough|sufficient) (free )?(disk |storage )?(space|storage)|does not have enough space|disk quota|disc quota|diskspace quota|storage (allocation )?(exceeded|full)|exceeded storage allocation|user has exceeded|mail system (storage )?(is )?full|no space left on device|space has been used up|too many messages (on the server|in|for)|number of messages in recipient's mailbox exceeded|exceeded the local limit|mail file size exceeds|exceeding receiving limits|recipient reached disk quota|would exceed maximum allowed storage|boite du destinataire pleine|容量(が|を)?(不足|オーバー|超過)|(メールボックス|受信箱)(が|の容量が)?(いっぱい|満杯|一杯)",
+        r"mailbox (is )?full|mail ?box full|mailfolder is full|mailbox (has )?exceeded|mailbox exceeds|mailbox (quota|size limit)|inbox (is )?full|full mailbox|over ?(its |the |their |his |her |disk )?quota|quota (exceeded|exceed|full|violation|usage)|exceeded (the |their |its )?(storage|quota|disk)|exceeding (its |their )?(mailbox )?quota|exceeds? (the |their |its )?(mailbox |disk |storage )?quota|insufficient (disk |system )?(space|storage)|not (enough|sufficient) (free )?(disk |storage )?(space|storage)|does not have enough space|disk quota|disc quota|diskspace quota|storage (allocation )?(exceeded|full)|exceeded storage allocation|user has exceeded|mail system (storage )?(is )?full|no space left on device|space has been used up|too many messages (on the server|in|for)|number of messages in recipient's mailbox exceeded|exceeded the local limit|mail file size exceeds|exceeding receiving limits|recipient reached disk quota|would exceed maximum allowed storage|boite du destinataire pleine|容量(が|を)?(不足|オーバー|超過|超え)|空き容量が(不足|ありません|足りません)|(メールボックス|受信箱)(が|の容量が)?(いっぱい|満杯|一杯)",
     ),
     // Sisimai MesgTooBig.pm and ExceedLimit.pm.
     (
         ReasonCode::MessageTooBig,
-        r"(message|mail|email|e-mail|file) (size )?(is )?too (big|large|long)|message size (exceeds|limit|too)|size (exceeds|limit|too)|exceeds? (the )?(fixed |maximum |max |allowed )?(message )?size|exceeded (the )?(maximum )?(inbound )?(message )?size|message too large|larger than (the )?(maximum|allowed|permitted)|maximum (message )?size|max message size|message length exceeds|line limit exceeded|message file too big|header size exceeds|taille limite du message|サイズ(が|の)?(上限|制限|超過|大き)",
+        r"(message|mail|email|e-mail|file) (size )?(is )?too (big|large|long)|message size (exceeds|limit|too)|size (exceeds|limit|too)|exceeds? (the )?(fixed |maximum |max |allowed )?(message )?size|exceeded (the )?(maximum )?(inbound )?(message )?size|message too large|larger than (the )?(maximum|allowed|permitted)|maximum (message )?size|max message size|message length exceeds|line limit exceeded|message file too big|header size exceeds|taille limite du message|サイズ(が|の)?(上限|制限|超過|大き)|大きすぎ",
     ),
     // Sisimai Suspend.pm; Gmail "is disabled", Yahoo "This mailbox is disabled (554.30)",
     // La Poste "The recipient account is blocked".
     (
         ReasonCode::Suspended,
-        r"(account|mailbox)( \S+){0,6} (is|has been|was) (disabled|deactivated|suspended|inactive|locked|frozen|not active|no longer active|terminated|discontinued)|(account|mailbox|user|recipient) (disabled|deactivated|suspended|inactive|locked|frozen|terminated)|(disabled|inactive|suspended|deactivated|expired|closed|archived) (email |e-mail )?(user|account|mailbox|recipient|address)|account (has )?expired|(account|mailbox) (is )?closed|recipient('s)? account is blocked|is currently suspended|has been suspended|temporar(il)?y locked|temporarily inactive|user is terminated|no longer accepts mail|mailbox unavailable or access denied|user or domain is disabled|recipient suspend|boite du destinataire archivee|アカウント(が|は)?(停止|無効)",
+        r"(account|mailbox)( \S+){0,6} (is|has been|was) (disabled|deactivated|suspended|inactive|locked|frozen|not active|no longer active|terminated|discontinued)|(account|mailbox|user|recipient) (disabled|deactivated|suspended|inactive|locked|frozen|terminated)|(disabled|inactive|suspended|deactivated|expired|closed|archived) (email |e-mail )?(user|account|mailbox|recipient|address)|account (has )?expired|(account|mailbox) (is )?closed|recipient('s)? account is blocked|is currently suspended|has been suspended|temporar(il)?y locked|temporarily inactive|user is terminated|no longer accepts mail|mailbox unavailable or access denied|user or domain is disabled|recipient suspend|boite du destinataire archivee|アカウント(が|は)?(停止|無効)|(利用|受信)停止中|休止中",
     ),
     // Before security: "relaying denied. proper authentication required" (Sisimai NoRelaying.pm).
     (
@@ -387,7 +387,7 @@ pub(super) const TEXT_RULES: &[(ReasonCode, &str)] = &[
     // "an unusual rate of unsolicited mail".
     (
         ReasonCode::Blocked,
-        r"reputation|(mail|messages) (sent )?from your ip (address )?(has|have) been (temporarily )?blocked|\[tss04\]|\[tss09\]|unexpected volume or user complaints|esmtp not accepting connections|after initial connection|my name was rejected|refused to talk to me|after (ehlo|helo)|in reply to (ehlo|helo)|ホワイトリストにありません|ブラックリスト|迷惑メールが送信されたことを検出",
+        r"reputation|(mail|messages) (sent )?from your ip (address )?(has|have) been (temporarily )?blocked|\[tss04\]|\[tss09\]|unexpected volume or user complaints|esmtp not accepting connections|after initial connection|my name was rejected|refused to talk to me|after (ehlo|helo)|in reply to (ehlo|helo)|ホワイトリストにありません|ipアドレス(が|は)?(ブロック|拒否)|ブロックリスト|ブラックリスト|迷惑メールが送信されたことを検出",
     ),
     // Gmail's 4.7.28 and 4.2.1 "receiving mail at a rate" (Sisimai Speeding.pm,
     // TooManyConn.pm; Gmail's and Tencent's postmaster texts).
@@ -398,13 +398,13 @@ pub(super) const TEXT_RULES: &[(ReasonCode, &str)] = &[
     // Our envelope sender or its domain was refused (Sisimai Rejected.pm).
     (
         ReasonCode::SenderRejected,
-        r"sender (address |email address )?(rejected|denied|not allowed|was rejected|is in my black list|is spammer|verify failed|not pre-approved|domain is empty|domain must exist)|sender email address rejected|address that has been blacklisted|sender address has been blacklisted|your email address has been blacklisted|domain of sender address|unroutable sender|invalid sender|emetteur invalide|mail from not owned|bogus mail from|empty envelope senders|null sender is not allowed|\bbatv\b|backscatter protection|envelope blocked|this server does not accept mail from|returned mail not accepted here|from: domain is invalid|without a valid sender domain|can't determine purported responsible address|fully qualified email address required|is not a registered gateway user|sending this from a different address|on senderfilterconfig list|recipient addresses rejected : access denied|does not exist e2110|sender domain (does not|doesn't) exist",
+        r"sender (address |email address )?(rejected|denied|not allowed|was rejected|is in my black list|is spammer|verify failed|not pre-approved|domain is empty|domain must exist)|sender email address rejected|address that has been blacklisted|sender address has been blacklisted|your email address has been blacklisted|domain of sender address|unroutable sender|invalid sender|emetteur invalide|mail from not owned|bogus mail from|empty envelope senders|null sender is not allowed|\bbatv\b|backscatter protection|envelope blocked|this server does not accept mail from|returned mail not accepted here|from: domain is invalid|without a valid sender domain|can't determine purported responsible address|fully qualified email address required|is not a registered gateway user|sending this from a different address|on senderfilterconfig list|recipient addresses rejected : access denied|does not exist e2110|sender domain (does not|doesn't) exist|(送信者|差出人|送信元)の?(メール)?アドレス(が|は)(拒否|無効)",
     ),
     // The domain does not exist (Sisimai HostUnknown.pm). Before the blocklists: Exim says
     // "the account or domain may not exist, they may be blacklisted".
     (
         ReasonCode::HostUnknown,
-        r"host or domain name not found|bad destination system address|all host address lookups failed permanently|mx records point to non-existent hosts|illegal host/domain name|dns server returned answer with no data|(domain|host) (name )?(does not|doesn't|must) exist|no such domain|unknown (host|domain)|(host|domain) (name )?(is )?unknown|host \S+ not found|host not found|domain (name )?not found|unrouteable (mail )?domain|unroutable domain|unrout(e)?able address|account or domain may not exist|(^|[ :])([a-z0-9-]+\.)+[a-z]{2,} does not exist|ドメイン(が|は)?(存在しません|見つかりません)",
+        r"host or domain name not found|bad destination system address|all host address lookups failed permanently|mx records point to non-existent hosts|illegal host/domain name|dns server returned answer with no data|(domain|host) (name )?(does not|doesn't|must) exist|no such domain|unknown (host|domain)|(host|domain) (name )?(is )?unknown|host \S+ not found|host not found|domain (name )?not found|unrouteable (mail )?domain|unroutable domain|unrout(e)?able address|account or domain may not exist|(^|[ :])([a-z0-9-]+\.)+[a-z]{2,} does not exist|ドメイン(名)?(が|は)?(存在しません|見つかりません|不明)|ホスト(名)?(が|は)?(見つかりません|不明)",
     ),
     // Our IP or domain, not this message: blocklists (Sisimai Blocked.pm; Outlook 5.7.606
     // "banned sending IP"). Before user_unknown: Outlook says "mailbox unavailable" when it
@@ -417,7 +417,7 @@ pub(super) const TEXT_RULES: &[(ReasonCode, &str)] = &[
     // of Domino, Notes, Microsoft's Japanese NDRs and Japanese ISPs).
     (
         ReasonCode::UserUnknown,
-        r"user unknown|unknown user|does not like recipient|user name is unknown|unknown (recipient|mailbox|address|local[- ]part|alias)|unknown or illegal alias|(no such|invalid|bad) (user|mailbox|recipient|address|account|local|person|destination mailbox)|(does not|doesn't|did not|not) exists?\b|not (a )?valid (user|mailbox|recipient|address)|is not a known user|(recipient|user|mailbox|address|account|addressee|userid) (not found|not known|not exist|not present|missing)|not found (recipient|in directory)|address not present|mailbox (unavailable|not available|is unavailable|unavaiable|invalid|is inactive)|no mailbox|mailbox not present|recipient address rejected(\.|$| \(in reply|: (access denied|undeliverable|unknown|user|invalid|no such))|<recipient rejected>|recipient rejected$|recipient not (ok|accepted|exist)|recipient is not (accepted|local)|undeliverable address|(doesn't|does not) have an? \S+ account|not our customer|not listed in|address unknown|recipient unknown|can't accept user|there is no one at this address|no account by that name|address couldn't be found|could not be found|check if address is correct|email address (is )?(wrong|invalid|does not exist)|not an active address|destination addresses were unknown|destination server rejected recipients|rejected recipients|not a local address|no valid recipients|badrcptto|badrecipientto|validrcptto|envelope recipient (has been denied|is in)|has been replaced by|no longer valid|invalid final delivery userid|user not active|vdeliver|user missing home directory|utilisateur inconnu|no existe|nessun utente|address invalid|invalid address|#5\.1\.1|宛先(が|の)?(不明|見つかりません)|ユーザー?(は|が)?(登録されていません|見つかりません|存在しません)|存在しません|存在しない|見つかりません|リストにありません|不明なアドレス|無効な受信者|形式が正しくありません",
+        r"user unknown|unknown user|does not like recipient|user name is unknown|unknown (recipient|mailbox|address|local[- ]part|alias)|unknown or illegal alias|(no such|invalid|bad) (user|mailbox|recipient|address|account|local|person|destination mailbox)|(does not|doesn't|did not|not) exists?\b|not (a )?valid (user|mailbox|recipient|address)|is not a known user|(recipient|user|mailbox|address|account|addressee|userid) (not found|not known|not exist|not present|missing)|not found (recipient|in directory)|address not present|mailbox (unavailable|not available|is unavailable|unavaiable|invalid|is inactive)|no mailbox|mailbox not present|recipient address rejected(\.|$| \(in reply|: (access denied|undeliverable|unknown|user|invalid|no such))|<recipient rejected>|recipient rejected$|recipient not (ok|accepted|exist)|recipient is not (accepted|local)|undeliverable address|(doesn't|does not) have an? \S+ account|not our customer|not listed in|address unknown|recipient unknown|can't accept user|there is no one at this address|no account by that name|address couldn't be found|could not be found|check if address is correct|email address (is )?(wrong|invalid|does not exist)|not an active address|destination addresses were unknown|destination server rejected recipients|rejected recipients|not a local address|no valid recipients|badrcptto|badrecipientto|validrcptto|envelope recipient (has been denied|is in)|has been replaced by|no longer valid|invalid final delivery userid|user not active|vdeliver|user missing home directory|utilisateur inconnu|no existe|nessun utente|address invalid|invalid address|#5\.1\.1|宛先(が|の)?(不明|見つかりません)|ユーザー?(は|が)?(登録されていません|見つかりません|存在しません)|存在しません|存在しない|見つかりません|リストにありません|不明なアドレス|アドレス(に|が)誤り|(メール)?アドレスが正しくありません|宛先(アドレス)?(に|が)誤り|無効な受信者|形式が正しくありません",
     ),
     // Weaker signs that our sender was refused (Sisimai Rejected.pm).
     (
@@ -450,7 +450,7 @@ pub(super) const TEXT_RULES: &[(ReasonCode, &str)] = &[
     // This message's content (Sisimai SpamDetected.pm).
     (
         ReasonCode::SpamDetected,
-        r"spam|unsolicited|junk (mail|e-?mail)|bulk (mail|e-?mail)|bulk\.advertising|\bube\b|phish|scam|content filter|message filtered|suspicious (content|message|url|link)|message (looks|is) suspicious|message content rejected|mail content denied|unacceptable content|classified as bulk|recurrent pattern|rejecting (banned|mail) content|迷惑メール",
+        r"spam|unsolicited|junk (mail|e-?mail)|bulk (mail|e-?mail)|bulk\.advertising|\bube\b|phish|scam|content filter|message filtered|suspicious (content|message|url|link)|message (looks|is) suspicious|message content rejected|mail content denied|unacceptable content|classified as bulk|recurrent pattern|rejecting (banned|mail) content|迷惑メール|スパム",
     ),
     (ReasonCode::Policy, r"policy"),
     // Our side's SMTP dialogue (Sisimai SyntaxError.pm: 50x replies).
@@ -479,7 +479,7 @@ pub(super) const TEXT_RULES: &[(ReasonCode, &str)] = &[
     // The recipient's server could not be reached (Sisimai NetworkError.pm).
     (
         ReasonCode::Network,
-        r"connection (timeout|refused|reset|dropped|closed|lost|failed|error|died)|timed out|timeout|(unable|could not|couldn't|can't|cannot|failed|wasn't able) to (connect|establish)|no route to host|(network|host) (is )?unreachable|lost connection|broken pipe|read error|write error|\btls\b|\bssl\b|starttls|certificate|handshake|unable to resolve route|could not find a gateway|server did not respond",
+        r"connection (timeout|refused|reset|dropped|closed|lost|failed|error|died)|timed out|timeout|(unable|could not|couldn't|can't|cannot|failed|wasn't able) to (connect|establish)|no route to host|(network|host) (is )?unreachable|lost connection|broken pipe|read error|write error|\btls\b|\bssl\b|starttls|certificate|handshake|unable to resolve route|could not find a gateway|server did not respond|タイムアウト|接続(できません|に失敗)",
     ),
     // Sisimai's phrase lists (go-sisimai `reason/why-*.go` `index` and `pairs`, BSD-2-Clause)
     // that no row above reads; a pair ("user", "was not found") is the two parts in order.
@@ -547,7 +547,7 @@ pub(super) const TEXT_RULES: &[(ReasonCode, &str)] = &[
     // Generic temporary trouble on the recipient's side.
     (
         ReasonCode::SystemError,
-        r"service (is )?(currently |temporarily )?unavailable|temporarily unavailable|server (is )?(busy|unavailable)|too busy|(system|server) (is )?(busy|overloaded)|overloaded|local error|temporary (local |server |system )?(problem|error|failure)|try again later|resources temporarily|other mail system problem|一時的な問題|ビジー|しばらくしてから",
+        r"service (is )?(currently |temporarily )?unavailable|temporarily unavailable|server (is )?(busy|unavailable)|too busy|(system|server) (is )?(busy|overloaded)|overloaded|local error|temporary (local |server |system )?(problem|error|failure)|try again later|resources temporarily|other mail system problem|一時的な(問題|エラー|障害)|ビジー|しばらくしてから",
     ),
     // Last: an "expired" bounce usually quotes the last real error, matched above.
     (
@@ -931,6 +931,47 @@ mod tests {
             classify(&facts("example.net", None, rate)),
             ReasonCode::RateLimited
         );
+    }
+
+    #[test]
+    fn japanese_wordings_of_each_class() {
+        let table = [
+            (
+                "550 4.4.7 キューの有効期限が切れました",
+                ReasonCode::Expired,
+            ),
+            (
+                "受信者のメールボックスの容量を超えています",
+                ReasonCode::MailboxFull,
+            ),
+            (
+                "メッセージのサイズが大きすぎます",
+                ReasonCode::MessageTooBig,
+            ),
+            (
+                "このメールアドレスは現在利用停止中です",
+                ReasonCode::Suspended,
+            ),
+            (
+                "送信元 IP アドレスがブロックリストに登録されています",
+                ReasonCode::Blocked,
+            ),
+            ("宛先のドメイン名が不明です", ReasonCode::HostUnknown),
+            ("宛先アドレスに誤りがあります", ReasonCode::UserUnknown),
+            (
+                "サーバーで一時的なエラーが発生しました",
+                ReasonCode::SystemError,
+            ),
+            ("受信サーバーに接続できません", ReasonCode::Network),
+            ("スパムと判定されました", ReasonCode::SpamDetected),
+            (
+                "差出人のメールアドレスが拒否されました",
+                ReasonCode::SenderRejected,
+            ),
+        ];
+        for (text, want) in table {
+            assert_eq!(classify(&facts("example.jp", None, text)), want, "{text}");
+        }
     }
 
     #[test]

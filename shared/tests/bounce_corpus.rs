@@ -233,10 +233,11 @@ fn corpus_accuracy() {
         "overall accuracy {overall:.1} % is under 95 %"
     );
     let held_out = percent(hh, ht);
-    // A guard against overfitting the development part; the figure itself is reported above.
+    // A guard against overfitting the development part: the bar of 9 in 10 on
+    // diagnostics the rules were not written from.
     assert!(
-        held_out >= 85.0,
-        "held-out accuracy {held_out:.1} % is under 85 %"
+        held_out >= 90.0,
+        "held-out accuracy {held_out:.1} % is under 90 %"
     );
     let fresh_figure = percent(fh, ft);
     assert!(
@@ -247,7 +248,7 @@ fn corpus_accuracy() {
 
 /// The floor for the fresh set: the bar for diagnostics the rules were not written
 /// from is 9 in 10.
-const FRESH_FLOOR: f64 = 0.0;
+const FRESH_FLOOR: f64 = 90.0;
 
 #[test]
 fn corpus_is_well_formed() {

@@ -28,12 +28,29 @@ pub(super) fn lookup(provider: Provider, status: Option<&str>, text: &str) -> Op
 /// The shortest phrase that is read without knowing the provider.
 const DISTINCTIVE: usize = 24;
 
+/// RFC 5321's own reply texts (section 4.2.2), which every server uses: not a provider's
+/// wording, however long.
+const RFC5321_TEXTS: &[&str] = &[
+    "requested action not taken: mailbox unavailable",
+    "requested action not taken: mailbox name not allowed",
+    "requested action not taken: insufficient system storage",
+    "requested action aborted: local error in processing",
+    "requested mail action aborted: exceeded storage allocation",
+    "service not available, closing transmission channel",
+    "syntax error, command unrecognized",
+    "syntax error in parameters or arguments",
+    "command parameter not implemented",
+    "bad sequence of commands",
+];
+
 /// The reason any provider's table gives when the provider is not known (a company domain
 /// hosted by Exchange Online or Google Workspace, with no server named): only phrases long
-/// enough to be that provider's own wording count, and the status must agree when known.
+/// enough to be that provider's own wording count, not RFC 5321's reply texts, and the status
+/// must agree when known.
 pub(super) fn lookup_any(status: Option<&str>, text: &str) -> Option<ReasonCode> {
     ROWS.iter()
-        .filter(|row| row.4.len() >= DISTINCTIVE && text.contains(row.4))
+        .filter(|row| row.4.len() >= DISTINCTIVE && !RFC5321_TEXTS.contains(&row.4))
+        .filter(|row| text.contains(row.4))
         .find(|row| status.is_none_or(|s| status_matches(row, s)))
         .map(|row| row.5)
 }

@@ -590,8 +590,9 @@ fn reason_from_stage(text: &str) -> Option<ReasonCode> {
 }
 
 /// The basic SMTP reply code's meaning (RFC 5321 4.2, RFC 7504, RFC 4954, as Sisimai's
-/// `smtp/reply` lists them), when the text says nothing more. 554 ("transaction failed")
-/// covers every kind of refusal and says nothing. A Permanent bounce that only quotes a
+/// `smtp/reply` lists them), when the text says nothing more. 550 ("mailbox unavailable,
+/// or rejected for policy reasons") and 554 ("transaction failed") cover every kind of
+/// refusal and say nothing. A Permanent bounce that only quotes a
 /// 421 is a server that kept closing the connection until the retries ran out. Reads the
 /// raw diagnostic: [`normalise`] drops the codes that start a reply line.
 fn reason_from_reply(text: &str, bounce_type: &str) -> Option<ReasonCode> {
@@ -605,7 +606,7 @@ fn reason_from_reply(text: &str, bounce_type: &str) -> Option<ReasonCode> {
         "500" | "501" | "502" | "503" | "504" | "555" => R::SyntaxError,
         "521" | "556" => R::NotAccept,
         "525" => R::Suspended,
-        "550" | "551" | "553" => R::UserUnknown,
+        "551" | "553" => R::UserUnknown,
         _ => return None,
     };
     Some(code)

@@ -7,7 +7,10 @@
 //! and codes" page). The rows were converted with Sisimai's reasons mapped to ours; Google's
 //! "unusual rate of mail" rows are left out: they are rate limiting (see `TEXT_RULES`); so are
 //! Yahoo's [TSS04]/[TSS09] deferrals, which we read as reputation (`blocked`), not as a refusal
-//! of our sender. An empty status matches any status.
+//! of our sender; and Microsoft's 5.7.700-5.7.749 ("tenant has exceeded threshold", "traffic
+//! not accepted from this IP"), which Microsoft's NDR reference explains as a tenant or IP
+//! blocked for the suspicious traffic it sent: `blocked`, not Sisimai's too-many-connections.
+//! An empty status matches any status.
 
 use super::ReasonCode;
 use crate::provider::Provider;
@@ -157,8 +160,8 @@ const ROWS: &[Row] = &[
     (Provider::Microsoft, "5.2.121", 0, 0, "recipient's per hour message receive limit from specific sender exceeded", ReasonCode::RateLimited),
     (Provider::Microsoft, "5.2.122", 0, 0, "recipient's per hour message receive limit exceeded", ReasonCode::RateLimited),
     (Provider::Microsoft, "5.7.508", 0, 0, "has exceeded permitted limits within", ReasonCode::RateLimited),
-    (Provider::Microsoft, "5.7.", 700, 749, "access denied, tenant has exceeded threshold", ReasonCode::RateLimited),
-    (Provider::Microsoft, "5.7.", 700, 749, "access denied, traffic not accepted from this ip", ReasonCode::RateLimited),
+    (Provider::Microsoft, "5.7.", 700, 749, "access denied, tenant has exceeded threshold", ReasonCode::Blocked),
+    (Provider::Microsoft, "5.7.", 700, 749, "access denied, traffic not accepted from this ip", ReasonCode::Blocked),
     (Provider::Microsoft, "5.7.504", 0, 0, "recipient address rejected: access denied", ReasonCode::Suspended),
     (Provider::Microsoft, "5.7.505", 0, 0, "access denied, banned recipient", ReasonCode::Suspended),
     (Provider::Microsoft, "5.2.1", 0, 0, "mailbox cannot be accessed", ReasonCode::Suspended),

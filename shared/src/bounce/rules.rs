@@ -227,6 +227,11 @@ fn by_provider(
         }
         // SoftBank's "553 <domain> does not exist" names our envelope sender's domain.
         Provider::SoftBank if DOMAIN_DOES_NOT_EXIST.is_match(text) => Some(R::SenderRejected),
+        // BIGLOBE's own DSN says "Mail Delivery Failed... User unknown" for its filter
+        // (go-sisimai `lhost/via-biglobe.go`).
+        Provider::Biglobe if text.contains("mail delivery failed... user unknown") => {
+            Some(R::Filtered)
+        }
         _ => None,
     }
 }
@@ -388,6 +393,12 @@ pub(super) const TEXT_RULES: &[(ReasonCode, &str)] = &[
     (
         ReasonCode::Blocked,
         r"reputation|(mail|messages) (sent )?from your ip (address )?(has|have) been (temporarily )?blocked|\[tss04\]|\[tss09\]|unexpected volume or user complaints|esmtp not accepting connections|after initial connection|my name was rejected|refused to talk to me|after (ehlo|helo)|in reply to (ehlo|helo)|ホワイトリストにありません|ipアドレス(が|は)?(ブロック|拒否)|ブロックリスト|ブラックリスト|迷惑メールが送信されたことを検出",
+    ),
+    // Our envelope sender's domain does not resolve: a refusal of our sender even when the
+    // server calls it a temporary deferral (Yahoo's "unresolvable RFC.5321 from domain").
+    (
+        ReasonCode::SenderRejected,
+        r"(unresolvable|unverifiable|non-?existent|invalid) (rfc\.?5321 )?(mail )?from domain",
     ),
     // Gmail's 4.7.28 and 4.2.1 "receiving mail at a rate" (Sisimai Speeding.pm,
     // TooManyConn.pm; Gmail's and Tencent's postmaster texts).

@@ -499,7 +499,11 @@ pub(super) const TEXT_RULES: &[(ReasonCode, &str)] = &[
         ReasonCode::UserUnknown,
         r"no mail ?box available for (this|that) user|account unavailable|no \S+ in name directory|non-?existent (user|recipient|mailbox|address)|recipient \S+ was not found in|user \S+ (was not found|does not exist)|user \(.{1,80}\) unknown|rcpt [<(].{1,80}t exist|unknown e-?mail address|unknown local[- ]?part|recipients? was undeliverable|email name is not found|resolver\.adr\.recipient ?notfound|<[^>]{1,80}> not found|bad \S+ recipient|account \S+ does not exist at the organization",
     ),
-    (ReasonCode::Suspended, r"(temporarily|currently) suspended"),
+    // Not Postfix's "delivery temporarily suspended", which is about the connection.
+    (
+        ReasonCode::Suspended,
+        r"(account|mailbox|user|recipient)( \S+){0,3} (temporarily|currently) suspended",
+    ),
     (
         ReasonCode::MailboxFull,
         r"over the allowed quota|too much mail data",
@@ -913,6 +917,15 @@ mod tests {
                 ("mail forwarding loop for someone@example.net", R::Network),
                 // A server looping back to itself is its own trouble.
                 ("mail for example.net loops back to myself", R::SystemError),
+                // Postfix's "delivery temporarily suspended" is not a suspended account.
+                (
+                    "delivery temporarily suspended: lost connection with mx.example.net while receiving the initial server greeting",
+                    R::Network,
+                ),
+                (
+                    "Mailbox currently suspended - please contact the recipient",
+                    R::Suspended,
+                ),
             ],
         );
     }

@@ -18,7 +18,7 @@ use crate::engine;
 use crate::error::ApiError;
 use crate::group_read::{self, Key, read_group};
 use crate::insights;
-use crate::params::{self, Common, Params};
+use crate::params::{self, Common, Order, Params};
 use crate::requests::{RequestFilter, Source, decode, groups, take_source};
 use crate::respond::{CsvRow, Page, respond};
 use crate::{AppState, now_us};
@@ -124,26 +124,6 @@ fn row_of(
     }
 }
 
-/// Order of `/v1/access` rows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Order {
-    /// Oldest first (the default): FilterLogEvents pages, in order.
-    Asc,
-    /// Newest first: Logs Insights for the load-balancer group on AWS, else the local engine.
-    Desc,
-}
-
-impl Order {
-    /// Reads `order` (absent: oldest first).
-    fn take(p: &mut Params) -> Result<Order, ApiError> {
-        match p.take("order").as_deref() {
-            None | Some("asc") => Ok(Order::Asc),
-            Some("desc") => Ok(Order::Desc),
-            Some(_) => Err(ApiError::bad("order", "expected asc or desc")),
-        }
-    }
-}
-
 /// A row before it is shown: (row id, source name, record).
 pub(crate) type Found = (String, &'static str, RequestRecord);
 
@@ -154,7 +134,7 @@ pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<R
     let c = params::common(&mut p, &st.config, now_us(), 24)?;
     let source = take_source(&mut p)?;
     let filter = RequestFilter::take(&mut p)?;
-    let order = Order::take(&mut p)?;
+    let order = p.take_order(Order::Asc)?;
     p.finish()?;
     let (engine, found, next, partial) = match (order, &st.insights) {
         // A value Insights cannot quote leaves the listing to the local engine.

@@ -48,6 +48,15 @@ const MAX_VALUE_LEN: usize = 2048;
 /// Longest accepted cursor, in bytes (a newest-first cursor names the rows of one millisecond).
 const MAX_CURSOR_LEN: usize = 8192;
 
+/// Order of a list's rows (`order=asc|desc`); each list has its own default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// Oldest first.
+    Asc,
+    /// Newest first.
+    Desc,
+}
+
 /// The raw query string, parsed, with each parameter taken at most once.
 #[derive(Debug, Default)]
 pub struct Params {
@@ -108,6 +117,16 @@ impl Params {
             Some("true" | "1") => Ok(true),
             Some("false" | "0") => Ok(false),
             Some(_) => Err(ApiError::bad(name, "expected true or false")),
+        }
+    }
+
+    /// Takes `order`: `asc` (oldest first) or `desc` (newest first), `default` when absent.
+    pub fn take_order(&mut self, default: Order) -> Result<Order, ApiError> {
+        match self.take("order").as_deref() {
+            None => Ok(default),
+            Some("asc") => Ok(Order::Asc),
+            Some("desc") => Ok(Order::Desc),
+            Some(_) => Err(ApiError::bad("order", "expected asc or desc")),
         }
     }
 

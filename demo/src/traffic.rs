@@ -20,6 +20,7 @@ use jiff::tz::TimeZone;
 use serde_json::{Value, json};
 
 use crate::names::Names;
+use crate::recipients::{self, Failure};
 use crate::rng::Rng;
 
 /// The seed of the generated day.
@@ -1043,14 +1044,22 @@ fn nginx_line(r: &Req) -> String {
 enum Fate {
     Delivered,
     Opened,
-    UserUnknown,
-    MailboxFull,
-    Blocked,
-    Spam,
+    /// The recipient's server refused it, in its own words ([`recipients::bounce`]).
+    Bounced(Failure),
     Suppressed,
     AccountSuppressed,
     Complaint,
     Delayed,
+}
+
+impl Fate {
+    /// The failure a recipient must be able to meet (a filter needs a carrier's customer).
+    fn failure(self) -> Option<Failure> {
+        match self {
+            Fate::Bounced(f) => Some(f),
+            _ => None,
+        }
+    }
 }
 
 struct Mail<'a> {
@@ -1081,37 +1090,6 @@ impl<'a> Mail<'a> {
     }
 
     fn day(&mut self, rng: &mut Rng, start: i64, end: i64, now: i64, orders: &[i64]) {
-        const FIRST: [&str; 12] = [
-            "yuki", "ken", "sakura", "daichi", "aoi", "ren", "mio", "sota", "hina", "kaito", "yui",
-            "haruto",
-        ];
-        const LAST: [&str; 8] = [
-            "sato",
-            "suzuki",
-            "takahashi",
-            "tanaka",
-            "ito",
-            "watanabe",
-            "yamamoto",
-            "nakamura",
-        ];
-        const DOMAINS: [&str; 6] = [
-            "example.jp",
-            "example.co.jp",
-            "example.ne.jp",
-            "example.com",
-            "example.net",
-            "mail.example.org",
-        ];
-        let address = |rng: &mut Rng| {
-            format!(
-                "{}.{}{}@{}",
-                rng.pick(&FIRST),
-                rng.pick(&LAST),
-                rng.range(1, 99),
-                rng.pick(&DOMAINS)
-            )
-        };
         let normal = |rng: &mut Rng| {
             if rng.chance(0.45) {
                 Fate::Opened
@@ -1122,7 +1100,7 @@ impl<'a> Mail<'a> {
 
         // Order confirmations follow the shop's checkouts.
         for (i, t) in orders.iter().enumerate() {
-            let to = address(rng);
+            let to = recipients::address(rng, None);
             let subject = format!(
                 "【Example Shop】ご注文ありがとうございます（注文番号 {}）",
                 10_100 + i
@@ -1134,12 +1112,13 @@ impl<'a> Mail<'a> {
         // Sign-ups and password resets through the day.
         for _ in 0..24 {
             let t = diurnal_time(rng, start, end);
-            let to = address(rng);
-            let fate = if rng.chance(0.06) {
-                Fate::UserUnknown
-            } else {
-                normal(rng)
+            // A sign-up to a phone address is where reception settings refuse mail most.
+            let fate = match rng.float() {
+                x if x < 0.05 => Fate::Bounced(Failure::UserUnknown),
+                x if x < 0.10 => Fate::Bounced(Failure::Filtered),
+                _ => normal(rng),
             };
+            let to = recipients::address(rng, fate.failure());
             self.message(
                 rng,
                 t,
@@ -1151,7 +1130,7 @@ impl<'a> Mail<'a> {
         }
         for _ in 0..14 {
             let t = diurnal_time(rng, start, end);
-            let to = address(rng);
+            let to = recipients::address(rng, None);
             let fate = normal(rng);
             self.message(
                 rng,
@@ -1165,26 +1144,28 @@ impl<'a> Mail<'a> {
         // The newsletter at 10:00 JST, to 160 members.
         let t = newsletter_time(start, end);
         let special = [
-            Fate::UserUnknown,
-            Fate::UserUnknown,
-            Fate::UserUnknown,
-            Fate::MailboxFull,
-            Fate::MailboxFull,
-            Fate::Blocked,
-            Fate::Spam,
+            Fate::Bounced(Failure::UserUnknown),
+            Fate::Bounced(Failure::Filtered),
+            Fate::Bounced(Failure::UserUnknown),
+            Fate::Bounced(Failure::MailboxFull),
+            Fate::Bounced(Failure::Filtered),
+            Fate::Bounced(Failure::Blocked),
+            Fate::Bounced(Failure::UserUnknown),
+            Fate::Bounced(Failure::Spam),
             Fate::Suppressed,
             Fate::AccountSuppressed,
+            Fate::Bounced(Failure::MailboxFull),
             Fate::AccountSuppressed,
             Fate::Complaint,
             Fate::Delayed,
         ];
         for i in 0..160 {
-            let to = address(rng);
-            let fate = if i % 13 == 5 && (i / 13) < special.len() {
-                special[i / 13]
+            let fate = if i % 11 == 5 && (i / 11) < special.len() {
+                special[i / 11]
             } else {
                 normal(rng)
             };
+            let to = recipients::address(rng, fate.failure());
             self.message(
                 rng,
                 t + i as i64 * 700_000,
@@ -1202,7 +1183,7 @@ impl<'a> Mail<'a> {
             HARD_BOUNCE_TO,
             "【Example Shop】ご注文ありがとうございます（注文番号 10001）",
             true,
-            Fate::UserUnknown,
+            Fate::Bounced(Failure::UserUnknown),
         );
         self.fixed.soft_bounce = self.message(
             rng,
@@ -1210,7 +1191,7 @@ impl<'a> Mail<'a> {
             SOFT_BOUNCE_TO,
             "【Example Shop】商品を発送しました",
             true,
-            Fate::MailboxFull,
+            Fate::Bounced(Failure::MailboxFull),
         );
         self.fixed.delivered = self.message(
             rng,
@@ -1371,43 +1352,9 @@ impl<'a> Mail<'a> {
                     );
                 }
             }
-            Fate::UserUnknown => {
-                let b = bounce(
-                    "Permanent",
-                    "General",
-                    "5.1.1",
-                    &format!(
-                        "smtp; 550 5.1.1 <{to}>: Recipient address rejected: User unknown in virtual mailbox table"
-                    ),
-                );
-                self.push(delivered_at, "Bounce", b);
-            }
-            Fate::MailboxFull => {
-                let b = bounce(
-                    "Transient",
-                    "MailboxFull",
-                    "5.2.2",
-                    &format!("smtp; 552 5.2.2 <{to}>: Mailbox full - user is over quota"),
-                );
-                self.push(delivered_at, "Bounce", b);
-            }
-            Fate::Blocked => {
-                let b = bounce(
-                    "Permanent",
-                    "General",
-                    "5.7.1",
-                    "smtp; 554 5.7.1 Service unavailable; Client host [54.240.8.41] blocked using zen.spamhaus.org",
-                );
-                self.push(delivered_at, "Bounce", b);
-            }
-            Fate::Spam => {
-                let b = bounce(
-                    "Permanent",
-                    "Content",
-                    "5.7.1",
-                    "smtp; 550 5.7.1 Message rejected as spam by Content Filtering",
-                );
-                self.push(delivered_at, "Bounce", b);
+            Fate::Bounced(failure) => {
+                let (kind, sub, status, diag) = recipients::bounce(failure, to);
+                self.push(delivered_at, "Bounce", bounce(kind, sub, status, &diag));
             }
             Fate::Suppressed => {
                 let b = bounce(
@@ -1548,6 +1495,48 @@ mod tests {
         assert!(a.counts.nginx_error >= 10, "{:?}", a.counts);
         assert!(a.counts.bounces >= 10, "{:?}", a.counts);
         assert!(a.sample_bounce.contains(HARD_BOUNCE_TO));
+    }
+
+    /// The bounces reach the providers the mail overview names, each in its own words: the
+    /// carriers' reception settings read as `filtered`, not only example domains (その他).
+    #[test]
+    fn bounces_come_from_real_providers_in_their_words() {
+        use logdesk_core::bounce::{BounceFacts, classify};
+        use logdesk_core::provider::Provider;
+        let d = day();
+        let mut providers = std::collections::BTreeSet::new();
+        let mut filtered = 0;
+        let bounces = d.objects.iter().filter(|o| o.key.contains("/Bounce/"));
+        for line in bounces.map(text).collect::<String>().lines() {
+            let v: Value = serde_json::from_str(line).unwrap();
+            let b = &v["bounce"];
+            let r = &b["bouncedRecipients"][0];
+            let to = r["emailAddress"].as_str().unwrap();
+            let domain = to.rsplit('@').next().unwrap();
+            let code = classify(&BounceFacts {
+                bounce_type: b["bounceType"].as_str().unwrap(),
+                bounce_subtype: b["bounceSubType"].as_str().unwrap(),
+                status: r["status"].as_str(),
+                diagnostic: r["diagnosticCode"].as_str(),
+                remote_mta: None,
+                recipient_domain: Some(domain),
+            });
+            if let Some(p) = Provider::from_domain(domain) {
+                providers.insert(p.name(logdesk_core::bounce::Lang::En));
+            }
+            if code.as_str() == "filtered" {
+                assert!(
+                    matches!(
+                        Provider::from_domain(domain),
+                        Some(Provider::Docomo | Provider::Au)
+                    ),
+                    "{to}"
+                );
+                filtered += 1;
+            }
+        }
+        assert!(filtered >= 3, "{filtered}");
+        assert!(providers.len() >= 4, "{providers:?}");
     }
 
     /// Every request the load balancer forwarded has its nginx line, in the kit's format,

@@ -1114,8 +1114,8 @@ impl<'a> Mail<'a> {
             let t = diurnal_time(rng, start, end);
             // A sign-up to a phone address is where reception settings refuse mail most.
             let fate = match rng.float() {
-                x if x < 0.05 => Fate::Bounced(Failure::UserUnknown),
-                x if x < 0.10 => Fate::Bounced(Failure::Filtered),
+                x if x < 0.03 => Fate::Bounced(Failure::UserUnknown),
+                x if x < 0.08 => Fate::Bounced(Failure::Filtered),
                 _ => normal(rng),
             };
             let to = recipients::address(rng, fate.failure());
@@ -1143,10 +1143,11 @@ impl<'a> Mail<'a> {
         }
         // The newsletter at 10:00 JST, to 160 members.
         let t = newsletter_time(start, end);
+        // A bounce rate a little under SES's review level of 5 %, as a shop that cleans its
+        // list now and then has.
         let special = [
             Fate::Bounced(Failure::UserUnknown),
             Fate::Bounced(Failure::Filtered),
-            Fate::Bounced(Failure::UserUnknown),
             Fate::Bounced(Failure::MailboxFull),
             Fate::Bounced(Failure::Filtered),
             Fate::Bounced(Failure::Blocked),
@@ -1155,13 +1156,12 @@ impl<'a> Mail<'a> {
             Fate::Suppressed,
             Fate::AccountSuppressed,
             Fate::Bounced(Failure::MailboxFull),
-            Fate::AccountSuppressed,
             Fate::Complaint,
             Fate::Delayed,
         ];
         for i in 0..160 {
-            let fate = if i % 11 == 5 && (i / 11) < special.len() {
-                special[i / 11]
+            let fate = if i % 13 == 5 && (i / 13) < special.len() {
+                special[i / 13]
             } else {
                 normal(rng)
             };

@@ -25,19 +25,12 @@ pub(crate) const LOOKUP_HOURS: i64 = 30 * 24;
 /// Longest message id or address accepted in a path.
 const MAX_ID: usize = 320;
 
-/// The SES event types, as records name them.
-const EVENTS: &[&str] = &[
-    "Send",
-    "Delivery",
-    "Bounce",
-    "Complaint",
-    "Reject",
-    "Open",
-    "Click",
-    "Rendering Failure",
-    "DeliveryDelay",
-    "Subscription",
-];
+/// The SES event types, as records name them: those the core translates for staff.
+fn events() -> impl Iterator<Item = &'static str> {
+    texts::labelled_codes()
+        .filter(|(kind, _)| *kind == LabelKind::Event)
+        .map(|(_, code)| code)
+}
 
 /// A reason code with its explanation in the requested language.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -351,15 +344,18 @@ fn parse_statuses(v: &str) -> Result<Vec<&'static str>, ApiError> {
                 .filter(|c| c.is_ascii_alphanumeric())
                 .collect::<String>()
                 .to_ascii_lowercase();
-            let norm = if norm == "delay" { "deliverydelay".to_owned() } else { norm };
-            EVENTS
-                .iter()
-                .copied()
+            let norm = if norm == "delay" {
+                "deliverydelay".to_owned()
+            } else {
+                norm
+            };
+            events()
                 .find(|e| e.replace(' ', "").eq_ignore_ascii_case(&norm))
                 .ok_or_else(|| {
+                    let all: Vec<&str> = events().collect();
                     ApiError::bad(
                         "status",
-                        "expected Send, Delivery, Bounce, Complaint, Reject, DeliveryDelay, Open, Click, Rendering Failure or Subscription (comma-separated)",
+                        format!("expected one of {} (comma-separated)", all.join(", ")),
                     )
                 })
         })

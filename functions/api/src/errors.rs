@@ -9,6 +9,7 @@ use logdesk_core::nginx_error_explain::{self, ErrorExplanation, ErrorKind};
 use logdesk_core::record::ErrorRecord;
 use serde::Serialize;
 
+use crate::AppState;
 use crate::csv;
 use crate::error::ApiError;
 use crate::group_read::{self, Key, read_group};
@@ -16,7 +17,6 @@ use crate::params::{self, Common, Order, Params};
 use crate::pattern;
 use crate::respond::{CsvRow, Page, respond_counted};
 use crate::source::{FetchRequest, LogEvent};
-use crate::{AppState, now_us};
 
 /// nginx levels, most severe first.
 const LEVELS: &[&str] = &[
@@ -117,9 +117,7 @@ fn entry_of(e: &LogEvent, tz: &TimeZone) -> Option<ErrorRecord> {
 /// case-insensitive substring. Each row carries its `kind`, a `group` key shared by identical
 /// messages and, for the common messages, an `explanation` in the requested language.
 pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<Response, ApiError> {
-    let mut p = Params::parse(q.as_deref())?;
-    let fingerprint = p.fingerprint();
-    let c = params::common(&mut p, &st.config, now_us(), 24)?;
+    let (mut p, fingerprint, c) = params::paged(q.as_deref(), &st.config, 24)?;
     let level = take_level(&mut p)?;
     let text = p.take("text");
     let desc = p.take_order(Order::Asc)? == Order::Desc;

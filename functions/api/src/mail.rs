@@ -381,9 +381,7 @@ type MailKey = (i64, String, String);
 /// later page that cannot re-read its sub-range in time answers no rows, `partial`, and the
 /// same cursor.
 pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<Response, ApiError> {
-    let mut p = Params::parse(q.as_deref())?;
-    let fingerprint = p.fingerprint();
-    let mut c = params::common(&mut p, &st.config, now_us(), 24)?;
+    let (mut p, fingerprint, mut c) = params::paged(q.as_deref(), &st.config, 24)?;
     let filter = MailFilter::take(&mut p)?;
     let order = p.take_order(Order::Desc)?;
     p.finish()?;

@@ -211,6 +211,19 @@ pub fn format_time(us: i64, tz: &TimeZone) -> String {
     }
 }
 
+/// The start of a paged list: the query's parameters, their [`Params::fingerprint`] (what
+/// its cursors are bound to) and the [`common`] ones (the last `default_hours` by default).
+pub fn paged(
+    q: Option<&str>,
+    cfg: &Config,
+    default_hours: i64,
+) -> Result<(Params, String, Common), ApiError> {
+    let mut p = Params::parse(q)?;
+    let fingerprint = p.fingerprint();
+    let c = common(&mut p, cfg, crate::now_us(), default_hours)?;
+    Ok((p, fingerprint, c))
+}
+
 /// Reads the common parameters. `default_span_hours` is the range when `from` is absent.
 pub fn common(
     p: &mut Params,

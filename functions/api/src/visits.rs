@@ -9,16 +9,16 @@ use logdesk_core::record::RequestRecord;
 use logdesk_core::visits::{VisitOptions, build_visits};
 use serde::Serialize;
 
+use crate::AppState;
 use crate::csv;
 use crate::engine::{Engine, INSIGHTS_FROM_US, LOGS_INSIGHTS};
 use crate::error::ApiError;
 use crate::insights::{self, Got, Part};
-use crate::params::{self, Common, Order, Params};
+use crate::params::{self, Common, Order};
 use crate::request_view::{self, Scratch};
 use crate::requests::{RequestFilter, Source, for_each_request, take_source};
 use crate::respond::{CsvRow, Page, respond, respond_counted};
 use crate::source::SourceError;
-use crate::{AppState, now_us};
 
 /// What a read of requests through Logs Insights found.
 struct InsightsRead {
@@ -211,9 +211,7 @@ pub async fn visits(
     State(st): State<AppState>,
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
-    let mut p = Params::parse(q.as_deref())?;
-    let fingerprint = p.fingerprint();
-    let mut c = params::common(&mut p, &st.config, now_us(), 24)?;
+    let (mut p, fingerprint, mut c) = params::paged(q.as_deref(), &st.config, 24)?;
     // Visits span sources: an ALB row and the nginx row of one request would be two page
     // views, so `all` reads the load balancer only when both are configured.
     let source = match take_source(&mut p)? {

@@ -3,16 +3,14 @@
 //! newest-first nginx errors with explanations, named input mistakes, CSV for people and
 //! traffic breakdowns.
 
+use logdesk_e2e::http;
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::StatusCode;
 use logdesk_api::source::MemorySource;
 use logdesk_api::synthetic::{self, Group};
 use logdesk_api::{AppState, Config, router};
 use serde_json::Value;
-use tower::ServiceExt;
 
 /// 2026-11-20T00:00:00Z, µs.
 const BASE: i64 = 1_795_132_800_000_000;
@@ -45,25 +43,12 @@ fn app() -> axum::Router {
 }
 
 async fn body(uri: &str) -> (StatusCode, Vec<u8>) {
-    let resp = app()
-        .oneshot(Request::builder().uri(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status();
-    (
-        status,
-        resp.into_body()
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes()
-            .to_vec(),
-    )
+    let a = http::get(&app(), uri).await;
+    (a.status, a.body)
 }
 
 async fn get(uri: &str) -> (StatusCode, Value) {
-    let (s, b) = body(uri).await;
-    (s, serde_json::from_slice(&b).unwrap_or(Value::Null))
+    http::get_json(&app(), uri).await
 }
 
 #[tokio::test]

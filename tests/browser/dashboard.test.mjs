@@ -283,6 +283,10 @@ for (const sizeName of Object.keys(SIZES)) {
     assert.match(await rate.locator('.card-value').textContent(), /^\d+(\.\d+)?%$/);
     assert.match(await rate.textContent(), /5(\.0)?%/, 'the SES review level is marked');
     assert.match(await page.locator('.card.rate').nth(1).textContent(), /0\.10?%/);
+    // The demo's bounces come from the carriers and mail services staff know, not only その他.
+    const providers = await page.locator('table.providers').textContent();
+    assert.match(providers, /docomo/);
+    assert.match(providers, /au|SoftBank|Gmail|iCloud|Yahoo/);
     assert.ok(clicks.n <= 3, `${clicks.n} clicks`);
     await size('desk');
   });

@@ -10,6 +10,8 @@
 //! `Emulator::sdk_config`, the one AWS SDK configuration every emulator test uses.
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "router")]
+pub mod http;
 pub mod runtime_api;
 
 use std::fs::{self, File, OpenOptions};

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use jiff::civil::DateTime;
 
-use super::query::Bins;
+use super::query::{Bins, Breakdown, MAX_ROWS};
 
 /// One result row: field → value.
 pub type Row = BTreeMap<String, String>;
@@ -164,6 +164,9 @@ pub struct Totals {
     pub target_server_errors: u64,
     /// Latencies; `None` when no record had one.
     pub latency: Option<Latency>,
+    /// Distinct (client IP, User-Agent) pairs: `count_distinct`, which AWS documents as an
+    /// approximation for fields with many distinct values.
+    pub visitors: u64,
 }
 
 impl Totals {
@@ -192,7 +195,34 @@ impl Totals {
             server_errors: count(row, "server_errors")?,
             target_server_errors: count(row, "target_server_errors")?,
             latency,
+            visitors: count(row, "visitors")?,
         })
+    }
+}
+
+/// The rows of a [`super::breakdown_query`]: each raw value with its count, most first.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Shares {
+    /// (value, records); a row without the value (a record without a status) is left out.
+    pub rows: Vec<(String, u64)>,
+    /// Insights answered [`MAX_ROWS`] rows: rarer values may be missing.
+    pub capped: bool,
+}
+
+impl Shares {
+    /// Reads the rows of the `which` breakdown: each needs a whole `count`.
+    pub fn read(rows: &[Row], which: Breakdown) -> Result<Shares, ResultError> {
+        let mut out = Shares {
+            rows: Vec::with_capacity(rows.len()),
+            capped: rows.len() >= MAX_ROWS,
+        };
+        for row in rows {
+            let n = count(row, "count")?;
+            if let Some(v) = row.get(which.key()) {
+                out.rows.push((v.clone(), n));
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -332,6 +362,7 @@ mod tests {
             ("mean", "0.04"),
             ("p95", "0.0030000000000000005"),
             ("max", "0.05"),
+            ("visitors", "7"),
         ]);
         let t = Totals::read(std::slice::from_ref(&full)).unwrap();
         assert_eq!((t.count, t.server_errors), (12, 2));

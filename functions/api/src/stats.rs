@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::csv;
 use crate::engine::{Engine, INSIGHTS_FROM_US, LOGS_INSIGHTS};
 use crate::error::ApiError;
-use crate::insights::{self, Part, Ran};
+use crate::insights::{self, Part};
 use crate::params::{self, Common, Format, Params};
 use crate::requests::{RequestFilter, Source, for_each_request, take_source};
 use crate::source::SourceError;
@@ -420,31 +420,13 @@ async fn stats_by_insights(
 ) -> Result<Response, ApiError> {
     let groups = vec![st.config.lb_group.clone()];
     let (start_s, end_s) = c.seconds();
-    let parts = match read.parts.len() {
-        0 => vec![Part::new(start_s, end_s); QUERIES],
-        QUERIES if read.parts.iter().all(|p| p.s == start_s && p.e == end_s) => read.parts.clone(),
-        _ => return Err(params::bad_cursor()),
-    };
+    let parts = insights::whole_parts(read.parts.clone(), QUERIES, start_s, end_s)
+        .ok_or_else(params::bad_cursor)?;
     let split = insights::Split::until(st.limits().deadline).within(c.from_ms(), c.to_ms());
-    let ran = futures_util::future::join_all(
-        parts
-            .into_iter()
-            .zip(read.queries)
-            .map(|(part, q)| insights::run_part(client, &groups, part, q, split)),
-    )
-    .await
-    .into_iter()
-    .collect::<Result<Vec<Ran>, _>>()?;
-    if ran.iter().any(|r| matches!(r, Ran::Pending(_))) {
-        return Ok(insights_pending(c, &read, ran, opts));
-    }
-    let rows: Vec<Vec<insights::Row>> = ran
-        .into_iter()
-        .map(|r| match r {
-            Ran::Complete { rows, .. } => rows,
-            Ran::Pending(_) => Vec::new(),
-        })
-        .collect();
+    let rows = match insights::run_whole(client, &groups, read.queries, parts, split).await? {
+        insights::Whole::Complete(rows) => rows,
+        insights::Whole::Pending(parts) => return Ok(insights_pending(c, &read, parts, opts)),
+    };
     let (buckets, mut stats) = read_insights_stats(&rows, read.bins, opts)?;
     if c.format == Format::Csv {
         return Ok(stats_csv(c, &buckets, None, false));
@@ -465,15 +447,9 @@ async fn stats_by_insights(
 fn insights_pending(
     c: &Common,
     read: &InsightsStats<'_>,
-    ran: Vec<Ran>,
+    parts: Vec<Part>,
     opts: &StatsOptions<'_>,
 ) -> Response {
-    let parts = ran
-        .into_iter()
-        .map(|r| match r {
-            Ran::Complete { part, .. } | Ran::Pending(part) => part,
-        })
-        .collect();
     let next = params::next_cursor::<()>("stats", read.fingerprint, c, c.from, None, parts);
     if c.format == Format::Csv {
         return stats_csv(c, &[], next.as_deref(), true);

@@ -155,3 +155,61 @@ async fn filters_apply_to_native_records_as_to_ours() {
         "{started:?}"
     );
 }
+
+// ---- /v1/mail/stats ----
+
+const MAIL_STATS: &str = "/v1/mail/stats?from=2026-11-20T00:00:00Z&to=2026-11-21T00:00:00Z";
+
+fn mail_events() -> Vec<(i64, String)> {
+    synthetic::day(BASE)
+        .into_iter()
+        .filter(|e| e.group == Group::Mail)
+        .map(|e| (e.timestamp, e.message))
+        .collect()
+}
+
+fn mail_app(events: &[(i64, String)], rules: &[aws_smithy_mocks::Rule]) -> axum::Router {
+    let mut src = MemorySource::new(1000);
+    for (t, m) in events {
+        src.push("/logdesk/mail", *t, m.clone());
+    }
+    let client = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, rules, |c| c
+        .retry_config(RetryConfig::disabled()));
+    router(AppState::new(budget_config(20_000), Arc::new(src)).with_insights(client))
+}
+
+#[tokio::test]
+async fn mail_stats_through_insights_are_the_local_engines() {
+    let events = mail_events();
+    let records = canned::mail_records(&events);
+    assert!(records.iter().any(|(_, r)| r.event == "Bounce"));
+    let (rules, seen) = canned::rules(move |q| canned::mail_rows(&records, q));
+    let app = mail_app(&events, &rules);
+    for interval in ["1h", "1d"] {
+        let uri = format!("{MAIL_STATS}&interval={interval}");
+        let by_insights = get(&app, &uri).await;
+        let local = get(&app, &format!("{uri}&engine=local")).await;
+        assert_eq!(by_insights["engine"], "logs_insights", "{by_insights}");
+        assert_eq!(local["engine"], "memory");
+        assert_eq!(by_insights["partial"], false);
+        assert_eq!(by_insights["covered_to"], local["covered_to"]);
+        assert_eq!(by_insights["stats"], local["stats"], "{interval}");
+        assert!(by_insights["stats"]["totals"]["sent"].as_u64().unwrap() > 0);
+    }
+    assert_eq!(
+        seen.started.lock().unwrap().len(),
+        6,
+        "three queries a request"
+    );
+    // A short range, or engine=local, reads locally; engine=insights without Insights is a 400.
+    let short = get(
+        &app,
+        "/v1/mail/stats?from=2026-11-20T00:00:00Z&to=2026-11-20T01:00:00Z",
+    )
+    .await;
+    assert_eq!(short["engine"], "memory");
+    let no_insights = support::app(MemorySource::new(10), 20_000);
+    let (status, v) = support::call(&no_insights, &format!("{MAIL_STATS}&engine=insights")).await;
+    assert_eq!(status, 400, "{v}");
+    assert_eq!(v["error"]["parameter"], "engine");
+}

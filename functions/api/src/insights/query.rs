@@ -174,7 +174,7 @@ pub struct Bins {
 
 impl Bins {
     /// The bucket key expression: `floor((toMillis(@timestamp) + offset) / width)`, in ms.
-    fn key_expr(self) -> String {
+    pub(crate) fn key_expr(self) -> String {
         format!(
             "floor((toMillis(@timestamp) + {}) / {})",
             self.offset_s.saturating_mul(1000),
@@ -494,6 +494,12 @@ mod tests {
             breakdown_query(&d, Breakdown::Status).unwrap(),
             breakdown_query(&d, Breakdown::UserAgent).unwrap(),
             breakdown_query(&d, Breakdown::Referrer).unwrap(),
+            super::super::mail::buckets_query(Bins {
+                width_s: 86_400,
+                offset_s: 32_400,
+            }),
+            super::super::mail::domains_query(),
+            super::super::mail::reasons_query(),
             newest_query(&d, 100).unwrap(),
             messages_query(&trace).unwrap(),
         ];

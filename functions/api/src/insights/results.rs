@@ -55,7 +55,7 @@ pub fn timestamp_ms(v: &str) -> Option<i64> {
         .map(|z| z.timestamp().as_millisecond())
 }
 
-fn field<'a>(row: &'a Row, name: &'static str) -> Result<&'a str, ResultError> {
+pub(super) fn field<'a>(row: &'a Row, name: &'static str) -> Result<&'a str, ResultError> {
     row.get(name)
         .map(String::as_str)
         .ok_or(ResultError::Missing { field: name })
@@ -70,11 +70,20 @@ fn malformed(name: &'static str, v: &str, expected: &'static str) -> ResultError
 }
 
 /// A field that must hold a whole number of at least 0 (Insights may print `8` or `8.0`).
-fn count(row: &Row, name: &'static str) -> Result<u64, ResultError> {
+pub(super) fn count(row: &Row, name: &'static str) -> Result<u64, ResultError> {
     let v = field(row, name)?;
     match v.parse::<f64>() {
         Ok(n) if n.is_finite() && n >= 0.0 && n.fract() == 0.0 && n < 2f64.powi(53) => Ok(n as u64),
         _ => Err(malformed(name, v, "a whole number")),
+    }
+}
+
+/// A field that must hold a whole number (a bucket key, which may be negative).
+pub(super) fn whole_key(row: &Row, name: &'static str) -> Result<i64, ResultError> {
+    let v = field(row, name)?;
+    match v.parse::<f64>() {
+        Ok(k) if k.is_finite() && k.fract() == 0.0 && k.abs() < 2f64.powi(53) => Ok(k as i64),
+        _ => Err(malformed(name, v, "a whole bucket number")),
     }
 }
 
@@ -257,13 +266,8 @@ impl SeriesBin {
     }
 
     fn read(row: &Row, bins: Bins) -> Result<SeriesBin, ResultError> {
-        let v = field(row, "bucket")?;
-        let key = match v.parse::<f64>() {
-            Ok(k) if k.is_finite() && k.fract() == 0.0 && k.abs() < 2f64.powi(53) => k as i64,
-            _ => return Err(malformed("bucket", v, "a whole bucket number")),
-        };
         Ok(SeriesBin {
-            start_us: bins.start_us(key),
+            start_us: bins.start_us(whole_key(row, "bucket")?),
             count: count(row, "count")?,
             client_errors: count(row, "client_errors")?,
             server_errors: count(row, "server_errors")?,

@@ -241,3 +241,100 @@ pub fn rules(answer: impl Fn(&str) -> Vec<Row> + Send + Sync + 'static) -> (Vec<
     });
     (vec![start, results], seen)
 }
+
+/// The sums of the mail queries' flags over `recs`, named as the queries name them.
+fn mail_sums(recs: &[&MailRecord]) -> Row {
+    let n = |f: &dyn Fn(&MailRecord) -> bool| recs.iter().filter(|r| f(r)).count().to_string();
+    let is = |e: &'static str| move |r: &MailRecord| r.event == e;
+    row(vec![
+        ("sent", n(&is("Send"))),
+        ("delivered", n(&is("Delivery"))),
+        ("bounces", n(&is("Bounce"))),
+        (
+            "permanent_bounces",
+            n(&|r| r.event == "Bounce" && r.bounce_type.as_deref() == Some("Permanent")),
+        ),
+        ("complaints", n(&is("Complaint"))),
+        ("delays", n(&is("DeliveryDelay"))),
+        ("rejects", n(&is("Reject"))),
+        ("rendering_failures", n(&is("Rendering Failure"))),
+        ("opens", n(&is("Open"))),
+        ("clicks", n(&is("Click"))),
+    ])
+}
+
+/// What follows the last `@` of the recipient, as the queries' `parse` cuts it.
+fn raw_domain(r: &MailRecord) -> Option<String> {
+    let to = r.recipient.as_deref()?;
+    to.rfind('@').map(|i| to[i + 1..].to_owned())
+}
+
+/// What a `/v1/mail/stats` query (buckets, domains or reasons) yields on `records`.
+pub fn mail_rows(records: &[(i64, MailRecord)], q: &str) -> Vec<Row> {
+    let (from, to) = range_ms(q);
+    let recs: Vec<&MailRecord> = records
+        .iter()
+        .filter(|(t, _)| (from..to).contains(t))
+        .map(|(_, r)| r)
+        .collect();
+    if let Some((offset, width)) = bins_ms(q) {
+        let mut by: BTreeMap<i64, Vec<&MailRecord>> = BTreeMap::new();
+        for r in &recs {
+            by.entry((r.t.div_euclid(1000) + offset).div_euclid(width))
+                .or_default()
+                .push(r);
+        }
+        return by
+            .into_iter()
+            .map(|(k, rs)| {
+                let mut r = mail_sums(&rs);
+                r.push(("bucket".to_owned(), k.to_string()));
+                r
+            })
+            .collect();
+    }
+    if q.contains("by dom\n") {
+        let mut by: BTreeMap<String, Vec<&MailRecord>> = BTreeMap::new();
+        for r in &recs {
+            if let Some(d) = raw_domain(r) {
+                by.entry(d).or_default().push(r);
+            }
+        }
+        return by
+            .into_iter()
+            .map(|(d, rs)| {
+                let mut r = mail_sums(&rs);
+                r.push(("dom".to_owned(), d));
+                r.push(("records".to_owned(), rs.len().to_string()));
+                r
+            })
+            .collect();
+    }
+    assert!(q.contains("by g_bt, g_bst"), "an unknown mail query: {q}");
+    let mut by: BTreeMap<Vec<String>, u64> = BTreeMap::new();
+    for r in recs.iter().filter(|r| r.event == "Bounce") {
+        let s = |v: &Option<String>| v.clone().unwrap_or_default();
+        let key = vec![
+            s(&r.bounce_type),
+            s(&r.bounce_subtype),
+            s(&r.status),
+            s(&r.diagnostic),
+            s(&r.remote_mta_ip),
+            raw_domain(r).unwrap_or_default(),
+            s(&r.reason),
+        ];
+        *by.entry(key).or_default() += 1;
+    }
+    by.into_iter()
+        .map(|(k, n)| {
+            let names = ["g_bt", "g_bst", "g_sc", "g_diag", "g_rip", "g_dom", "g_rc"];
+            let mut r: Row = names
+                .iter()
+                .zip(k)
+                .map(|(name, v)| ((*name).to_owned(), v))
+                .collect();
+            r.push(("count".to_owned(), n.to_string()));
+            r
+        })
+        .collect()
+}

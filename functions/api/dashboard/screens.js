@@ -663,10 +663,19 @@ function countCard(label, n, sent, cls = '') {
   return card(label, fmtNum(n), sent ? t('ov_of_sent', { p: fmtPercent(n / sent) }) : null, cls);
 }
 
-function overviewView(d, tz, width) {
+function overviewView(d, tz, width, { onNext }) {
   destroyCharts();
   const s = d.stats || {};
   const c = s.totals || {};
+  if (d.partial && d.next_cursor && d.covered_to === d.from) {
+    // Logs Insights still counting: 次へ asks again with the cursor, which reads its queries.
+    return el(
+      'div',
+      {},
+      message('warn', t('partial')),
+      el('nav', { class: 'pager' }, el('button', { type: 'button', class: 'next', onclick: onNext }, t('next'))),
+    );
+  }
   if (!c.sent && !c.delivered && !c.bounces) return message('empty', t('empty'));
   const b = s.buckets || [];
   const xs = b.map((x) => x.start / 1e6);
@@ -697,6 +706,7 @@ function overviewView(d, tz, width) {
     'div',
     {},
     d.partial ? message('warn', t('partial_part')) : null,
+    (s.approximate || []).length ? message('info', t('ov_approximate')) : null,
     el(
       'div',
       { class: 'cards rates' },
@@ -754,17 +764,19 @@ export function overview(main, ctx) {
     { range: true, fallback: '7d' },
   );
   screen(main, t('overview_title'), el('p', { class: 'hint' }, t('overview_help')), form, results);
-  load(
-    results,
-    () => getJson('mail/stats', apiParams()),
-    (d) => {
-      if (d.tz) ctx.setTz(d.tz);
-      const inner = main.clientWidth - 48;
-      const width = inner < 600 ? Math.max(260, inner + 20) : Math.max(320, Math.min(640, Math.floor(inner / 2)));
-      return overviewView(d, d.tz || ctx.tz(), width);
-    },
-    { onAuth: ctx.auth, paramLabels: { from: t('range_from'), to: t('range_to'), interval: t('interval') } },
-  );
+  const run = (cursor) =>
+    load(
+      results,
+      () => getJson('mail/stats', { ...apiParams(), cursor }),
+      (d) => {
+        if (d.tz) ctx.setTz(d.tz);
+        const inner = main.clientWidth - 48;
+        const width = inner < 600 ? Math.max(260, inner + 20) : Math.max(320, Math.min(640, Math.floor(inner / 2)));
+        return overviewView(d, d.tz || ctx.tz(), width, { onNext: () => run(d.next_cursor) });
+      },
+      { onAuth: ctx.auth, paramLabels: { from: t('range_from'), to: t('range_to'), interval: t('interval') } },
+    );
+  run('');
 }
 
 // ---- Access log ----

@@ -169,13 +169,21 @@ fn mail_events() -> Vec<(i64, String)> {
 }
 
 fn mail_app(events: &[(i64, String)], rules: &[aws_smithy_mocks::Rule]) -> axum::Router {
+    mail_app_within(events, rules, 20_000)
+}
+
+fn mail_app_within(
+    events: &[(i64, String)],
+    rules: &[aws_smithy_mocks::Rule],
+    budget_ms: u64,
+) -> axum::Router {
     let mut src = MemorySource::new(1000);
     for (t, m) in events {
         src.push("/logdesk/mail", *t, m.clone());
     }
     let client = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, rules, |c| c
         .retry_config(RetryConfig::disabled()));
-    router(AppState::new(budget_config(20_000), Arc::new(src)).with_insights(client))
+    router(AppState::new(budget_config(budget_ms), Arc::new(src)).with_insights(client))
 }
 
 #[tokio::test]
@@ -212,4 +220,35 @@ async fn mail_stats_through_insights_are_the_local_engines() {
     let (status, v) = support::call(&no_insights, &format!("{MAIL_STATS}&engine=insights")).await;
     assert_eq!(status, 400, "{v}");
     assert_eq!(v["error"]["parameter"], "engine");
+}
+
+#[tokio::test]
+async fn mail_stats_past_the_budget_continue_from_the_running_queries() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let events = mail_events();
+    let records = canned::mail_records(&events);
+    let held = Arc::new(AtomicBool::new(true));
+    let (rules, seen) = canned::rules_held(move |q| canned::mail_rows(&records, q), held.clone());
+    let app = mail_app_within(&events, &rules, 300);
+    // Still running when the time is up: nothing covered, the queries carried.
+    let first = get(&app, MAIL_STATS).await;
+    assert_eq!(first["engine"], "logs_insights");
+    assert_eq!(first["partial"], true, "{first}");
+    assert_eq!(first["covered_to"], first["from"]);
+    assert_eq!(first["stats"]["totals"]["sent"], 0);
+    let cursor = first["next_cursor"].as_str().expect("a cursor").to_owned();
+    assert_eq!(seen.started.lock().unwrap().len(), 3);
+    // Complete now: read by id, not started again, and the whole answer.
+    held.store(false, Ordering::SeqCst);
+    let v = get(&app, &format!("{MAIL_STATS}&cursor={cursor}")).await;
+    assert_eq!(v["partial"], false, "{v}");
+    assert!(v.get("next_cursor").is_none());
+    assert_eq!(seen.started.lock().unwrap().len(), 3, "read by id");
+    let local = get(&app, &format!("{MAIL_STATS}&engine=local")).await;
+    assert_eq!(v["stats"], local["stats"]);
+    // The cursor belongs to its parameters.
+    let (status, e) =
+        support::call(&app, &format!("{MAIL_STATS}&interval=1d&cursor={cursor}")).await;
+    assert_eq!(status, 400, "{e}");
+    assert_eq!(e["error"]["parameter"], "cursor");
 }

@@ -203,6 +203,14 @@ pub struct Seen {
 /// StartQuery (ids `q0`, `q1`, … in order) and GetQueryResults answering `answer(query)`
 /// (first `Running` once, then `Complete`), as aws-smithy-mocks rules.
 pub fn rules(answer: impl Fn(&str) -> Vec<Row> + Send + Sync + 'static) -> (Vec<Rule>, Arc<Seen>) {
+    rules_held(answer, Arc::default())
+}
+
+/// [`rules`], with every query `Running` while `held` is set.
+pub fn rules_held(
+    answer: impl Fn(&str) -> Vec<Row> + Send + Sync + 'static,
+    held: Arc<std::sync::atomic::AtomicBool>,
+) -> (Vec<Rule>, Arc<Seen>) {
     let seen = Arc::new(Seen::default());
     let s = seen.clone();
     let start = mock!(Client::start_query).then_compute_response(move |r| {
@@ -215,7 +223,8 @@ pub fn rules(answer: impl Fn(&str) -> Vec<Row> + Send + Sync + 'static) -> (Vec<
     let s = seen.clone();
     let results = mock!(Client::get_query_results).then_compute_response(move |r| {
         let id = r.query_id().unwrap_or_default().to_owned();
-        if polled.lock().unwrap().insert(id.clone()) {
+        let running = held.load(std::sync::atomic::Ordering::SeqCst);
+        if polled.lock().unwrap().insert(id.clone()) || running {
             return MockResponse::Output(
                 GetQueryResultsOutput::builder()
                     .status(QueryStatus::Running)

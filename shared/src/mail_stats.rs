@@ -483,4 +483,34 @@ mod tests {
         assert!(s.buckets.is_empty());
         assert!(s.providers.is_empty());
     }
+
+    /// Counts made elsewhere (per base bucket and per domain, as Logs Insights groups them)
+    /// finish into exactly what `compute` gives from the records, widening included.
+    #[test]
+    fn tallies_from_counts_finish_as_compute_does() {
+        let mut records = Vec::new();
+        for day in [0, 1, 200, 400] {
+            records.push(rec(86_400 * day, "Send", "a@Docomo.ne.jp"));
+            records.push(rec(86_400 * day + 60, "Bounce", "x@gmail.com"));
+        }
+        let opts = MailStatsOptions::default();
+        let mut t = Tallies::default();
+        for r in &records {
+            let mut one = MailCounts::default();
+            one.push(r);
+            t.buckets
+                .entry(Tallies::bucket_key(r.t, &opts))
+                .or_default()
+                .add(&one);
+            if let Some(d) = r.recipient.as_deref().and_then(domain_of) {
+                t.domains.entry(d).or_default().add(&one);
+            }
+            if let Some(code) = reason_on_read(r) {
+                *t.reasons.entry(code).or_default() += 1;
+            }
+        }
+        let want = compute(&records, &opts);
+        assert!(want.bucket_seconds > 3600, "widened");
+        assert_eq!(t.finish(&opts), want);
+    }
 }

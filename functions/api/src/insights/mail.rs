@@ -40,7 +40,7 @@ sum(f_rendering) as rendering_failures, sum(f_open) as opens, sum(f_click) as cl
 /// The recipient's domain as Insights can cut it: what follows the last `@` of `to`.
 const DOMAIN: &str = "| parse to /@(?<dom>[^@]*)$/\n";
 
-/// Counts per time bucket of `bins` (read by [`Tally::buckets`]).
+/// Counts per time bucket of `bins` (read by [`Tally::read`]).
 pub fn buckets_query(bins: Bins) -> String {
     format!(
         "filter k = \"mail\"\n{FLAGS}, {} as bucket\n| {SUMS} by bucket\n| sort bucket asc",
@@ -49,7 +49,7 @@ pub fn buckets_query(bins: Bins) -> String {
 }
 
 /// Counts per recipient domain, the domains with most records first (read by
-/// [`Tally::domains`]).
+/// [`Tally::read`]).
 pub fn domains_query() -> String {
     format!(
         "filter k = \"mail\"\n{DOMAIN}| filter ispresent(dom)\n{FLAGS}\n\
@@ -57,7 +57,7 @@ pub fn domains_query() -> String {
     )
 }
 
-/// Bounces per raw reason inputs, most first (read by [`Tally::reasons`]). An absent value
+/// Bounces per raw reason inputs, most first (read by [`Tally::read`]). An absent value
 /// is grouped as `""`.
 pub fn reasons_query() -> String {
     format!(

@@ -7,7 +7,6 @@
 
 use std::sync::Arc;
 
-use aws_config::BehaviorVersion;
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use axum::body::Body;
 use axum::http::Request;
@@ -20,22 +19,6 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 const GROUP: &str = "/logdesk/lb";
-
-async fn logs_client(endpoint: &str) -> aws_sdk_cloudwatchlogs::Client {
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_cloudwatchlogs::config::Credentials::new(
-            "test",
-            "test",
-            None,
-            None,
-            "logdesk-tests",
-        ))
-        .load()
-        .await;
-    aws_sdk_cloudwatchlogs::Client::new(&config)
-}
 
 /// `us` as RFC 3339 with microseconds, as ALB writes its times.
 fn alb_time(us: i64) -> String {
@@ -131,7 +114,7 @@ fn ips(v: &Value) -> Vec<String> {
 async fn native_alb_records_are_read_by_every_listing_and_the_stats() {
     let emulator = Emulator::start().expect("start emulator");
     let endpoint = emulator.endpoint();
-    let logs = logs_client(&endpoint).await;
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&emulator.sdk_config().await);
     let now_s = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()

@@ -183,14 +183,8 @@ fn counts(row: &Row) -> Result<MailCounts, ResultError> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::results::tests::row;
     use super::*;
-
-    fn row(pairs: &[(&str, &str)]) -> Row {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
 
     const SUMS_ROW: [(&str, &str); 10] = [
         ("sent", "10"),

@@ -279,10 +279,11 @@ impl SeriesBin {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn row(pairs: &[(&str, &str)]) -> Row {
+    /// A row of `(field, value)` pairs.
+    pub(in crate::insights) fn row(pairs: &[(&str, &str)]) -> Row {
         pairs
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))

@@ -498,7 +498,9 @@ test('the stats screen shows the breakdowns when Logs Insights answers, marked a
     await route.fulfill({ response, json });
   });
   try {
-    await open('stats');
+    // Another period than the screen before, so the screen asks the API again.
+    await Promise.all([page.waitForResponse(pattern), open('stats?preset=7d')]);
+    await settled();
     await page.waitForSelector('table.breakdown');
     assert.ok((await page.$$('table.breakdown')).length >= 3);
     const text = await page.textContent('main');

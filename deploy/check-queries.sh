@@ -3,7 +3,10 @@
 # a real log group, as the API sends them: the emulator runs none of them, so this is how to
 # know AWS accepts them and answers the fields the API reads.
 #
-#   deploy/check-queries.sh [LOG_GROUP] [HOURS]     (default /logdesk/lb, 24)
+#   deploy/check-queries.sh [LOG_GROUP] [HOURS] [MAIL_GROUP]   (default /logdesk/lb, 24,
+#                                                                /logdesk/mail)
+#
+# Blocks whose query starts with `filter k = "mail"` run against MAIL_GROUP.
 #
 # Needs the AWS CLI (credentials and region of the test stack) and python3. Exit status 0 when
 # every query completed with the fields its block names, 1 otherwise.
@@ -11,6 +14,7 @@ set -euo pipefail
 
 group=${1:-/logdesk/lb}
 hours=${2:-24}
+mail_group=${3:-/logdesk/mail}
 doc="$(dirname "$0")/../docs/insights-queries.md"
 end_s=$(date +%s)
 start_s=$((end_s - hours * 3600))
@@ -71,7 +75,9 @@ while IFS=$'\t' read -r -d '' check query; do
 | $query"
   first=$(printf '%s' "$query" | grep -v '^filter k = ' | head -1)
   printf '== %s …\n' "$first"
-  if ! id=$(aws logs start-query --log-group-name "$group" --start-time "$start_s" \
+  target=$group
+  case "$query" in 'filter k = "mail"'*) target=$mail_group ;; esac
+  if ! id=$(aws logs start-query --log-group-name "$target" --start-time "$start_s" \
       --end-time "$((end_s + 1))" --limit 10000 --query-string "$bounded" \
       --query queryId --output text); then
     echo "   REFUSED by StartQuery"; failed=1; continue

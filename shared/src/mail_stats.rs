@@ -102,6 +102,21 @@ impl MailCounts {
         }
     }
 
+    /// Adds another set of counts.
+    pub fn add(&mut self, o: &MailCounts) {
+        self.sent += o.sent;
+        self.delivered += o.delivered;
+        self.bounces += o.bounces;
+        self.permanent_bounces += o.permanent_bounces;
+        self.temporary_bounces += o.temporary_bounces;
+        self.complaints += o.complaints;
+        self.delays += o.delays;
+        self.rejects += o.rejects;
+        self.rendering_failures += o.rendering_failures;
+        self.opens += o.opens;
+        self.clicks += o.clicks;
+    }
+
     /// Bounces, complaints, delays and rejects: the events that need someone's attention.
     pub fn problems(&self) -> u64 {
         self.bounces + self.complaints + self.delays + self.rejects
@@ -209,67 +224,104 @@ pub fn compute<'r>(
     records: impl IntoIterator<Item = &'r MailRecord>,
     opts: &MailStatsOptions,
 ) -> MailStats {
-    let mut totals = MailCounts::default();
-    let mut buckets: BTreeMap<i64, MailCounts> = BTreeMap::new();
-    let mut reasons: HashMap<ReasonCode, u64> = HashMap::new();
-    let mut providers: HashMap<ProviderKey, MailCounts> = HashMap::new();
-    let mut domains: HashMap<String, MailCounts> = HashMap::new();
-    let offset_us = opts.utc_offset_seconds.saturating_mul(1_000_000);
-    let base_us = opts.bucket_seconds.max(60).saturating_mul(1_000_000);
-    let mut all = Vec::new();
+    let mut tallies = Tallies::default();
     for r in records {
-        totals.push(r);
-        all.push(r);
+        tallies.push(r, opts);
+    }
+    tallies.finish(opts)
+}
+
+/// What [`compute`] counts before it sorts and cuts: counts per time bucket of the base width
+/// (`opts.bucket_seconds`), bounces per reason, counts per recipient domain. Filled record by
+/// record ([`Tallies::push`]) or from counts made elsewhere (Logs Insights groups records by
+/// the same keys); [`Tallies::finish`] turns either into the same [`MailStats`].
+#[derive(Debug, Clone, Default)]
+pub struct Tallies {
+    /// Counts per bucket key: `(t + offset) / width` in µs, at the base width.
+    pub buckets: BTreeMap<i64, MailCounts>,
+    /// Bounces per reason ([`reason_on_read`]).
+    pub reasons: HashMap<ReasonCode, u64>,
+    /// Counts per recipient domain ([`domain_of`]), for providers and problem domains.
+    pub domains: HashMap<String, MailCounts>,
+}
+
+impl Tallies {
+    /// The bucket key of time `t_us` at the base width of `opts`.
+    pub fn bucket_key(t_us: i64, opts: &MailStatsOptions) -> i64 {
+        t_us.saturating_add(opts.utc_offset_seconds.saturating_mul(1_000_000))
+            .div_euclid(base_width_us(opts))
+    }
+
+    /// Counts one record.
+    pub fn push(&mut self, r: &MailRecord, opts: &MailStatsOptions) {
+        self.buckets
+            .entry(Self::bucket_key(r.t, opts))
+            .or_default()
+            .push(r);
         if r.event == "Bounce"
             && let Some(code) = reason_on_read(r)
         {
-            *reasons.entry(code).or_default() += 1;
+            *self.reasons.entry(code).or_default() += 1;
         }
         if let Some(domain) = r.recipient.as_deref().and_then(domain_of) {
-            providers
-                .entry(
-                    Provider::from_domain(&domain).map_or(ProviderKey::Other, ProviderKey::Known),
-                )
-                .or_default()
-                .push(r);
-            domains.entry(domain).or_default().push(r);
+            self.domains.entry(domain).or_default().push(r);
         }
     }
-    let width_us = bucket_width(&all, base_us, offset_us);
-    for r in &all {
-        let key = r.t.saturating_add(offset_us).div_euclid(width_us);
-        buckets.entry(key).or_default().push(r);
-    }
-    MailStats {
-        bounce_rate: rate(totals.permanent_bounces, totals.sent),
-        complaint_rate: rate(totals.complaints, totals.sent),
-        bounce_rate_review: BOUNCE_RATE_REVIEW,
-        complaint_rate_review: COMPLAINT_RATE_REVIEW,
-        bucket_seconds: width_us / 1_000_000,
-        buckets: fill_buckets(buckets, width_us, offset_us),
-        reasons: sorted_reasons(reasons),
-        providers: sorted_providers(providers),
-        problem_domains: problem_domains(domains, opts.top_domains),
-        totals,
+
+    /// The statistics: totals summed over the buckets, buckets widened (doubling) until at
+    /// most [`MAX_BUCKETS`] span the records, providers summed over their domains.
+    pub fn finish(self, opts: &MailStatsOptions) -> MailStats {
+        let mut totals = MailCounts::default();
+        for c in self.buckets.values() {
+            totals.add(c);
+        }
+        let base_us = base_width_us(opts);
+        let factor = widening(&self.buckets);
+        let mut buckets: BTreeMap<i64, MailCounts> = BTreeMap::new();
+        for (k, c) in &self.buckets {
+            buckets.entry(k.div_euclid(factor)).or_default().add(c);
+        }
+        let width_us = base_us.saturating_mul(factor);
+        let offset_us = opts.utc_offset_seconds.saturating_mul(1_000_000);
+        let mut providers: HashMap<ProviderKey, MailCounts> = HashMap::new();
+        for (domain, c) in &self.domains {
+            let key = Provider::from_domain(domain).map_or(ProviderKey::Other, ProviderKey::Known);
+            providers.entry(key).or_default().add(c);
+        }
+        MailStats {
+            bounce_rate: rate(totals.permanent_bounces, totals.sent),
+            complaint_rate: rate(totals.complaints, totals.sent),
+            bounce_rate_review: BOUNCE_RATE_REVIEW,
+            complaint_rate_review: COMPLAINT_RATE_REVIEW,
+            bucket_seconds: width_us / 1_000_000,
+            buckets: fill_buckets(buckets, width_us, offset_us),
+            reasons: sorted_reasons(self.reasons),
+            providers: sorted_providers(providers),
+            problem_domains: problem_domains(self.domains, opts.top_domains),
+            totals,
+        }
     }
 }
 
-/// The base width, multiplied until the records' span fits in [`MAX_BUCKETS`].
-fn bucket_width(records: &[&MailRecord], base_us: i64, offset_us: i64) -> i64 {
-    let (Some(lo), Some(hi)) = (
-        records.iter().map(|r| r.t).min(),
-        records.iter().map(|r| r.t).max(),
-    ) else {
-        return base_us;
+/// The base bucket width in µs (at least a minute).
+fn base_width_us(opts: &MailStatsOptions) -> i64 {
+    opts.bucket_seconds.max(60).saturating_mul(1_000_000)
+}
+
+/// By how much (a power of two) the base width is multiplied so that at most [`MAX_BUCKETS`]
+/// buckets span the first to the last bucket. Widening by whole factors keeps the keys exact:
+/// the key at width `w·f` is the key at width `w` divided by `f` (rounded down).
+fn widening(buckets: &BTreeMap<i64, MailCounts>) -> i64 {
+    let (Some(&lo), Some(&hi)) = (buckets.keys().next(), buckets.keys().next_back()) else {
+        return 1;
     };
-    let mut width = base_us;
+    let mut factor: i64 = 1;
     loop {
-        let span = (hi.saturating_add(offset_us).div_euclid(width)
-            - lo.saturating_add(offset_us).div_euclid(width)) as u64;
-        if span < MAX_BUCKETS as u64 || width > i64::MAX / 4 {
-            return width;
+        let span = (hi.div_euclid(factor) - lo.div_euclid(factor)) as u64;
+        if span < MAX_BUCKETS as u64 || factor > i64::MAX / 4 {
+            return factor;
         }
-        width = width.saturating_mul(2);
+        factor = factor.saturating_mul(2);
     }
 }
 
@@ -430,5 +482,35 @@ mod tests {
         assert_eq!(s.bounce_rate, None);
         assert!(s.buckets.is_empty());
         assert!(s.providers.is_empty());
+    }
+
+    /// Counts made elsewhere (per base bucket and per domain, as Logs Insights groups them)
+    /// finish into exactly what `compute` gives from the records, widening included.
+    #[test]
+    fn tallies_from_counts_finish_as_compute_does() {
+        let mut records = Vec::new();
+        for day in [0, 1, 200, 400] {
+            records.push(rec(86_400 * day, "Send", "a@Docomo.ne.jp"));
+            records.push(rec(86_400 * day + 60, "Bounce", "x@gmail.com"));
+        }
+        let opts = MailStatsOptions::default();
+        let mut t = Tallies::default();
+        for r in &records {
+            let mut one = MailCounts::default();
+            one.push(r);
+            t.buckets
+                .entry(Tallies::bucket_key(r.t, &opts))
+                .or_default()
+                .add(&one);
+            if let Some(d) = r.recipient.as_deref().and_then(domain_of) {
+                t.domains.entry(d).or_default().add(&one);
+            }
+            if let Some(code) = reason_on_read(r) {
+                *t.reasons.entry(code).or_default() += 1;
+            }
+        }
+        let want = compute(&records, &opts);
+        assert!(want.bucket_seconds > 3600, "widened");
+        assert_eq!(t.finish(&opts), want);
     }
 }

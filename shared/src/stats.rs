@@ -710,6 +710,22 @@ impl BreakdownAccumulator {
         self.visitors.insert(h.finish());
     }
 
+    /// Adds `n` requests answered with `status` (counted elsewhere, e.g. by Logs Insights).
+    pub fn add_status(&mut self, status: u16, n: u64) {
+        *self.status.entry(status).or_default() += n;
+    }
+
+    /// Adds `n` requests with User-Agent `ua` (`""`: none), counted elsewhere.
+    pub fn add_user_agent(&mut self, ua: &str, n: u64) {
+        *self.user_agents.entry(ua.to_owned()).or_default() += n;
+    }
+
+    /// Adds `n` requests with Referer `referrer`, counted elsewhere; its host is taken as
+    /// [`BreakdownAccumulator::push`] takes it.
+    pub fn add_referrer(&mut self, referrer: Option<&str>, n: u64) {
+        *self.referrers.entry(referrer_host(referrer)).or_default() += n;
+    }
+
     /// Adds everything another accumulator has seen.
     pub fn merge(&mut self, other: BreakdownAccumulator) {
         for (k, n) in other.status {

@@ -515,6 +515,33 @@ test('the stats screen: charts with data, hover values, sortable groups, zoom wi
   await page.waitForSelector('figure.chart canvas');
 });
 
+test('the stats screen shows the breakdowns when Logs Insights answers, marked approximate', async () => {
+  // The demo has no Logs Insights: its own answer is given the shape of one (engine, no URL
+  // groups, visitors counted by count_distinct), as the API gives it on AWS.
+  const pattern = /\/v1\/stats\?/;
+  await page.route(pattern, async (route) => {
+    const response = await route.fetch();
+    const json = await response.json();
+    json.engine = 'logs_insights';
+    json.stats.groups = [];
+    json.stats.breakdowns.approximate = ['unique_visitors'];
+    await route.fulfill({ response, json });
+  });
+  try {
+    // Another period than the screen before, so the screen asks the API again.
+    await Promise.all([page.waitForResponse(pattern), open('stats?preset=7d')]);
+    await settled();
+    await page.waitForSelector('table.breakdown');
+    assert.ok((await page.$$('table.breakdown')).length >= 3);
+    const text = await page.textContent('main');
+    assert.match(text, /訪問者数（IP アドレスとブラウザーの組）（概算）/);
+    assert.match(text, /ステータスコード別/);
+    assert.doesNotMatch(text, /ステータスコード別（概算）/);
+  } finally {
+    await page.unroute(pattern);
+  }
+});
+
 test('the nginx error screen groups identical messages and explains them', async () => {
   await open('errors');
   await page.waitForSelector('.err-group');

@@ -664,10 +664,19 @@ function countCard(label, n, sent, cls = '') {
   return card(label, fmtNum(n), sent ? t('ov_of_sent', { p: fmtPercent(n / sent) }) : null, cls);
 }
 
-function overviewView(d, tz, width) {
+function overviewView(d, tz, width, { onNext }) {
   destroyCharts();
   const s = d.stats || {};
   const c = s.totals || {};
+  if (d.partial && d.next_cursor && d.covered_to === d.from) {
+    // Logs Insights still counting: 次へ asks again with the cursor, which reads its queries.
+    return el(
+      'div',
+      {},
+      message('warn', t('partial')),
+      el('nav', { class: 'pager' }, el('button', { type: 'button', class: 'next', onclick: onNext }, t('next'))),
+    );
+  }
   if (!c.sent && !c.delivered && !c.bounces) return message('empty', t('empty'));
   const b = s.buckets || [];
   const xs = b.map((x) => x.start / 1e6);
@@ -698,6 +707,7 @@ function overviewView(d, tz, width) {
     'div',
     {},
     d.partial ? message('warn', t('partial_part')) : null,
+    (s.approximate || []).length ? message('info', t('ov_approximate')) : null,
     el(
       'div',
       { class: 'cards rates' },
@@ -755,17 +765,19 @@ export function overview(main, ctx) {
     { range: true, fallback: '7d' },
   );
   screen(main, t('overview_title'), el('p', { class: 'hint' }, t('overview_help')), form, results);
-  load(
-    results,
-    () => getJson('mail/stats', apiParams()),
-    (d) => {
-      if (d.tz) ctx.setTz(d.tz);
-      const inner = main.clientWidth - 48;
-      const width = inner < 600 ? Math.max(260, inner + 20) : Math.max(320, Math.min(640, Math.floor(inner / 2)));
-      return overviewView(d, d.tz || ctx.tz(), width);
-    },
-    { onAuth: ctx.auth, paramLabels: { from: t('range_from'), to: t('range_to'), interval: t('interval') } },
-  );
+  const run = (cursor) =>
+    load(
+      results,
+      () => getJson('mail/stats', { ...apiParams(), cursor }),
+      (d) => {
+        if (d.tz) ctx.setTz(d.tz);
+        const inner = main.clientWidth - 48;
+        const width = inner < 600 ? Math.max(260, inner + 20) : Math.max(320, Math.min(640, Math.floor(inner / 2)));
+        return overviewView(d, d.tz || ctx.tz(), width, { onNext: () => run(d.next_cursor) });
+      },
+      { onAuth: ctx.auth, paramLabels: { from: t('range_from'), to: t('range_to'), interval: t('interval') } },
+    );
+  run('');
 }
 
 // ---- Access log ----
@@ -1119,6 +1131,18 @@ function breakdown(title, items, total, label = (x) => x.key) {
   return el('section', {}, el('h4', {}, title), table([[t('col_name'), '', 1], [t('col_count'), 'num'], [t('col_share'), 'num']], rows, { caption: title, className: 'breakdown' }));
 }
 
+/** Whether the answer marks breakdown `key` as approximate (Logs Insights' count_distinct, or
+ * a breakdown cut at the rows a query returns): its title and value then say 概算. */
+function approximate(s, key) {
+  return (s.breakdowns?.approximate || []).includes(key);
+}
+
+function approxTitle(s, key, title) {
+  return approximate(s, key) ? `${title}${t('approximate_mark')}` : title;
+}
+
+/** The breakdowns, whichever engine answered (the local engine's are exact; Logs Insights'
+ * visitors and any cut breakdown are marked 概算). */
 function breakdowns(s) {
   const b = s.breakdowns;
   if (!b) return null;
@@ -1127,15 +1151,15 @@ function breakdowns(s) {
     'div',
     {},
     el('h3', {}, t('breakdowns')),
-    b.unique_visitors != null ? el('p', {}, `${t('unique_visitors')}：${fmtNum(b.unique_visitors)}`) : null,
+    b.unique_visitors != null ? el('p', {}, `${approxTitle(s, 'unique_visitors', t('unique_visitors'))}：${fmtNum(b.unique_visitors)}`) : null,
     el(
       'div',
       { class: 'breakdowns' },
-      breakdown(t('by_status'), b.status, n, (x) => el('span', {}, badge(x.key, statusClass(Number(x.key))))),
-      breakdown(t('by_browser'), b.browser, n, (x) => (x.key === 'unknown' ? t('unknown') : x.key)),
-      breakdown(t('by_os'), b.os, n, (x) => (x.key === 'unknown' ? t('unknown') : x.key)),
-      breakdown(t('by_device'), b.device, n, (x) => deviceLabel(x.key)),
-      breakdown(t('by_referrer'), b.referrer, n, (x) => x.key || t('no_referrer')),
+      breakdown(approxTitle(s, 'status', t('by_status')), b.status, n, (x) => el('span', {}, badge(x.key, statusClass(Number(x.key))))),
+      breakdown(approxTitle(s, 'browser', t('by_browser')), b.browser, n, (x) => (x.key === 'unknown' ? t('unknown') : x.key)),
+      breakdown(approxTitle(s, 'os', t('by_os')), b.os, n, (x) => (x.key === 'unknown' ? t('unknown') : x.key)),
+      breakdown(approxTitle(s, 'device', t('by_device')), b.device, n, (x) => deviceLabel(x.key)),
+      breakdown(approxTitle(s, 'referrer', t('by_referrer')), b.referrer, n, (x) => x.key || t('no_referrer')),
     ),
   );
 }
@@ -1171,7 +1195,7 @@ function statsView(d, tz, width, { onNext, onZoom, zoom }) {
       card(t('server_error_rate'), fmtPercent(lb.server_error_rate), fmtNum(lb.server_errors ?? '')),
       card(t('latency_median'), s.latency ? fmtSeconds(s.latency.median) : '—'),
       card(t('latency_p95'), s.latency ? fmtSeconds(s.latency.p95) : '—'),
-      s.breakdowns?.unique_visitors != null ? card(t('unique_visitors'), fmtNum(s.breakdowns.unique_visitors)) : null,
+      s.breakdowns?.unique_visitors != null ? card(approxTitle(s, 'unique_visitors', t('unique_visitors')), fmtNum(s.breakdowns.unique_visitors)) : null,
     ),
     s.lb_only_server_errors ? message('warn', t('lb_only', { n: fmtNum(s.lb_only_server_errors) })) : null,
     el('div', { class: 'chart-tools' }, zoom || el('p', { class: 'hint' }, t('zoom_hint'))),

@@ -26,14 +26,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::source::SourceError;
 
+pub mod mail;
 pub mod query;
 pub mod results;
 
 pub use query::{
-    Bins, Inexpressible, MAX_ROWS, Unquotable, bounded, messages_query, newest_query, series_query,
-    string_literal, totals_query,
+    Bins, Breakdown, Inexpressible, MAX_ROWS, Unquotable, bounded, breakdown_query, messages_query,
+    newest_query, series_query, string_literal, totals_query,
 };
-pub use results::{Latency, Message, ResultError, Row, SeriesBin, Totals, timestamp_ms};
+pub use results::{Latency, Message, ResultError, Row, SeriesBin, Shares, Totals, timestamp_ms};
 
 /// Most parts a cursor carries: a cursor stays well within the longest accepted value (each
 /// part is some 90 bytes of base64 with its query id). Parts past it are merged into one not
@@ -319,6 +320,64 @@ pub async fn run_part(
             Polled::Lost(status) => return Err(SourceError::Query { id, status }),
         }
     }
+}
+
+/// What a read of queries that each cover the whole range got ([`run_whole`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Whole {
+    /// Every query completed: their rows, in the order of the queries.
+    Complete(Vec<Vec<Row>>),
+    /// Some query was still running (or not started) at the deadline: every query's part,
+    /// in order, for a cursor (nothing is stopped).
+    Pending(Vec<Part>),
+}
+
+/// The parts of `n` queries over the whole of `[start_s, end_s]`: fresh ones when `carried`
+/// (from a cursor) is empty, else `carried` when it is `n` such parts; `None` for anything
+/// else (a cursor of another read).
+pub fn whole_parts(carried: Vec<Part>, n: usize, start_s: i64, end_s: i64) -> Option<Vec<Part>> {
+    if carried.is_empty() {
+        return Some(vec![Part::new(start_s, end_s); n]);
+    }
+    (carried.len() == n && carried.iter().all(|p| p.s == start_s && p.e == end_s))
+        .then_some(carried)
+}
+
+/// Runs each of `queries` over its part of `parts` (see [`whole_parts`]), all at once, until
+/// they complete or the deadline of `split` comes.
+pub async fn run_whole(
+    client: &aws_sdk_cloudwatchlogs::Client,
+    groups: &[String],
+    queries: &[String],
+    parts: Vec<Part>,
+    split: Split,
+) -> Result<Whole, SourceError> {
+    let ran = futures_util::future::join_all(
+        parts
+            .into_iter()
+            .zip(queries)
+            .map(|(part, q)| run_part(client, groups, part, q, split)),
+    )
+    .await
+    .into_iter()
+    .collect::<Result<Vec<Ran>, _>>()?;
+    if ran.iter().all(|r| matches!(r, Ran::Complete { .. })) {
+        return Ok(Whole::Complete(
+            ran.into_iter()
+                .map(|r| match r {
+                    Ran::Complete { rows, .. } => rows,
+                    Ran::Pending(_) => Vec::new(),
+                })
+                .collect(),
+        ));
+    }
+    Ok(Whole::Pending(
+        ran.into_iter()
+            .map(|r| match r {
+                Ran::Complete { part, .. } | Ran::Pending(part) => part,
+            })
+            .collect(),
+    ))
 }
 
 /// StartQuery for `part`, retried with backoff while the account has too many queries running

@@ -3,12 +3,16 @@
 //! bounces by reason, by recipient provider and the recipient domains with the most problems
 //! (computed by [`logdesk_core::mail_stats`]).
 //!
-//! The records are read like `/v1/mail` reads them (FilterLogEvents over the mail group, every
-//! record re-checked), on AWS and in the demo alike, so both give the same numbers. An answer
-//! that ran out of time is `partial` and covers the start of the range (`covered_to`).
+//! Two engines give the same numbers. The local one reads the records like `/v1/mail` reads
+//! them (FilterLogEvents over the mail group, every record re-checked); an answer that ran out
+//! of time is `partial` and covers the start of the range (`covered_to`). Logs Insights (on
+//! AWS, for ranges of six hours or more unless `engine` says otherwise) counts per bucket, per
+//! recipient domain and per raw bounce reason inputs, and the core finishes both alike
+//! ([`crate::insights::mail`]); its queries still running when the time is up are carried in
+//! `next_cursor`, and the answer covers nothing until they complete.
 //!
-//! Parameters: the common `from`, `to`, `tz`, `lang`; `interval` (`1h` or `1d`; by default
-//! hours up to three days, days beyond).
+//! Parameters: the common `from`, `to`, `tz`, `lang`, `cursor`; `interval` (`1h` or `1d`; by
+//! default hours up to three days, days beyond); `engine` (`auto`, `insights`, `local`).
 
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
@@ -17,8 +21,10 @@ use logdesk_core::mail_stats::{self, MailStats, MailStatsOptions, ProviderKey};
 use serde::Serialize;
 
 use crate::AppState;
+use crate::engine::{Engine, INSIGHTS_FROM_US, LOGS_INSIGHTS};
 use crate::error::ApiError;
-use crate::params::{self, Params};
+use crate::insights::{self, Part};
+use crate::params::{self, Common, Params};
 
 /// The default range when `from` is not given: the last seven days.
 const DEFAULT_SPAN_HOURS: i64 = 7 * 24;
@@ -39,7 +45,7 @@ pub struct ReasonShare {
 /// The answer of `/v1/mail/stats`.
 #[derive(Debug, Serialize)]
 pub struct MailStatsResponse {
-    /// Which engine answered (always the FilterLogEvents reader).
+    /// Which engine answered: the local reader's name, or `logs_insights`.
     pub engine: &'static str,
     /// The time ran out before the whole range was read.
     pub partial: bool,
@@ -51,7 +57,12 @@ pub struct MailStatsResponse {
     pub covered_to: String,
     /// The display zone.
     pub tz: String,
-    /// The statistics, with reasons and providers in words.
+    /// Through Logs Insights, when its queries were still running: asks for the same answer
+    /// again, reading them by id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+    /// The statistics, with reasons and providers in words; `approximate` lists the parts a
+    /// Logs Insights query cut at 10,000 rows (`buckets`, `domains`, `reasons`).
     pub stats: serde_json::Value,
 }
 
@@ -109,34 +120,112 @@ pub async fn stats(
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
     let mut p = Params::parse(q.as_deref())?;
-    let c = params::common(&mut p, &st.config, crate::now_us(), DEFAULT_SPAN_HOURS)?;
+    let fingerprint = p.fingerprint();
+    let mut c = params::common(&mut p, &st.config, crate::now_us(), DEFAULT_SPAN_HOURS)?;
+    let resumed = params::resume::<()>("mail_stats", &fingerprint, &mut c)?;
     let bucket_seconds = interval(&mut p, c.to.saturating_sub(c.from))?;
+    let engine = Engine::parse(p.take("engine").as_deref())?;
     p.finish()?;
-    let (records, partial) = crate::mail::read_mail(&st, &c, None, |_| true).await?;
+    if resumed.after.is_some() {
+        return Err(params::bad_cursor());
+    }
+    let offset =
+        c.tz.to_offset(jiff::Timestamp::from_microsecond(c.from).unwrap_or_default())
+            .seconds();
+    let opts = MailStatsOptions {
+        bucket_seconds,
+        utc_offset_seconds: i64::from(offset),
+        top_domains: 10,
+    };
+    let use_insights = engine.use_insights(
+        st.insights.is_some(),
+        c.to - c.origin >= INSIGHTS_FROM_US && (c.cursor.is_none() || !resumed.parts.is_empty()),
+        "Logs Insights answers only on AWS",
+    )?;
+    if let (true, Some(client)) = (use_insights, &st.insights) {
+        let read = InsightsRead {
+            opts,
+            parts: resumed.parts,
+            fingerprint: &fingerprint,
+        };
+        return by_insights(&st, client, &c, read).await;
+    }
+    locally(&st, &c, &opts).await
+}
+
+/// `/v1/mail/stats` answered by the local engine: every record of the range read here.
+async fn locally(st: &AppState, c: &Common, opts: &MailStatsOptions) -> Result<Response, ApiError> {
+    let (records, partial) = crate::mail::read_mail(st, c, None, |_| true).await?;
     let covered = if partial {
         records.iter().map(|r| r.t).max().unwrap_or(c.from)
     } else {
         c.to
     };
-    let offset =
-        c.tz.to_offset(jiff::Timestamp::from_microsecond(c.from).unwrap_or_default())
-            .seconds();
-    let s = mail_stats::compute(
-        &records,
-        &MailStatsOptions {
-            bucket_seconds,
-            utc_offset_seconds: i64::from(offset),
-            top_domains: 10,
-        },
-    );
-    Ok(axum::Json(MailStatsResponse {
-        engine: "filter_log_events",
-        partial,
+    let mut stats = stats_json(mail_stats::compute(&records, opts), c.lang);
+    stats["approximate"] = serde_json::json!([]);
+    Ok(answer(c, st.source.engine(), covered, None, stats))
+}
+
+/// The answer covering `[c.from, covered)`.
+fn answer(
+    c: &Common,
+    engine: &'static str,
+    covered: i64,
+    next_cursor: Option<String>,
+    stats: serde_json::Value,
+) -> Response {
+    axum::Json(MailStatsResponse {
+        engine,
+        partial: covered < c.to,
         from: c.time(c.from),
         to: c.time(c.to),
         covered_to: c.time(covered),
         tz: c.tz_name.clone(),
-        stats: stats_json(s, c.lang),
+        next_cursor,
+        stats,
     })
-    .into_response())
+    .into_response()
+}
+
+/// A `/v1/mail/stats` read through Logs Insights.
+struct InsightsRead<'a> {
+    opts: MailStatsOptions,
+    /// From a cursor: the parts of [`insights::mail::queries`], in order.
+    parts: Vec<Part>,
+    fingerprint: &'a str,
+}
+
+/// `/v1/mail/stats` answered by Logs Insights: the three queries over the whole range, read
+/// into the core's tallies and finished as the local engine finishes them. Queries still
+/// running at the deadline: an answer that covers nothing, with a cursor carrying them.
+async fn by_insights(
+    st: &AppState,
+    client: &aws_sdk_cloudwatchlogs::Client,
+    c: &Common,
+    read: InsightsRead<'_>,
+) -> Result<Response, ApiError> {
+    let bins = insights::Bins {
+        width_s: read.opts.bucket_seconds.max(60),
+        offset_s: read.opts.utc_offset_seconds,
+    };
+    let queries = insights::mail::queries(bins);
+    let (start_s, end_s) = c.seconds();
+    let parts = insights::whole_parts(read.parts, queries.len(), start_s, end_s)
+        .ok_or_else(params::bad_cursor)?;
+    let split = insights::Split::until(st.limits().deadline).within(c.from_ms(), c.to_ms());
+    let groups = vec![st.config.mail_group.clone()];
+    let rows = match insights::run_whole(client, &groups, &queries, parts, split).await? {
+        insights::Whole::Complete(rows) => rows,
+        insights::Whole::Pending(parts) => {
+            let next =
+                params::next_cursor::<()>("mail_stats", read.fingerprint, c, c.from, None, parts);
+            let mut stats = stats_json(mail_stats::compute([], &read.opts), c.lang);
+            stats["approximate"] = serde_json::json!([]);
+            return Ok(answer(c, LOGS_INSIGHTS, c.from, next, stats));
+        }
+    };
+    let tally = insights::mail::Tally::read(&rows).map_err(crate::source::SourceError::from)?;
+    let mut stats = stats_json(tally.tallies.finish(&read.opts), c.lang);
+    stats["approximate"] = tally.capped.into();
+    Ok(answer(c, LOGS_INSIGHTS, c.to, None, stats))
 }

@@ -267,6 +267,9 @@ pub struct MailStatsParams {
     /// Time bucket: `1h` or `1d` (default: hours up to three days, days beyond).
     #[param(inline)]
     interval: Option<MailInterval>,
+    /// `auto` (default: Logs Insights over 6 h or more, on AWS), `insights` or `local`.
+    #[param(inline)]
+    engine: Option<Engine>,
 }
 
 /// The error body.

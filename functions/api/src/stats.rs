@@ -12,11 +12,13 @@ use serde::Serialize;
 use crate::csv;
 use crate::engine::{Engine, INSIGHTS_FROM_US, LOGS_INSIGHTS};
 use crate::error::ApiError;
-use crate::insights::{self, Part, Ran};
+use crate::insights::{self, Part};
 use crate::params::{self, Common, Format, Params};
 use crate::requests::{RequestFilter, Source, for_each_request, take_source};
 use crate::source::SourceError;
 use crate::{AppState, now_us};
+
+mod breakdowns;
 
 /// Most URL-group patterns accepted.
 const MAX_URL_GROUPS: usize = 50;
@@ -179,19 +181,30 @@ fn take_top(p: &mut Params) -> Result<usize, ApiError> {
     }
 }
 
-/// The totals and the series queries of Logs Insights, when it can answer (`source=lb` and
-/// filters it can express); `Err(Some(_))` names a value it cannot quote.
+/// The queries of `/v1/stats` through Logs Insights, in the order a cursor carries their
+/// parts: totals, series, then one per [`insights::Breakdown`] (status, User-Agent, referrer).
+const QUERIES: usize = 5;
+
+/// The queries of Logs Insights, when it can answer (`source=lb` and filters it can
+/// express); `Err(Some(_))` names a value it cannot quote.
 fn insights_queries(
     source: Source,
     filter: &RequestFilter,
     bins: insights::Bins,
-) -> Result<(String, String), Option<insights::Unquotable>> {
-    match (
-        insights::totals_query(filter),
-        insights::series_query(filter, bins),
-    ) {
-        (Ok(t), Ok(s)) if source == Source::Lb => Ok((t, s)),
-        (Err(insights::Inexpressible::Value(e)), _) => Err(Some(e)),
+) -> Result<Vec<String>, Option<insights::Unquotable>> {
+    let all = || -> Result<Vec<String>, insights::Inexpressible> {
+        let mut q = vec![
+            insights::totals_query(filter)?,
+            insights::series_query(filter, bins)?,
+        ];
+        for b in insights::Breakdown::ALL {
+            q.push(insights::breakdown_query(filter, b)?);
+        }
+        Ok(q)
+    };
+    match all() {
+        Ok(q) if source == Source::Lb => Ok(q),
+        Err(insights::Inexpressible::Value(e)) => Err(Some(e)),
         _ => Err(None),
     }
 }
@@ -227,7 +240,7 @@ pub async fn stats(
     if let (Engine::Insights, Err(Some(e))) = (engine, &insights_queries) {
         return Err(ApiError::bad(e.parameter, e.to_string()));
     }
-    // A continuation through Logs Insights carries its two queries (totals, series); any
+    // A continuation through Logs Insights carries its queries (totals, series, breakdowns); any
     // other cursor continues with the local engine, which also answers one whose queries
     // Insights cannot read here (`engine=local`, or no Insights).
     let pending = !resumed.parts.is_empty();
@@ -245,14 +258,11 @@ pub async fn stats(
         url_groups: Some(&grouper),
         top_groups,
     };
-    if let (true, Some(client), Ok((totals, series))) =
-        (use_insights, &st.insights, insights_queries)
-    {
+    if let (true, Some(client), Ok(queries)) = (use_insights, &st.insights, insights_queries) {
         let read = InsightsStats {
             interval: &interval,
             bins,
-            totals: &totals,
-            series: &series,
+            queries: &queries,
             parts: resumed.parts,
             fingerprint: &fingerprint,
         };
@@ -296,8 +306,9 @@ async fn stats_locally(
     }
     let mut value = serde_json::to_value(&stats).unwrap_or_default();
     with_times(c, &mut value, &stats.buckets);
-    // The local engine reads every request, so it also gives the breakdowns (top 10 each).
+    // The local engine reads every request, so its breakdowns (top 10 each) are exact.
     value["breakdowns"] = serde_json::to_value(shares.finish(10)).unwrap_or_default();
+    value["breakdowns"]["approximate"] = serde_json::json!([]);
     Ok(stats_json(
         c,
         st.source.engine(),
@@ -383,24 +394,23 @@ struct InsightsStats<'a> {
     interval: &'a str,
     /// The series query's buckets.
     bins: insights::Bins,
-    /// The totals query.
-    totals: &'a str,
-    /// The series query.
-    series: &'a str,
-    /// From a cursor: the totals and the series queries, in that order, over the range.
+    /// The [`QUERIES`] queries: totals, series, breakdowns.
+    queries: &'a [String],
+    /// From a cursor: the parts of the queries, in the same order, over the range.
     parts: Vec<Part>,
     fingerprint: &'a str,
 }
 
-/// `/v1/stats` answered by Logs Insights: totals and the series, in the local answer's shape
-/// (percentiles are Insights' approximations; per-URL groups are not computed); with
-/// `format=csv`, the series as the local answer's CSV ([`stats_csv`]).
+/// `/v1/stats` answered by Logs Insights: totals, the series and the breakdowns, in the local
+/// answer's shape (percentiles are Insights' approximations, unique visitors its
+/// `count_distinct`; per-URL groups are not computed); with `format=csv`, the series as the
+/// local answer's CSV ([`stats_csv`]).
 ///
-/// The two queries cover the whole range, so there is no exact answer before both complete.
-/// When the time runs out first, the answer covers nothing (`covered_to` = `from`, the numbers
-/// of an empty range; as CSV, the header alone) and its cursor (`x-next-cursor` of CSV)
-/// carries both queries (not stopped): the request with it reads them by id, and answers the
-/// whole range once they are complete.
+/// The queries cover the whole range, so there is no exact answer before all complete. When
+/// the time runs out first, the answer covers nothing (`covered_to` = `from`, the numbers of an
+/// empty range; as CSV, the header alone) and its cursor (`x-next-cursor` of CSV) carries the
+/// queries (not stopped): the request with it reads them by id, and answers the whole range
+/// once they are complete.
 async fn stats_by_insights(
     st: &AppState,
     client: &aws_sdk_cloudwatchlogs::Client,
@@ -410,46 +420,14 @@ async fn stats_by_insights(
 ) -> Result<Response, ApiError> {
     let groups = vec![st.config.lb_group.clone()];
     let (start_s, end_s) = c.seconds();
-    let (totals_part, series_part) = match read.parts.as_slice() {
-        [] => (Part::new(start_s, end_s), Part::new(start_s, end_s)),
-        [t, s] if [t, s].iter().all(|p| p.s == start_s && p.e == end_s) => (t.clone(), s.clone()),
-        _ => return Err(params::bad_cursor()),
-    };
+    let parts = insights::whole_parts(read.parts.clone(), QUERIES, start_s, end_s)
+        .ok_or_else(params::bad_cursor)?;
     let split = insights::Split::until(st.limits().deadline).within(c.from_ms(), c.to_ms());
-    let (t, s) = tokio::join!(
-        insights::run_part(client, &groups, totals_part, read.totals, split),
-        insights::run_part(client, &groups, series_part, read.series, split),
-    );
-    let (t, s) = match (t?, s?) {
-        (Ran::Complete { rows: t, .. }, Ran::Complete { rows: s, .. }) => (t, s),
-        (t, s) => {
-            let part = |r: Ran| match r {
-                Ran::Complete { part, .. } | Ran::Pending(part) => part,
-            };
-            let next = params::next_cursor::<()>(
-                "stats",
-                read.fingerprint,
-                c,
-                c.from,
-                None,
-                vec![part(t), part(s)],
-            );
-            if c.format == Format::Csv {
-                return Ok(stats_csv(c, &[], next.as_deref(), true));
-            }
-            // `c.from < c.to` always: the answer is partial and covers nothing.
-            let empty = StatsAccumulator::new(opts).finish();
-            return Ok(stats_json(
-                c,
-                LOGS_INSIGHTS,
-                read.interval.to_owned(),
-                c.from,
-                next,
-                serde_json::to_value(&empty).unwrap_or_default(),
-            ));
-        }
+    let rows = match insights::run_whole(client, &groups, read.queries, parts, split).await? {
+        insights::Whole::Complete(rows) => rows,
+        insights::Whole::Pending(parts) => return Ok(insights_pending(c, &read, parts, opts)),
     };
-    let (buckets, mut stats) = read_insights_stats(&t, &s, read.bins, opts)?;
+    let (buckets, mut stats) = read_insights_stats(&rows, read.bins, opts)?;
     if c.format == Format::Csv {
         return Ok(stats_csv(c, &buckets, None, false));
     }
@@ -464,14 +442,40 @@ async fn stats_by_insights(
     ))
 }
 
-/// The totals and series rows of Logs Insights as the stats answer's buckets and JSON. Rows
-/// that are not what the queries produce are an error (a 502), never zeros.
+/// The answer of a Logs Insights read whose queries are not all complete: it covers nothing,
+/// and its cursor carries every query's part (with its id) to be read on.
+fn insights_pending(
+    c: &Common,
+    read: &InsightsStats<'_>,
+    parts: Vec<Part>,
+    opts: &StatsOptions<'_>,
+) -> Response {
+    let next = params::next_cursor::<()>("stats", read.fingerprint, c, c.from, None, parts);
+    if c.format == Format::Csv {
+        return stats_csv(c, &[], next.as_deref(), true);
+    }
+    // `c.from < c.to` always: the answer is partial and covers nothing.
+    let empty = StatsAccumulator::new(opts).finish();
+    stats_json(
+        c,
+        LOGS_INSIGHTS,
+        read.interval.to_owned(),
+        c.from,
+        next,
+        serde_json::to_value(&empty).unwrap_or_default(),
+    )
+}
+
+/// The rows of the [`QUERIES`] Logs Insights queries as the stats answer's buckets and JSON.
+/// Rows that are not what the queries produce are an error (a 502), never zeros.
 fn read_insights_stats(
-    totals: &[insights::Row],
-    series: &[insights::Row],
+    rows: &[Vec<insights::Row>],
     bins: insights::Bins,
     opts: &StatsOptions<'_>,
 ) -> Result<(Vec<Bucket>, serde_json::Value), SourceError> {
+    let [totals, series, status, agents, referrers] = rows else {
+        return Err(insights::ResultError::Rows { rows: rows.len() }.into());
+    };
     let totals = insights::Totals::read(totals)?;
     let buckets: Vec<Bucket> = insights::SeriesBin::read_all(series, bins)?
         .into_iter()
@@ -486,6 +490,11 @@ fn read_insights_stats(
             max: b.max,
         })
         .collect();
+    let shares = [
+        insights::Shares::read(status, insights::Breakdown::Status)?,
+        insights::Shares::read(agents, insights::Breakdown::UserAgent)?,
+        insights::Shares::read(referrers, insights::Breakdown::Referrer)?,
+    ];
     let count = totals.count;
     let rate = |n: u64| (count > 0).then(|| n as f64 / count as f64);
     let stats = serde_json::json!({
@@ -505,6 +514,7 @@ fn read_insights_stats(
         "bucket_seconds": opts.bucket_seconds,
         "buckets": buckets,
         "groups": [],
+        "breakdowns": breakdowns::from_insights(&totals, shares),
     });
     Ok((buckets, stats))
 }

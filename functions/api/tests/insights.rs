@@ -22,6 +22,8 @@ use logdesk_api::{AppState, Config, router};
 use serde_json::Value;
 use tower::ServiceExt;
 
+mod canned;
+
 const BASE: i64 = 1_795_132_800_000_000;
 const RANGE: &str = "from=2026-11-20T00:00:00Z&to=2026-11-20T08:00:00Z&source=lb&interval=1h";
 
@@ -52,62 +54,15 @@ async fn get(app: &axum::Router, uri: &str) -> Value {
     http::get_ok(app, uri).await
 }
 
-/// What Insights answers for the sample day (the numbers its queries yield on those records).
+/// What Insights answers for the sample day: what each query yields on its records.
 fn day_rules() -> Vec<aws_smithy_mocks::Rule> {
-    let start_totals = mock!(Client::start_query)
-        .match_requests(|r| !r.query_string().unwrap_or_default().contains("as bucket"))
-        .then_output(|| StartQueryOutput::builder().query_id("q-totals").build());
-    let start_series = mock!(Client::start_query)
-        .match_requests(|r| {
-            r.query_string()
-                .unwrap_or_default()
-                .contains("floor((toMillis(@timestamp) + 32400000) / 3600000) as bucket")
-        })
-        .then_output(|| StartQueryOutput::builder().query_id("q-series").build());
-    let totals = mock!(Client::get_query_results)
-        .match_requests(|r| r.query_id() == Some("q-totals"))
-        .sequence()
-        .output(|| {
-            GetQueryResultsOutput::builder()
-                .status(QueryStatus::Running)
-                .build()
-        })
-        .output(|| {
-            GetQueryResultsOutput::builder()
-                .status(QueryStatus::Complete)
-                .results(fields(&[
-                    ("count", "8"),
-                    ("client_errors", "1"),
-                    ("server_errors", "2"),
-                    ("target_server_errors", "1"),
-                    ("mean", "0.042"),
-                    ("median", "0.042"),
-                    ("p90", "0.042"),
-                    ("p95", "0.042"),
-                    ("p99", "0.042"),
-                    ("max", "0.042"),
-                ]))
-                .build()
-        })
-        .build();
-    let series = mock!(Client::get_query_results)
-        .match_requests(|r| r.query_id() == Some("q-series"))
-        .then_output(|| {
-            GetQueryResultsOutput::builder()
-                .status(QueryStatus::Complete)
-                .results(fields(&[
-                    // (2026-11-20T00:00:00Z + 9 h) / 1 h: the hour from 09:00 in Tokyo.
-                    ("bucket", "498657"),
-                    ("count", "8"),
-                    ("client_errors", "1"),
-                    ("server_errors", "2"),
-                    ("p50", "0.042"),
-                    ("p95", "0.042"),
-                    ("max", "0.042"),
-                ]))
-                .build()
-        });
-    vec![start_totals, start_series, totals, series]
+    let events: Vec<(i64, String)> = synthetic::day(BASE)
+        .into_iter()
+        .filter(|e| e.group == Group::Lb)
+        .map(|e| (e.timestamp, e.message))
+        .collect();
+    let records = canned::lb_records(&events);
+    canned::rules(move |q| canned::stats_rows(&records, q)).0
 }
 
 #[tokio::test]
@@ -137,8 +92,9 @@ async fn insights_and_local_give_the_same_stats_for_the_same_day() {
     ] {
         assert_eq!(a.pointer(path), b.pointer(path), "{path}: {a} vs {b}");
     }
-    // Polled until Complete: the totals query answered Running first.
-    assert_eq!(rules[2].num_calls(), 2);
+    // Polled until Complete: each of the five queries answered Running first.
+    assert_eq!(rules[0].num_calls(), 5);
+    assert_eq!(rules[1].num_calls(), 10);
 }
 
 #[tokio::test]

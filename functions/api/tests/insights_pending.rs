@@ -195,9 +195,15 @@ fn sample_day() -> Vec<(i64, String)> {
 const STATS: &str =
     "/v1/stats?from=2026-11-20T00:00:00Z&to=2026-11-20T08:00:00Z&source=lb&interval=1h";
 
-/// The two stats queries' results for the sample day.
+/// The five stats queries' results for the sample day.
 fn stats_results(_: i64, _: i64, q: &str) -> Option<Vec<Vec<ResultField>>> {
     let s = |v: &str| v.to_owned();
+    for key in ["st", "agent", "referrer"] {
+        if q.contains(&format!("by {key}\n")) {
+            let value = if key == "st" { "200" } else { "-" };
+            return Some(vec![fields(&[(key, s(value)), ("count", s("8"))])]);
+        }
+    }
     Some(vec![if q.contains("as bucket") {
         fields(&[
             // (00:00Z + 9 h) / 1 h: the hour from 09:00 in Tokyo.
@@ -221,11 +227,12 @@ fn stats_results(_: i64, _: i64, q: &str) -> Option<Vec<Vec<ResultField>>> {
             ("p95", s("0.042")),
             ("p99", s("0.042")),
             ("max", s("0.042")),
+            ("visitors", s("3")),
         ])
     }])
 }
 
-/// The first answer: both queries still running when the budget ends.
+/// The first answer: the five queries still running when the budget ends.
 async fn pending_stats(app: &axum::Router, ins: &Insights, rules: &[Rule]) -> (Value, String) {
     let v = get(app, STATS).await;
     assert_eq!(v["engine"], "logs_insights");
@@ -234,7 +241,7 @@ async fn pending_stats(app: &axum::Router, ins: &Insights, rules: &[Rule]) -> (V
     assert_eq!(v["covered_to"], v["from"]);
     assert_eq!(v["stats"]["count"], 0);
     assert_eq!(v["stats"]["buckets"], serde_json::json!([]));
-    assert_eq!(ins.starts(), 2);
+    assert_eq!(ins.starts(), 5);
     assert!(rules[1].num_calls() >= 2, "polled");
     assert_eq!(rules[2].num_calls(), 0, "no StopQuery");
     let cursor = v["next_cursor"].as_str().expect("a cursor").to_owned();
@@ -251,11 +258,11 @@ async fn stats_past_the_budget_continue_from_the_running_queries() {
     let again = get(&app, &format!("{STATS}&cursor={cursor}")).await;
     assert_eq!(again["partial"], true);
     assert_eq!(again["next_cursor"], cursor.as_str());
-    assert_eq!(ins.starts(), 2);
+    assert_eq!(ins.starts(), 5);
 
     ins.done.store(true, Ordering::SeqCst);
     let v = get(&app, &format!("{STATS}&cursor={cursor}")).await;
-    assert_eq!(ins.starts(), 2, "read by id, not started again");
+    assert_eq!(ins.starts(), 5, "read by id, not started again");
     assert_eq!(rules[2].num_calls(), 0, "no StopQuery");
     assert_eq!(v["engine"], "logs_insights");
     assert_eq!(v["partial"], false);
@@ -301,7 +308,7 @@ async fn a_stats_cursor_belongs_to_its_parameters_and_endpoint() {
         assert_eq!(status, 400, "{uri}: {v}");
         assert_eq!(v["error"]["parameter"], "cursor", "{uri}: {v}");
     }
-    assert_eq!(ins.starts(), 2);
+    assert_eq!(ins.starts(), 5);
     // With engine=local the same cursor is answered by the local engine: the whole range
     // (the pending answer covered nothing), exactly.
     let local = get(&app, &format!("{STATS}&engine=local&cursor={cursor}")).await;
@@ -309,7 +316,7 @@ async fn a_stats_cursor_belongs_to_its_parameters_and_endpoint() {
     assert_eq!(local["engine"], "memory");
     assert_eq!(local["partial"], false);
     assert_eq!(local["stats"], whole["stats"]);
-    assert_eq!(ins.starts(), 2);
+    assert_eq!(ins.starts(), 5);
 }
 
 #[tokio::test]
@@ -335,12 +342,12 @@ async fn stats_csv_through_insights_has_the_local_columns_and_the_pending_header
     let uri = format!("{STATS}&format=csv");
     const HEADER: &str = "\u{feff}time,count,success,client_errors,server_errors,p50,p95,max\r\n";
 
-    // Both queries still running: the header alone, partial, and a cursor that carries them.
+    // The queries still running: the header alone, partial, and a cursor that carries them.
     let (h, text) = get_csv(&app, &uri).await;
     assert_eq!(text, HEADER);
     assert_eq!(h["x-partial"], "true");
     let cursor = h["x-next-cursor"].to_str().expect("a cursor").to_owned();
-    assert_eq!(ins.starts(), 2);
+    assert_eq!(ins.starts(), 5);
     let (h, text) = get_csv(&app, &format!("{uri}&cursor={cursor}")).await;
     assert_eq!(text, HEADER);
     assert_eq!(h["x-partial"], "true");
@@ -348,7 +355,7 @@ async fn stats_csv_through_insights_has_the_local_columns_and_the_pending_header
 
     ins.done.store(true, Ordering::SeqCst);
     let (h, text) = get_csv(&app, &format!("{uri}&cursor={cursor}")).await;
-    assert_eq!(ins.starts(), 2, "read by id, not started again");
+    assert_eq!(ins.starts(), 5, "read by id, not started again");
     assert_eq!(rules[2].num_calls(), 0, "no StopQuery");
     assert_eq!(h["x-partial"], "false");
     assert!(h.get("x-next-cursor").is_none(), "{h:?}");
@@ -396,7 +403,7 @@ async fn a_lost_query_is_started_again_once_then_it_is_an_error() {
     ins.lose("q1", "unknown");
     ins.done.store(true, Ordering::SeqCst);
     let v = get(&app, &format!("{STATS}&cursor={cursor}")).await;
-    assert_eq!(ins.starts(), 4, "each lost query started once more");
+    assert_eq!(ins.starts(), 7, "each lost query started once more");
     assert_eq!(v["partial"], false);
     assert_eq!(v["stats"]["count"], 8);
     assert_eq!(v["stats"]["buckets"][0]["count"], 8);
@@ -411,13 +418,14 @@ async fn a_lost_query_is_started_again_once_then_it_is_an_error() {
     ins.lose("q1", "Failed");
     let v = get(&app, &format!("{STATS}&cursor={cursor}")).await;
     assert_eq!(v["partial"], true);
-    assert_eq!(ins.starts(), 4);
+    assert_eq!(ins.starts(), 7);
     let cursor = v["next_cursor"].as_str().unwrap().to_owned();
-    ins.lose("q2", "Cancelled");
+    // q5 is q0 started again.
+    ins.lose("q5", "Cancelled");
     let (status, v) = call(&app, &format!("{STATS}&cursor={cursor}")).await;
     assert_eq!(status, 500, "{v}");
     assert_eq!(v["error"]["code"], "internal");
-    assert_eq!(ins.starts(), 4);
+    assert_eq!(ins.starts(), 7);
     assert_eq!(rules[2].num_calls(), 0, "no StopQuery");
 }
 

@@ -462,91 +462,146 @@ pub(crate) async fn by_insights(
     cursor: Option<DescCursor>,
     fingerprint: &str,
 ) -> Result<(Vec<Found>, Option<DescCursor>, bool), ApiError> {
-    let (mut at, mut pending, mut busy) = unpack(cursor, fingerprint, c)?;
+    let (at, pending, busy) = unpack(cursor, fingerprint, c)?;
+    let mut read = DescRead {
+        st,
+        client,
+        c,
+        filter,
+        fingerprint,
+        deadline: st.limits().deadline,
+        found: Vec::new(),
+        at,
+        pending,
+        busy,
+    };
     let (start_s, last_s) = c.seconds();
-    let deadline = st.limits().deadline;
-    let groups = [st.config.lb_group.clone()];
-    let formats = &st.config.nginx_formats;
-    let mut found: Vec<Found> = Vec::new();
     for _ in 0..MAX_DESC_QUERIES {
-        let end_s = match &at {
-            Some(k) => k.t.div_euclid(1000),
-            None => last_s,
-        };
+        let end_s = read.at.as_ref().map_or(last_s, |k| k.t.div_euclid(1000));
         if end_s < start_s {
-            return Ok((found, None, false));
+            return Ok((read.found, None, false));
         }
-        let wanted = c.limit - found.len();
-        let too_busy = |k: &mut InsightsDesc| {
-            busy.is_some()
-                || (pending.is_none()
-                    && k.skip() > 0
-                    && k.skip().saturating_add(wanted) > insights::MAX_ROWS)
+        let wanted = c.limit - read.found.len();
+        let busy_now = read.at.as_ref().is_some_and(|k| read.too_busy(k, wanted));
+        let step = match read.at.take_if(|_| busy_now) {
+            Some(k) => read.busy_second(k, wanted).await?,
+            None => read.query(wanted, (start_s, end_s)).await?,
         };
-        if let Some(mut k) = at.take_if(too_busy) {
-            let (rows, next, partial) =
-                newest_in_second(st, c, filter, &k, busy.take(), wanted).await?;
-            found.extend(rows);
-            if let Some(local) = next {
-                // Past `k`'s millisecond its tokens are not needed any more.
-                if local.hi_ms <= k.t {
-                    k.seen.clear();
-                }
-                let next = DescCursor::Busy {
-                    fp: fingerprint.to_owned(),
-                    at: k,
-                    local,
-                };
-                return Ok((found, Some(next), partial));
-            }
-            // The whole second is listed: on with the seconds before it.
-            at = Some(k.before_second());
-            if found.len() >= c.limit {
-                return Ok((found, at.map(DescCursor::After), false));
-            }
-            if Instant::now() >= deadline {
-                return Ok((found, at.map(DescCursor::After), true));
-            }
-            continue;
+        if let Some((next, partial)) = step {
+            return Ok((read.found, next, partial));
         }
-        let (asked, part) = query_for(pending.take(), at.as_ref(), wanted, (start_s, end_s))?;
-        let ran = insights::run_part(
-            client,
-            &groups,
-            part,
-            &insights::newest_query(filter, asked)
-                .map_err(|e| ApiError::bad(e.parameter, e.to_string()))?,
-            insights::Split::until(deadline).within(c.from_ms(), c.to_ms()),
-        )
-        .await?;
-        let rows = match ran {
+    }
+    Ok((read.found, read.at.map(DescCursor::After), false))
+}
+
+/// A newest-first read through Logs Insights under way ([`by_insights`]): what it was asked,
+/// the rows found so far and where it stands.
+struct DescRead<'a> {
+    st: &'a AppState,
+    client: &'a aws_sdk_cloudwatchlogs::Client,
+    c: &'a Common,
+    filter: &'a RequestFilter,
+    fingerprint: &'a str,
+    deadline: Instant,
+    found: Vec<Found>,
+    /// Where the listing stands (`None`: at the end of the range).
+    at: Option<InsightsDesc>,
+    /// A query from the cursor still to be read, with the rows it asked for.
+    pending: Option<(usize, insights::Part)>,
+    /// The local read of a busy second, from the cursor.
+    busy: Option<LocalDesc>,
+}
+
+/// The end of one step of a [`DescRead`]: the cursor and partial flag of the answer, or
+/// `None` to go on.
+type Stop = Option<(Option<DescCursor>, bool)>;
+
+impl DescRead<'_> {
+    /// Whether the second at `k` goes on through the local engine: it does already, or the
+    /// rows already handled in it plus those `wanted` pass what one query returns.
+    fn too_busy(&self, k: &InsightsDesc, wanted: usize) -> bool {
+        self.busy.is_some()
+            || (self.pending.is_none()
+                && k.skip() > 0
+                && k.skip().saturating_add(wanted) > insights::MAX_ROWS)
+    }
+
+    /// The answer with the listing continued from where it stands.
+    fn after(&mut self, partial: bool) -> Stop {
+        Some((self.at.take().map(DescCursor::After), partial))
+    }
+
+    /// The rest of the busy second at `k` through the local engine ([`newest_in_second`]).
+    async fn busy_second(&mut self, mut k: InsightsDesc, wanted: usize) -> Result<Stop, ApiError> {
+        let (rows, next, partial) =
+            newest_in_second(self.st, self.c, self.filter, &k, self.busy.take(), wanted).await?;
+        self.found.extend(rows);
+        if let Some(local) = next {
+            // Past `k`'s millisecond its tokens are not needed any more.
+            if local.hi_ms <= k.t {
+                k.seen.clear();
+            }
+            let next = DescCursor::Busy {
+                fp: self.fingerprint.to_owned(),
+                at: k,
+                local,
+            };
+            return Ok(Some((Some(next), partial)));
+        }
+        // The whole second is listed: on with the seconds before it.
+        self.at = Some(k.before_second());
+        if self.found.len() >= self.c.limit {
+            return Ok(self.after(false));
+        }
+        if Instant::now() >= self.deadline {
+            return Ok(self.after(true));
+        }
+        Ok(None)
+    }
+
+    /// One query for the newest rows of `[start_s, end_s]` not handled yet.
+    async fn query(&mut self, wanted: usize, range_s: (i64, i64)) -> Result<Stop, ApiError> {
+        let (asked, part) = query_for(self.pending.take(), self.at.as_ref(), wanted, range_s)?;
+        let text = insights::newest_query(self.filter, asked)
+            .map_err(|e| ApiError::bad(e.parameter, e.to_string()))?;
+        let split = insights::Split::until(self.deadline).within(self.c.from_ms(), self.c.to_ms());
+        let groups = [self.st.config.lb_group.clone()];
+        let rows = match insights::run_part(self.client, &groups, part, &text, split).await? {
             insights::Ran::Complete { rows, .. } => rows,
             insights::Ran::Pending(query) => {
                 // Still running: the rows shown so far, and the query to read next time.
                 let next = DescCursor::Pending {
-                    fp: fingerprint.to_owned(),
-                    at,
+                    fp: self.fingerprint.to_owned(),
+                    at: self.at.take(),
                     asked,
                     query,
                 };
-                return Ok((found, Some(next), true));
+                return Ok(Some((Some(next), true)));
             }
         };
         // Fewer rows than asked: nothing older is left (counted before any row is dropped).
         let complete = rows.len() < asked;
         // Rows that are not what the query produces are an error, never dropped.
         let rows = insights::Message::read_all(rows).map_err(SourceError::from)?;
-        if take_rows(rows, &mut at, c, filter, formats, &mut found) {
-            return Ok((found, at.map(DescCursor::After), false));
+        let formats = &self.st.config.nginx_formats;
+        if take_rows(
+            rows,
+            &mut self.at,
+            self.c,
+            self.filter,
+            formats,
+            &mut self.found,
+        ) {
+            return Ok(self.after(false));
         }
         if complete {
-            return Ok((found, None, false));
+            return Ok(Some((None, false)));
         }
-        if Instant::now() >= deadline {
-            return Ok((found, at.map(DescCursor::After), true));
+        if Instant::now() >= self.deadline {
+            return Ok(self.after(true));
         }
+        Ok(None)
     }
-    Ok((found, at.map(DescCursor::After), false))
 }
 
 #[cfg(test)]

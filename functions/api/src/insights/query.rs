@@ -51,16 +51,66 @@ pub fn string_literal(parameter: &'static str, v: &str) -> Result<String, Unquot
     Ok(format!("\"{v}\""))
 }
 
-/// The load-balancer records: the two kinds ingest writes to the group.
+/// The load-balancer records: the two kinds ingest writes to the group (listings add native
+/// records clause by clause, [`listing_narrowing`]).
 const LB_KINDS: &str = "filter k = \"alb\" or k = \"clb\"\n";
 
-/// The `filter` commands for `filter`, for aggregate queries: host and path cannot be
-/// expressed exactly ([`Inexpressible::HostOrPath`]).
+/// The load-balancer records of aggregate queries, ours and natively delivered ALB records
+/// alike, with what the stats read under one name each: `st`/`tst` (load-balancer and target
+/// status), `cip` (client IP; a native record's from `client:port`), `agent` (User-Agent, `-`
+/// for none), `pq`/`pt`/`pr` (the three processing times, absent where ALB wrote `-1`), then
+/// the `filter` commands for `filter` on those names. Host and path cannot be expressed
+/// exactly ([`Inexpressible::HostOrPath`]).
 fn filters(filter: &RequestFilter) -> Result<String, Inexpressible> {
     if filter.host.is_some() || filter.path.is_some() {
         return Err(Inexpressible::HostOrPath);
     }
-    Ok(narrowing(filter)?)
+    let mut out = String::from(LB_RECORDS);
+    out.push_str(NATIVE_AS_OURS);
+    if let Some(ip) = &filter.ip {
+        out.push_str(&format!("| filter cip = {}\n", string_literal("ip", ip)?));
+    }
+    if let Some(status) = status_clause(&filter.status, "st", "tst") {
+        out.push_str(&format!("| filter {status}\n"));
+    }
+    if let Some(t) = &filter.trace_id {
+        let lit = string_literal("trace_id", t)?;
+        out.push_str(&format!(
+            "| filter tr like {lit} or cid = {lit} or trace_id like {lit} or conn_trace_id = {lit}\n"
+        ));
+    }
+    Ok(out)
+}
+
+/// Our load-balancer records and natively delivered ALB access records (no `k`, a
+/// `request_line`; see `shared/src/alb_native.rs`).
+const LB_RECORDS: &str = "filter k = \"alb\" or k = \"clb\" or ispresent(request_line)\n";
+
+/// Native records' values under the names the stats read (see [`filters`]). The client IP of
+/// a native record is `client:port` without its port (IPv6 in brackets or not); a processing
+/// time of `-1` (not measured) is left absent, as ingest leaves it for ours.
+const NATIVE_AS_OURS: &str = "| fields coalesce(`client:port`, client_port) as cport\n\
+| parse cport /^\\[?(?<nip>[0-9A-Fa-f.:]*[0-9A-Fa-f.])\\]?:[0-9]+$/\n\
+| fields coalesce(s, elb_status_code) as st, coalesce(ts, target_status_code) as tst, \
+coalesce(ip, nip, \"-\") as cip, coalesce(ua, user_agent, \"-\") as agent, \
+if(request_processing_time >= 0, request_processing_time, dq) as pq, \
+if(target_processing_time >= 0, target_processing_time, dt) as pt, \
+if(response_processing_time >= 0, response_processing_time, dr) as pr\n";
+
+/// The condition for `status` (codes and classes) on the fields `lb` and `target`; `None`
+/// for no status filter.
+fn status_clause(status: &[StatusFilter], lb: &str, target: &str) -> Option<String> {
+    let parts: Vec<String> = status
+        .iter()
+        .map(|s| {
+            let (lo, hi) = match s {
+                StatusFilter::Code(c) => (*c, *c),
+                StatusFilter::Class(k) => (k * 100, k * 100 + 99),
+            };
+            format!("({lb} >= {lo} and {lb} <= {hi}) or ({target} >= {lo} and {target} <= {hi})")
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" or "))
 }
 
 /// The `filter` commands for what of `filter` Insights expresses exactly (client IP, status,
@@ -70,19 +120,8 @@ fn narrowing(filter: &RequestFilter) -> Result<String, Unquotable> {
     if let Some(ip) = &filter.ip {
         out.push_str(&format!("| filter ip = {}\n", string_literal("ip", ip)?));
     }
-    if !filter.status.is_empty() {
-        let parts: Vec<String> = filter
-            .status
-            .iter()
-            .map(|s| {
-                let (lo, hi) = match s {
-                    StatusFilter::Code(c) => (*c, *c),
-                    StatusFilter::Class(k) => (k * 100, k * 100 + 99),
-                };
-                format!("(s >= {lo} and s <= {hi}) or (ts >= {lo} and ts <= {hi})")
-            })
-            .collect();
-        out.push_str(&format!("| filter {}\n", parts.join(" or ")));
+    if let Some(status) = status_clause(&filter.status, "s", "ts") {
+        out.push_str(&format!("| filter {status}\n"));
     }
     if let Some(t) = &filter.trace_id {
         let lit = string_literal("trace_id", t)?;
@@ -105,10 +144,11 @@ fn listing_narrowing(filter: &RequestFilter) -> Result<String, Unquotable> {
 }
 
 /// Per-record values the stats commands use: latency as `RequestRecord::latency` computes it,
-/// and 0/1 flags for the status classes through the documented `if(condition, 1, 0)`.
-const FIELDS: &str = "| fields coalesce(d, dq + dt + dr, dt) as lat, \
-if(s >= 400 and s <= 499, 1, 0) as e4, if(s >= 500 and s <= 599, 1, 0) as e5, \
-if(ts >= 500 and ts <= 599, 1, 0) as t5";
+/// 0/1 flags for the status classes through the documented `if(condition, 1, 0)`, and the
+/// visitor (client IP and User-Agent, as the local engine pairs them).
+const FIELDS: &str = "| fields coalesce(d, pq + pt + pr, pt) as lat, \
+if(st >= 400 and st <= 499, 1, 0) as e4, if(st >= 500 and st <= 599, 1, 0) as e5, \
+if(tst >= 500 and tst <= 599, 1, 0) as t5, concat(cip, \" \", agent) as visitor";
 
 /// Totals over the range: count, error counts and latency percentiles (read by
 /// [`super::Totals::read`]).
@@ -116,7 +156,7 @@ pub fn totals_query(filter: &RequestFilter) -> Result<String, Inexpressible> {
     Ok(format!(
         "{}{FIELDS}\n| stats count(*) as count, sum(e4) as client_errors, sum(e5) as server_errors, \
 sum(t5) as target_server_errors, avg(lat) as mean, pct(lat, 50) as median, pct(lat, 90) as p90, \
-pct(lat, 95) as p95, pct(lat, 99) as p99, max(lat) as max",
+pct(lat, 95) as p95, pct(lat, 99) as p99, max(lat) as max, count_distinct(visitor) as visitors",
         filters(filter)?
     ))
 }
@@ -134,7 +174,7 @@ pub struct Bins {
 
 impl Bins {
     /// The bucket key expression: `floor((toMillis(@timestamp) + offset) / width)`, in ms.
-    fn key_expr(self) -> String {
+    pub(crate) fn key_expr(self) -> String {
         format!(
             "floor((toMillis(@timestamp) + {}) / {})",
             self.offset_s.saturating_mul(1000),
@@ -159,6 +199,46 @@ pct(lat, 50) as p50, pct(lat, 95) as p95, max(lat) as max by bucket\n\
 | sort bucket asc",
         filters(filter)?,
         bins.key_expr()
+    ))
+}
+
+/// A breakdown of `/v1/stats` that Logs Insights counts by raw value, finished here (status
+/// codes as they are, User-Agents parsed, referrers cut to their host).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Breakdown {
+    /// Requests by load-balancer status code (`st`).
+    Status,
+    /// Requests by User-Agent (`agent`, `-` for none).
+    UserAgent,
+    /// Requests by Referer (`referrer`, `-` for none).
+    Referrer,
+}
+
+impl Breakdown {
+    /// All three, in the order their queries are carried in a cursor.
+    pub const ALL: [Breakdown; 3] = [Breakdown::Status, Breakdown::UserAgent, Breakdown::Referrer];
+
+    /// The field its rows are grouped by.
+    pub fn key(self) -> &'static str {
+        match self {
+            Breakdown::Status => "st",
+            Breakdown::UserAgent => "agent",
+            Breakdown::Referrer => "referrer",
+        }
+    }
+}
+
+/// The query of one breakdown: records counted per raw value, most first, so that a result
+/// cut at [`MAX_ROWS`] rows keeps the largest (read by [`super::Shares::read`]).
+pub fn breakdown_query(filter: &RequestFilter, which: Breakdown) -> Result<String, Inexpressible> {
+    let referrer = match which {
+        Breakdown::Referrer => "| fields coalesce(rf, \"-\") as referrer\n",
+        _ => "",
+    };
+    Ok(format!(
+        "{}{referrer}| stats count(*) as count by {}\n| sort count desc",
+        filters(filter)?,
+        which.key()
     ))
 }
 
@@ -201,11 +281,19 @@ mod tests {
         offset_s: 32_400,
     };
 
+    /// What every aggregate query starts with: our records and native ones, under one name
+    /// each.
+    const PREFIX: &str = "filter k = \"alb\" or k = \"clb\" or ispresent(request_line)\n\
+| fields coalesce(`client:port`, client_port) as cport\n\
+| parse cport /^\\[?(?<nip>[0-9A-Fa-f.:]*[0-9A-Fa-f.])\\]?:[0-9]+$/\n\
+| fields coalesce(s, elb_status_code) as st, coalesce(ts, target_status_code) as tst, coalesce(ip, nip, \"-\") as cip, coalesce(ua, user_agent, \"-\") as agent, if(request_processing_time >= 0, request_processing_time, dq) as pq, if(target_processing_time >= 0, target_processing_time, dt) as pt, if(response_processing_time >= 0, response_processing_time, dr) as pr\n";
+
     #[test]
     fn golden_series_and_totals_queries() {
         let f = RequestFilter {
             ip: Some("203.0.113.5".to_owned()),
             status: vec![StatusFilter::Class(5)],
+            trace_id: Some("Root=1-ab".to_owned()),
             ..Default::default()
         };
         let five_minutes = Bins {
@@ -214,21 +302,53 @@ mod tests {
         };
         assert_eq!(
             series_query(&f, five_minutes).unwrap(),
-            "filter k = \"alb\" or k = \"clb\"\n\
-| filter ip = \"203.0.113.5\"\n\
-| filter (s >= 500 and s <= 599) or (ts >= 500 and ts <= 599)\n\
-| fields coalesce(d, dq + dt + dr, dt) as lat, if(s >= 400 and s <= 499, 1, 0) as e4, if(s >= 500 and s <= 599, 1, 0) as e5, if(ts >= 500 and ts <= 599, 1, 0) as t5, floor((toMillis(@timestamp) + 32400000) / 300000) as bucket\n\
+            format!(
+                "{PREFIX}\
+| filter cip = \"203.0.113.5\"\n\
+| filter (st >= 500 and st <= 599) or (tst >= 500 and tst <= 599)\n\
+| filter tr like \"Root=1-ab\" or cid = \"Root=1-ab\" or trace_id like \"Root=1-ab\" or conn_trace_id = \"Root=1-ab\"\n\
+| fields coalesce(d, pq + pt + pr, pt) as lat, if(st >= 400 and st <= 499, 1, 0) as e4, if(st >= 500 and st <= 599, 1, 0) as e5, if(tst >= 500 and tst <= 599, 1, 0) as t5, concat(cip, \" \", agent) as visitor, floor((toMillis(@timestamp) + 32400000) / 300000) as bucket\n\
 | stats count(*) as count, sum(e4) as client_errors, sum(e5) as server_errors, pct(lat, 50) as p50, pct(lat, 95) as p95, max(lat) as max by bucket\n\
 | sort bucket asc"
+            )
         );
         assert_eq!(
             totals_query(&RequestFilter::default()).unwrap(),
-            "filter k = \"alb\" or k = \"clb\"\n\
-| fields coalesce(d, dq + dt + dr, dt) as lat, if(s >= 400 and s <= 499, 1, 0) as e4, if(s >= 500 and s <= 599, 1, 0) as e5, if(ts >= 500 and ts <= 599, 1, 0) as t5\n\
-| stats count(*) as count, sum(e4) as client_errors, sum(e5) as server_errors, sum(t5) as target_server_errors, avg(lat) as mean, pct(lat, 50) as median, pct(lat, 90) as p90, pct(lat, 95) as p95, pct(lat, 99) as p99, max(lat) as max"
+            format!(
+                "{PREFIX}\
+| fields coalesce(d, pq + pt + pr, pt) as lat, if(st >= 400 and st <= 499, 1, 0) as e4, if(st >= 500 and st <= 599, 1, 0) as e5, if(tst >= 500 and tst <= 599, 1, 0) as t5, concat(cip, \" \", agent) as visitor\n\
+| stats count(*) as count, sum(e4) as client_errors, sum(e5) as server_errors, sum(t5) as target_server_errors, avg(lat) as mean, pct(lat, 50) as median, pct(lat, 90) as p90, pct(lat, 95) as p95, pct(lat, 99) as p99, max(lat) as max, count_distinct(visitor) as visitors"
+            )
         );
         // No `bin()` and no `s` unit anywhere: nothing for a unit cap to change.
         assert!(!series_query(&f, JST).unwrap().contains("bin("));
+    }
+
+    #[test]
+    fn golden_breakdown_queries() {
+        let d = RequestFilter::default();
+        assert_eq!(
+            breakdown_query(&d, Breakdown::Status).unwrap(),
+            format!("{PREFIX}| stats count(*) as count by st\n| sort count desc")
+        );
+        assert_eq!(
+            breakdown_query(&d, Breakdown::UserAgent).unwrap(),
+            format!("{PREFIX}| stats count(*) as count by agent\n| sort count desc")
+        );
+        assert_eq!(
+            breakdown_query(&d, Breakdown::Referrer).unwrap(),
+            format!(
+                "{PREFIX}| fields coalesce(rf, \"-\") as referrer\n\
+| stats count(*) as count by referrer\n| sort count desc"
+            )
+        );
+        let host = RequestFilter {
+            host: Some("example".to_owned()),
+            ..Default::default()
+        };
+        for b in Breakdown::ALL {
+            assert_eq!(breakdown_query(&host, b), Err(Inexpressible::HostOrPath));
+        }
     }
 
     #[test]
@@ -371,6 +491,15 @@ mod tests {
             totals_query(&d).unwrap(),
             series_query(&d, hour_jst).unwrap(),
             series_query(&ip_5xx, five_min_jst).unwrap(),
+            breakdown_query(&d, Breakdown::Status).unwrap(),
+            breakdown_query(&d, Breakdown::UserAgent).unwrap(),
+            breakdown_query(&d, Breakdown::Referrer).unwrap(),
+            super::super::mail::buckets_query(Bins {
+                width_s: 86_400,
+                offset_s: 32_400,
+            }),
+            super::super::mail::domains_query(),
+            super::super::mail::reasons_query(),
             newest_query(&d, 100).unwrap(),
             messages_query(&trace).unwrap(),
         ];

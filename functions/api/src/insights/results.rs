@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use jiff::civil::DateTime;
 
-use super::query::Bins;
+use super::query::{Bins, Breakdown, MAX_ROWS};
 
 /// One result row: field → value.
 pub type Row = BTreeMap<String, String>;
@@ -55,7 +55,7 @@ pub fn timestamp_ms(v: &str) -> Option<i64> {
         .map(|z| z.timestamp().as_millisecond())
 }
 
-fn field<'a>(row: &'a Row, name: &'static str) -> Result<&'a str, ResultError> {
+pub(super) fn field<'a>(row: &'a Row, name: &'static str) -> Result<&'a str, ResultError> {
     row.get(name)
         .map(String::as_str)
         .ok_or(ResultError::Missing { field: name })
@@ -70,11 +70,20 @@ fn malformed(name: &'static str, v: &str, expected: &'static str) -> ResultError
 }
 
 /// A field that must hold a whole number of at least 0 (Insights may print `8` or `8.0`).
-fn count(row: &Row, name: &'static str) -> Result<u64, ResultError> {
+pub(super) fn count(row: &Row, name: &'static str) -> Result<u64, ResultError> {
     let v = field(row, name)?;
     match v.parse::<f64>() {
         Ok(n) if n.is_finite() && n >= 0.0 && n.fract() == 0.0 && n < 2f64.powi(53) => Ok(n as u64),
         _ => Err(malformed(name, v, "a whole number")),
+    }
+}
+
+/// A field that must hold a whole number (a bucket key, which may be negative).
+pub(super) fn whole_key(row: &Row, name: &'static str) -> Result<i64, ResultError> {
+    let v = field(row, name)?;
+    match v.parse::<f64>() {
+        Ok(k) if k.is_finite() && k.fract() == 0.0 && k.abs() < 2f64.powi(53) => Ok(k as i64),
+        _ => Err(malformed(name, v, "a whole bucket number")),
     }
 }
 
@@ -164,6 +173,9 @@ pub struct Totals {
     pub target_server_errors: u64,
     /// Latencies; `None` when no record had one.
     pub latency: Option<Latency>,
+    /// Distinct (client IP, User-Agent) pairs: `count_distinct`, which AWS documents as an
+    /// approximation for fields with many distinct values.
+    pub visitors: u64,
 }
 
 impl Totals {
@@ -192,7 +204,34 @@ impl Totals {
             server_errors: count(row, "server_errors")?,
             target_server_errors: count(row, "target_server_errors")?,
             latency,
+            visitors: count(row, "visitors")?,
         })
+    }
+}
+
+/// The rows of a [`super::breakdown_query`]: each raw value with its count, most first.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Shares {
+    /// (value, records); a row without the value (a record without a status) is left out.
+    pub rows: Vec<(String, u64)>,
+    /// Insights answered [`MAX_ROWS`] rows: rarer values may be missing.
+    pub capped: bool,
+}
+
+impl Shares {
+    /// Reads the rows of the `which` breakdown: each needs a whole `count`.
+    pub fn read(rows: &[Row], which: Breakdown) -> Result<Shares, ResultError> {
+        let mut out = Shares {
+            rows: Vec::with_capacity(rows.len()),
+            capped: rows.len() >= MAX_ROWS,
+        };
+        for row in rows {
+            let n = count(row, "count")?;
+            if let Some(v) = row.get(which.key()) {
+                out.rows.push((v.clone(), n));
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -227,13 +266,8 @@ impl SeriesBin {
     }
 
     fn read(row: &Row, bins: Bins) -> Result<SeriesBin, ResultError> {
-        let v = field(row, "bucket")?;
-        let key = match v.parse::<f64>() {
-            Ok(k) if k.is_finite() && k.fract() == 0.0 && k.abs() < 2f64.powi(53) => k as i64,
-            _ => return Err(malformed("bucket", v, "a whole bucket number")),
-        };
         Ok(SeriesBin {
-            start_us: bins.start_us(key),
+            start_us: bins.start_us(whole_key(row, "bucket")?),
             count: count(row, "count")?,
             client_errors: count(row, "client_errors")?,
             server_errors: count(row, "server_errors")?,
@@ -245,10 +279,11 @@ impl SeriesBin {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn row(pairs: &[(&str, &str)]) -> Row {
+    /// A row of `(field, value)` pairs.
+    pub(in crate::insights) fn row(pairs: &[(&str, &str)]) -> Row {
         pairs
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -332,6 +367,7 @@ mod tests {
             ("mean", "0.04"),
             ("p95", "0.0030000000000000005"),
             ("max", "0.05"),
+            ("visitors", "7"),
         ]);
         let t = Totals::read(std::slice::from_ref(&full)).unwrap();
         assert_eq!((t.count, t.server_errors), (12, 2));

@@ -353,5 +353,8 @@ const ROWS: &[Row] = &[
     (Provider::Yahoo, "", 0, 0, "syntax error in parameters or arguments", ReasonCode::SyntaxError),
     (Provider::Yahoo, "", 0, 0, "max message per connection reached", ReasonCode::RateLimited),
     (Provider::Yahoo, "", 0, 0, "dd this user doesn't have a ", ReasonCode::UserUnknown),
+    // Yahoo! JAPAN's servers name the missing account outright; that is no reception
+    // setting, even when it comes after DATA.
+    (Provider::YahooJapan, "", 0, 0, "dd this user doesn't have a ", ReasonCode::UserUnknown),
     (Provider::Yahoo, "", 0, 0, "mailbox not found", ReasonCode::UserUnknown),
 ];

@@ -10,8 +10,10 @@
 //! - a line that ends before `trace_id` is [`ParseError::MissingField`] naming the first
 //!   missing field.
 //!
-//! The tokenizer (`elb_fields.rs`) borrows from the line and allocates only for a
-//! decoded escape, so parsing is about as fast as reading the bytes (see `benches/parse.rs`).
+//! The fields are one table, `alb_table!`: the entry, its reading, the record and both JSON
+//! writers are generated from it (`elb_format.rs`). The tokenizer (`elb_fields.rs`) borrows
+//! from the line and allocates only for a decoded escape, so parsing is about as fast as
+//! reading the bytes (see `benches/parse.rs`).
 
 use std::borrow::Cow;
 
@@ -380,9 +382,7 @@ fn write_plain_extra(o: &mut JsonObject<'_>, extra: &[Field<'_>]) {
 
 /// Parses one ALB access log line (a trailing `\r\n` or `\n` is ignored).
 pub fn parse_line(line: &str) -> Result<AlbEntry<'_>, ParseError> {
-    let mut fields = Fields::new(&FIELD_NAMES);
-    let extra = split(&mut Tokens::new(line), &mut fields)?;
-    entry_from(&fields, extra)
+    parse(line)
 }
 
 /// Parses one ALB access log line and appends the compact JSON of its record to `out`
@@ -420,13 +420,7 @@ pub fn parse_record(line: &str) -> Result<Record, ParseError> {
 impl AlbEntry<'_> {
     /// The record written for this line.
     pub fn to_record(&self) -> RequestRecord {
-        let mut record = RequestRecord {
-            v: SCHEMA_VERSION,
-            t: self.record_time(),
-            ..RequestRecord::default()
-        };
-        self.fill_record(&mut record);
-        record
+        self.record()
     }
 
     /// Appends the compact JSON of `Record::Alb(self.to_record())` to `out`, byte for byte

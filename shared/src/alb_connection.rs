@@ -13,10 +13,9 @@
 
 use std::borrow::Cow;
 
-use crate::elb_fields::{Fields, Tokens, split};
 use crate::elb_format::{elb_format, native_keys, record_members};
 use crate::error::ParseError;
-use crate::record::{ConnectionRecord, Record, SCHEMA_VERSION};
+use crate::record::{ConnectionRecord, Record};
 
 elb_format! {
     /// One parsed connection log line, borrowing from the line. `-` values are `None`.
@@ -62,9 +61,7 @@ elb_format! {
 
 /// Parses one ALB connection log line.
 pub fn parse_line(line: &str) -> Result<AlbConnectionEntry<'_>, ParseError> {
-    let mut fields = Fields::new(&FIELD_NAMES);
-    let extra = split(&mut Tokens::new(line), &mut fields)?;
-    entry_from(&fields, extra)
+    parse(line)
 }
 
 /// Parses one ALB connection log line into its [`Record::AlbConnection`].
@@ -75,12 +72,7 @@ pub fn parse_record(line: &str) -> Result<Record, ParseError> {
 impl AlbConnectionEntry<'_> {
     /// The record written for this line.
     pub fn to_record(&self) -> ConnectionRecord {
-        let mut record = ConnectionRecord {
-            v: SCHEMA_VERSION,
-            ..ConnectionRecord::default()
-        };
-        self.fill_record(&mut record);
-        record
+        self.record()
     }
 }
 

@@ -15,10 +15,9 @@
 use std::borrow::Cow;
 
 use crate::alb::{Endpoint, Request};
-use crate::elb_fields::{Fields, Tokens, split};
 use crate::elb_format::{elb_format, native_keys, record_members};
 use crate::error::ParseError;
-use crate::record::{Record, RequestRecord, SCHEMA_VERSION};
+use crate::record::{Record, RequestRecord};
 
 elb_format! {
     /// One parsed Classic ELB access log line, borrowing from the line. `-` and `-1` are
@@ -66,9 +65,7 @@ elb_format! {
 
 /// Parses one Classic ELB access log line.
 pub fn parse_line(line: &str) -> Result<ClbEntry<'_>, ParseError> {
-    let mut fields = Fields::new(&FIELD_NAMES);
-    let extra = split(&mut Tokens::new(line), &mut fields)?;
-    entry_from(&fields, extra)
+    parse(line)
 }
 
 /// Parses one Classic ELB access log line into its [`Record::Clb`].
@@ -79,12 +76,7 @@ pub fn parse_record(line: &str) -> Result<Record, ParseError> {
 impl ClbEntry<'_> {
     /// The record written for this line.
     pub fn to_record(&self) -> RequestRecord {
-        let mut record = RequestRecord {
-            v: SCHEMA_VERSION,
-            ..RequestRecord::default()
-        };
-        self.fill_record(&mut record);
-        record
+        self.record()
     }
 }
 

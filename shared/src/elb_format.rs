@@ -374,7 +374,7 @@ macro_rules! record_members {
 /// the value without that ARN prefix; `via view(…)` passes the value (and the named members)
 /// through `view` before it is written (JSON and record). Generates the struct (members in
 /// row order, then `extra`), `FIELDS` (the native table, in line order), `FIELD_NAMES`,
-/// `entry_from` and the entry's `fill_record`.
+/// `entry_from`, `parse` (a line to its entry) and the entry's `record`.
 macro_rules! elb_format {
     (
         $(#[$meta:meta])*
@@ -439,14 +439,29 @@ macro_rules! elb_format {
             Ok($entry { $($member,)* extra })
         }
 
+        /// Splits and reads one line (a trailing `\r\n` or `\n` is ignored).
+        #[inline(always)]
+        fn parse(line: &str) -> Result<$entry<'_>, $crate::error::ParseError> {
+            let mut fields = $crate::elb_fields::Fields::new(&FIELD_NAMES);
+            let mut tokens = $crate::elb_fields::Tokens::new(line);
+            let extra = $crate::elb_fields::split(&mut tokens, &mut fields)?;
+            entry_from(&fields, extra)
+        }
+
         impl $entry<'_> {
-            /// Sets the record members the table maps (and `extra`).
-            fn fill_record(&self, r: &mut $record) {
+            /// The record of this entry: the members the table maps, `extra`, `v` and `t`.
+            fn record(&self) -> $record {
+                let mut r = $record {
+                    v: $crate::record::SCHEMA_VERSION,
+                    ..$record::default()
+                };
                 $(
                     record_members!(r, $kind, self.$member, [$($rec),*]
                         $(, via $view($(self.$arg),*))?);
                 )*
+                $( r.t = $t_fn($(self.$t_arg),*); )?
                 r.extra = self.extra.iter().map(|x| x.to_string()).collect();
+                r
             }
         }
     };

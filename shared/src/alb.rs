@@ -170,7 +170,7 @@ macro_rules! alb_table {
             /// before) are `None`. Quoted text fields are `Cow` because decoding an escape
             /// allocates. The members' numbers are the fields' places in the line.
             #[derive(Debug, Clone, PartialEq)]
-            pub struct AlbEntry<'a> for RequestRecord, required 18,
+            pub struct AlbEntry<'a> for RequestRecord in Record::Alb, required 18,
                 record_time record_time_of(time, request_creation_time) {
                 /// 2 `time`: when the response was sent (WebSockets: when the connection
                 /// closed), µs UTC.
@@ -288,7 +288,8 @@ macro_rules! json_members {
 macro_rules! alb_json {
     (
         $(#[$meta:meta])*
-        pub struct $entry:ident<$lt:lifetime> for $record:ident, required $required:literal,
+        pub struct $entry:ident<$lt:lifetime> for $record:ident in Record::$variant:ident,
+            required $required:literal,
             record_time $t_fn:ident($($t_arg:ident),*) {
             $(
                 $(#[doc = $doc:literal])*
@@ -380,11 +381,6 @@ fn write_plain_extra(o: &mut JsonObject<'_>, extra: &[Field<'_>]) {
     o.out.push(']');
 }
 
-/// Parses one ALB access log line (a trailing `\r\n` or `\n` is ignored).
-pub fn parse_line(line: &str) -> Result<AlbEntry<'_>, ParseError> {
-    parse(line)
-}
-
 /// Parses one ALB access log line and appends the compact JSON of its record to `out`
 /// ([`AlbEntry::write_record_json`]); returns the record's time ([`AlbEntry::record_time`]).
 /// On an error nothing is written.
@@ -412,17 +408,7 @@ pub fn line_to_json(line: &str, out: &mut String) -> Result<i64, ParseError> {
     Ok(entry.record_time())
 }
 
-/// Parses one ALB access log line into its [`Record::Alb`].
-pub fn parse_record(line: &str) -> Result<Record, ParseError> {
-    parse_line(line).map(|entry| Record::Alb(entry.to_record()))
-}
-
 impl AlbEntry<'_> {
-    /// The record written for this line.
-    pub fn to_record(&self) -> RequestRecord {
-        self.record()
-    }
-
     /// Appends the compact JSON of `Record::Alb(self.to_record())` to `out`, byte for byte
     /// (a property test compares the two), without building the record.
     ///

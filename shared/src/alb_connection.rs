@@ -14,13 +14,12 @@
 use std::borrow::Cow;
 
 use crate::elb_format::{elb_format, native_keys, record_members};
-use crate::error::ParseError;
 use crate::record::{ConnectionRecord, Record};
 
 elb_format! {
     /// One parsed connection log line, borrowing from the line. `-` values are `None`.
     #[derive(Debug, Clone, PartialEq)]
-    pub struct AlbConnectionEntry<'a> for ConnectionRecord, required 11 {
+    pub struct AlbConnectionEntry<'a> for ConnectionRecord in Record::AlbConnection, required 11 {
         /// 1 `timestamp`: when the connection was logged, µs UTC.
         time: i64 = time(0, "timestamp", "time", "timestamp") => ["t" t],
         /// 2 `client_ip`.
@@ -59,26 +58,10 @@ elb_format! {
     }
 }
 
-/// Parses one ALB connection log line.
-pub fn parse_line(line: &str) -> Result<AlbConnectionEntry<'_>, ParseError> {
-    parse(line)
-}
-
-/// Parses one ALB connection log line into its [`Record::AlbConnection`].
-pub fn parse_record(line: &str) -> Result<Record, ParseError> {
-    parse_line(line).map(|entry| Record::AlbConnection(entry.to_record()))
-}
-
-impl AlbConnectionEntry<'_> {
-    /// The record written for this line.
-    pub fn to_record(&self) -> ConnectionRecord {
-        self.record()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ParseError;
     use proptest::prelude::*;
 
     const DOC: &str = r#"2023-10-04T17:05:15.514108Z 203.0.113.1 36280 443 TLSv1.2 ECDHE-RSA-AES128-GCM-SHA256 4.036 "CN=amazondomains.com,O=endEntity,L=Seattle,ST=Washington,C=US" NotBefore=2023-09-21T22:43:21Z;NotAfter=2026-06-17T22:43:21Z FEF257372D5C14D4 Success TID_3180a73013c8ca4bac2f731159d4b0fe"#;

@@ -16,14 +16,13 @@ use std::borrow::Cow;
 
 use crate::alb::{Endpoint, Request};
 use crate::elb_format::{elb_format, native_keys, record_members};
-use crate::error::ParseError;
 use crate::record::{Record, RequestRecord};
 
 elb_format! {
     /// One parsed Classic ELB access log line, borrowing from the line. `-` and `-1` are
     /// `None`.
     #[derive(Debug, Clone, PartialEq)]
-    pub struct ClbEntry<'a> for RequestRecord, required 12 {
+    pub struct ClbEntry<'a> for RequestRecord in Record::Clb, required 12 {
         /// 1 `time`: when the load balancer received the request, µs UTC (the record's `t`:
         /// the response time is not logged).
         time: i64 = time(0, "time") => ["t" t],
@@ -63,26 +62,10 @@ elb_format! {
     }
 }
 
-/// Parses one Classic ELB access log line.
-pub fn parse_line(line: &str) -> Result<ClbEntry<'_>, ParseError> {
-    parse(line)
-}
-
-/// Parses one Classic ELB access log line into its [`Record::Clb`].
-pub fn parse_record(line: &str) -> Result<Record, ParseError> {
-    parse_line(line).map(|entry| Record::Clb(entry.to_record()))
-}
-
-impl ClbEntry<'_> {
-    /// The record written for this line.
-    pub fn to_record(&self) -> RequestRecord {
-        self.record()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ParseError;
     use proptest::prelude::*;
 
     const TCP: &str = r#"2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.001069 0.000028 0.000041 - - 82 305 "- - - " "-" - -"#;

@@ -363,7 +363,7 @@ macro_rules! record_members {
 /// Declares an ELB log format from its table of fields (see the module documentation):
 ///
 /// ```text
-/// pub struct Entry<'a> for RecordType, required N, record_time f(a, b) {
+/// pub struct Entry<'a> for RecordType in Record::Variant, required N, record_time f(a, b) {
 ///     /// doc of the member
 ///     member: Type = kind(index, "documented name", "native key"…)
 ///         [as ARN_PREFIX] [via view(other_member…)] => ["json key" record_member, …],
@@ -374,11 +374,12 @@ macro_rules! record_members {
 /// the value without that ARN prefix; `via view(…)` passes the value (and the named members)
 /// through `view` before it is written (JSON and record). Generates the struct (members in
 /// row order, then `extra`), `FIELDS` (the native table, in line order), `FIELD_NAMES`,
-/// `entry_from`, `parse` (a line to its entry) and the entry's `record`.
+/// `entry_from`, `parse_line`, `parse_record` and the entry's `to_record`.
 macro_rules! elb_format {
     (
         $(#[$meta:meta])*
-        pub struct $entry:ident<$lt:lifetime> for $record:ident, required $required:literal
+        pub struct $entry:ident<$lt:lifetime> for $record:ident in Record::$variant:ident,
+            required $required:literal
             $(, record_time $t_fn:ident($($t_arg:ident),*))? {
             $(
                 $(#[doc = $doc:literal])*
@@ -439,7 +440,17 @@ macro_rules! elb_format {
             Ok($entry { $($member,)* extra })
         }
 
-        /// Splits and reads one line (a trailing `\r\n` or `\n` is ignored).
+        /// Parses one line (a trailing `\r\n` or `\n` is ignored).
+        pub fn parse_line(line: &str) -> Result<$entry<'_>, $crate::error::ParseError> {
+            parse(line)
+        }
+
+        /// Parses one line into its [`Record`].
+        pub fn parse_record(line: &str) -> Result<Record, $crate::error::ParseError> {
+            parse(line).map(|entry| Record::$variant(entry.record()))
+        }
+
+        /// Splits and reads one line.
         #[inline(always)]
         fn parse(line: &str) -> Result<$entry<'_>, $crate::error::ParseError> {
             let mut fields = $crate::elb_fields::Fields::new(&FIELD_NAMES);
@@ -449,6 +460,11 @@ macro_rules! elb_format {
         }
 
         impl $entry<'_> {
+            /// The record written for this line.
+            pub fn to_record(&self) -> $record {
+                self.record()
+            }
+
             /// The record of this entry: the members the table maps, `extra`, `v` and `t`.
             fn record(&self) -> $record {
                 let mut r = $record {

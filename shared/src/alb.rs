@@ -785,6 +785,19 @@ mod tests {
         out
     }
 
+    /// Both fast writers (from the entry, and `line_to_json` from the line) write the serde
+    /// JSON of the entry's record.
+    fn writers_agree(entry: &AlbEntry<'_>, line: &str) -> Result<(), TestCaseError> {
+        let mut fast = String::new();
+        entry.write_record_json(&mut fast);
+        let serde = Record::Alb(entry.to_record()).to_json();
+        prop_assert_eq!(&fast, &serde);
+        let mut direct = String::new();
+        prop_assert_eq!(line_to_json(line, &mut direct), Ok(entry.record_time()));
+        prop_assert_eq!(direct, serde, "{}", line);
+        Ok(())
+    }
+
     fn bare<T: ToString>(value: Option<T>) -> String {
         value.map_or_else(|| "-".into(), |v| v.to_string())
     }
@@ -916,14 +929,7 @@ mod tests {
             let line = with(r#""curl/7.46.0""#, &quote(Some(&ua)))
                 .replacen(" 366 ", &format!(" {sent} "), 1)
                 .replacen(" 0.001 ", &format!(" {}.{:03} ", dt / 1000, dt % 1000), 1);
-            let entry = parse_line(&line).unwrap();
-            let mut fast = String::new();
-            entry.write_record_json(&mut fast);
-            let serde = Record::Alb(entry.to_record()).to_json();
-            prop_assert_eq!(&fast, &serde);
-            let mut direct = String::new();
-            prop_assert_eq!(line_to_json(&line, &mut direct), Ok(entry.record_time()));
-            prop_assert_eq!(direct, serde);
+            writers_agree(&parse_line(&line).unwrap(), &line)?;
         }
 
         #[test]
@@ -1020,13 +1026,7 @@ mod tests {
                 extra: extra.iter().map(|x| Cow::Borrowed(x.as_str())).collect(),
             };
             let line = render(&entry);
-            let mut fast = String::new();
-            entry.write_record_json(&mut fast);
-            let serde = Record::Alb(entry.to_record()).to_json();
-            prop_assert_eq!(&fast, &serde);
-            let mut direct = String::new();
-            prop_assert_eq!(line_to_json(&line, &mut direct), Ok(entry.record_time()));
-            prop_assert_eq!(direct, serde, "{}", line);
+            writers_agree(&entry, &line)?;
             prop_assert_eq!(parse_line(&line), Ok(entry), "{}", line);
         }
     }

@@ -338,7 +338,7 @@ macro_rules! alb_json {
                 return None;
             }
             $(
-                let $member = plain::$kind(elb_format::field(fields, $index), $name).ok()?;
+                let $member = plain::$kind(elb_format::field(fields, $index), $name)?;
             )*
             let record_time = $t_fn($($t_arg),*);
             let mut o = JsonObject::open(out, "alb", true);

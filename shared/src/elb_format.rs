@@ -176,12 +176,66 @@ pub(crate) mod read {
 }
 
 /// Reading a field of a line with nothing to escape or decode (the JSON fast path): as
-/// [`read`], but quoted text stays borrowed as it is.
+/// [`read`], but quoted text stays borrowed as it is, and `None` for any problem (the line is
+/// then read the [`read`] way, which names it). Not `read(..).ok()`: a value moved out of a
+/// `Result` whose error owns a string costs copies on every line.
 pub(crate) mod plain {
-    pub(crate) use super::read::word as string;
-    pub(crate) use super::read::{
-        count, endpoint, integer, opt_time, request, seconds, status, text, time, word,
-    };
+    use super::*;
+
+    #[inline(always)]
+    pub(crate) fn text<'a>(f: Field<'a>, _: &'static str) -> Option<&'a str> {
+        Some(f.text)
+    }
+
+    #[inline(always)]
+    pub(crate) fn word<'a>(f: Field<'a>, _: &'static str) -> Option<Option<&'a str>> {
+        Some(f.value())
+    }
+
+    pub(crate) use word as string;
+
+    #[inline(always)]
+    pub(crate) fn time(f: Field<'_>, name: &'static str) -> Option<i64> {
+        f.time(name).ok()
+    }
+
+    #[inline(always)]
+    pub(crate) fn opt_time(f: Field<'_>, name: &'static str) -> Option<Option<i64>> {
+        match f.value() {
+            Some(_) => f.time(name).ok().map(Some),
+            None => Some(None),
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn seconds(f: Field<'_>, name: &'static str) -> Option<Option<f64>> {
+        f.seconds(name).ok()
+    }
+
+    #[inline(always)]
+    pub(crate) fn status(f: Field<'_>, name: &'static str) -> Option<Option<u16>> {
+        f.status(name).ok()
+    }
+
+    #[inline(always)]
+    pub(crate) fn count(f: Field<'_>, name: &'static str) -> Option<Option<u64>> {
+        f.count(name).ok()
+    }
+
+    #[inline(always)]
+    pub(crate) fn integer(f: Field<'_>, name: &'static str) -> Option<Option<i32>> {
+        f.integer(name).ok()
+    }
+
+    #[inline(always)]
+    pub(crate) fn endpoint<'a>(f: Field<'a>, name: &'static str) -> Option<Option<Endpoint<'a>>> {
+        f.endpoint(name).ok()
+    }
+
+    #[inline(always)]
+    pub(crate) fn request<'a>(f: Field<'a>, _: &'static str) -> Option<Request<'a>> {
+        Some(Request::split_with(f.text, false))
+    }
 }
 
 /// Whether the S3 line quotes a field of each kind.

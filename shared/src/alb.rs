@@ -10,93 +10,20 @@
 //! - a line that ends before `trace_id` is [`ParseError::MissingField`] naming the first
 //!   missing field.
 //!
-//! The tokenizer (`elb_fields.rs`) borrows from the line and allocates only for a
-//! decoded escape, so parsing is about as fast as reading the bytes (see `benches/parse.rs`).
+//! The fields are one table, `alb_table!`: the entry, its reading, the record and both JSON
+//! writers are generated from it (`elb_format.rs`). The tokenizer (`elb_fields.rs`) borrows
+//! from the line and allocates only for a decoded escape, so parsing is about as fast as
+//! reading the bytes (see `benches/parse.rs`).
 
 use std::borrow::Cow;
 
 use memchr::memchr;
 
-use crate::elb_fields::{Field, Fields, Tokens, unescape_quoted};
+use crate::elb_fields::{Field, Fields, Tokens, split, unescape_quoted};
+use crate::elb_format::{self, elb_format, member, native_keys, plain, record_members};
 use crate::error::ParseError;
 use crate::record::{CERTIFICATE_ARN, Record, RequestRecord, SCHEMA_VERSION, TARGET_GROUP_ARN};
-use crate::scan::word_needs_escape;
-
-/// One parsed ALB access log line, borrowing from the line.
-///
-/// Absent values (`-`, `"-"`, `-1` for a processing time, or a field the line ends before) are
-/// `None`. Quoted text fields are `Cow` because decoding an escape allocates.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AlbEntry<'a> {
-    /// 1 `type`: http, https, h2, grpcs, ws or wss (other values are kept as they are).
-    pub kind: &'a str,
-    /// 2 `time`: when the response was sent (WebSockets: when the connection closed), µs UTC.
-    pub time: i64,
-    /// 3 `elb`: the load balancer's resource id (`app/name/id`).
-    pub elb: &'a str,
-    /// 4 `client:port`.
-    pub client: Option<Endpoint<'a>>,
-    /// 5 `target:port`; `-` for a Lambda target, a WAF block or an incomplete request.
-    pub target: Option<Endpoint<'a>>,
-    /// 6 `request_processing_time`, seconds.
-    pub request_processing_time: Option<f64>,
-    /// 7 `target_processing_time`, seconds.
-    pub target_processing_time: Option<f64>,
-    /// 8 `response_processing_time`, seconds.
-    pub response_processing_time: Option<f64>,
-    /// 9 `elb_status_code`.
-    pub elb_status_code: Option<u16>,
-    /// 10 `target_status_code`; absent when the target sent no response.
-    pub target_status_code: Option<u16>,
-    /// 11 `received_bytes` (headers included).
-    pub received_bytes: Option<u64>,
-    /// 12 `sent_bytes` (headers included).
-    pub sent_bytes: Option<u64>,
-    /// 13 `request`, split into method, URL and protocol.
-    pub request: Request<'a>,
-    /// 14 `user_agent` (AWS cuts it at 8 KB).
-    pub user_agent: Option<Cow<'a, str>>,
-    /// 15 `ssl_cipher`.
-    pub ssl_cipher: Option<&'a str>,
-    /// 16 `ssl_protocol`.
-    pub ssl_protocol: Option<&'a str>,
-    /// 17 `target_group_arn` (`-` seen on real redirect and 400 lines).
-    pub target_group_arn: Option<&'a str>,
-    /// 18 `trace_id`: the X-Amzn-Trace-Id header.
-    pub trace_id: Option<Cow<'a, str>>,
-    /// 19 `domain_name`: the TLS SNI.
-    pub domain_name: Option<Cow<'a, str>>,
-    /// 20 `chosen_cert_arn`, or `session-reused`.
-    pub chosen_cert_arn: Option<Cow<'a, str>>,
-    /// 21 `matched_rule_priority`: 1–50 000, 0 for the default action, -1 for a rule error.
-    pub matched_rule_priority: Option<i32>,
-    /// 22 `request_creation_time`: when the request arrived, µs UTC.
-    pub request_creation_time: Option<i64>,
-    /// 23 `actions_executed`, comma-separated.
-    pub actions_executed: Option<Cow<'a, str>>,
-    /// 24 `redirect_url`.
-    pub redirect_url: Option<Cow<'a, str>>,
-    /// 25 `error_reason`.
-    pub error_reason: Option<Cow<'a, str>>,
-    /// 26 `target:port_list`, space-separated.
-    pub target_port_list: Option<Cow<'a, str>>,
-    /// 27 `target_status_code_list`, space-separated.
-    pub target_status_code_list: Option<Cow<'a, str>>,
-    /// 28 `classification` (desync mitigation): Acceptable, Ambiguous, Severe.
-    pub classification: Option<Cow<'a, str>>,
-    /// 29 `classification_reason`.
-    pub classification_reason: Option<Cow<'a, str>>,
-    /// 30 `conn_trace_id`: bare `TID_<hex>`, the key into the connection log (since 2024-05).
-    pub conn_trace_id: Option<&'a str>,
-    /// 31 `transformed_host` (since 2025-08).
-    pub transformed_host: Option<Cow<'a, str>>,
-    /// 32 `transformed_uri`.
-    pub transformed_uri: Option<Cow<'a, str>>,
-    /// 33 `request_transform_status`.
-    pub request_transform_status: Option<Cow<'a, str>>,
-    /// Fields after the 33rd, in order, decoded but otherwise as written (`-` stays `-`).
-    pub extra: Vec<Cow<'a, str>>,
-}
+use crate::record_json::JsonObject;
 
 /// An `address:port` pair. IPv6 addresses are written without brackets (`2001:db8::1:443`),
 /// so the port is what follows the last colon; `[2001:db8::1]:443` is accepted too.
@@ -170,7 +97,7 @@ impl<'a> Request<'a> {
     }
 
     /// As [`Request::split`]; `decode` false when the tokenizer saw no backslash in the text.
-    fn split_with(text: &'a str, decode: bool) -> Request<'a> {
+    pub(crate) fn split_with(text: &'a str, decode: bool) -> Request<'a> {
         let unescape = |text: &'a str| -> Cow<'a, str> {
             if decode {
                 unescape_quoted(text)
@@ -225,60 +152,233 @@ pub fn is_control_line(line: &str) -> bool {
         .is_some_and(|(kind, tail)| kind.ends_with("Log") && tail.starts_with("for ELB"))
 }
 
-/// The names of the fields ALB defines (1–33), as `reference/alb.md` gives them.
-const FIELD_NAMES: [&str; 33] = [
-    "type",
-    "time",
-    "elb",
-    "client:port",
-    "target:port",
-    "request_processing_time",
-    "target_processing_time",
-    "response_processing_time",
-    "elb_status_code",
-    "target_status_code",
-    "received_bytes",
-    "sent_bytes",
-    "request",
-    "user_agent",
-    "ssl_cipher",
-    "ssl_protocol",
-    "target_group_arn",
-    "trace_id",
-    "domain_name",
-    "chosen_cert_arn",
-    "matched_rule_priority",
-    "request_creation_time",
-    "actions_executed",
-    "redirect_url",
-    "error_reason",
-    "target:port_list",
-    "target_status_code_list",
-    "classification",
-    "classification_reason",
-    "conn_trace_id",
-    "transformed_host",
-    "transformed_uri",
-    "request_transform_status",
-];
-
-/// A member's key as written before its value: `,"key":`.
-macro_rules! key {
-    ($name:literal) => {
-        concat!(",\"", $name, "\":")
+/// The ALB access log's fields, one row each, in the order of the record's keys (which is
+/// `RequestRecord`'s declaration order, so serde and the fast writers agree). A row: the
+/// entry member and its type, its kind (`crate::elb_format`), its number in the line (from 0)
+/// and documented name, any other keys a native JSON record carries it under, and the record
+/// keys and `RequestRecord` members it fills. Fields 1–18 are on every line; AWS appended the
+/// later ones (2019, 2020, 2024, 2025), so a line may end anywhere after `trace_id`.
+///
+/// Invoked with the name of a macro, it hands that macro the table: `elb_format!` makes the
+/// entry, its reading and its record from it, `alb_json!` the two JSON writers.
+macro_rules! alb_table {
+    ($then:ident) => {
+        $then! {
+            /// One parsed ALB access log line, borrowing from the line.
+            ///
+            /// Absent values (`-`, `"-"`, `-1` for a processing time, or a field the line ends
+            /// before) are `None`. Quoted text fields are `Cow` because decoding an escape
+            /// allocates. The members' numbers are the fields' places in the line.
+            #[derive(Debug, Clone, PartialEq)]
+            pub struct AlbEntry<'a> for RequestRecord in Record::Alb, required 18,
+                record_time record_time_of(time, request_creation_time) {
+                /// 2 `time`: when the response was sent (WebSockets: when the connection
+                /// closed), µs UTC.
+                time: i64 = time(1, "time") => ["te" end],
+                /// 1 `type`: http, https, h2, grpcs, ws or wss (other values are kept as they
+                /// are).
+                kind: &'a str = text(0, "type") => ["ty" kind],
+                /// 3 `elb`: the load balancer's resource id (`app/name/id`).
+                elb: &'a str = text(2, "elb") => ["lb" server],
+                /// 4 `client:port`.
+                client: Option<Endpoint<'a>> = endpoint(3, "client:port", "client:port", "client_port")
+                    => ["ip" client_ip, "cp" client_port],
+                /// 5 `target:port`; `-` for a Lambda target, a WAF block or an incomplete
+                /// request.
+                target: Option<Endpoint<'a>> = endpoint(4, "target:port", "target:port", "target_port")
+                    => ["tip" target_ip, "tpt" target_port],
+                /// 13 `request`, split into method, URL and protocol.
+                request: Request<'a> = request(12, "request", "request_line", "request")
+                    => ["m" method, "u" url, "pr" protocol, "rq" request_raw],
+                /// 9 `elb_status_code`.
+                elb_status_code: Option<u16> = status(8, "elb_status_code") => ["s" status],
+                /// 10 `target_status_code`; absent when the target sent no response.
+                target_status_code: Option<u16> = status(9, "target_status_code")
+                    => ["ts" target_status],
+                /// 11 `received_bytes` (headers included).
+                received_bytes: Option<u64> = count(10, "received_bytes") => ["rb" received_bytes],
+                /// 12 `sent_bytes` (headers included).
+                sent_bytes: Option<u64> = count(11, "sent_bytes") => ["sb" sent_bytes],
+                /// 14 `user_agent` (AWS cuts it at 8 KB).
+                user_agent: Option<Cow<'a, str>> = string(13, "user_agent") => ["ua" user_agent],
+                /// 6 `request_processing_time`, seconds.
+                request_processing_time: Option<f64> = seconds(5, "request_processing_time")
+                    => ["dq" request_time],
+                /// 7 `target_processing_time`, seconds.
+                target_processing_time: Option<f64> = seconds(6, "target_processing_time")
+                    => ["dt" target_time],
+                /// 8 `response_processing_time`, seconds.
+                response_processing_time: Option<f64> = seconds(7, "response_processing_time")
+                    => ["dr" response_time],
+                /// 15 `ssl_cipher`.
+                ssl_cipher: Option<&'a str> = word(14, "ssl_cipher") => ["ci" ssl_cipher],
+                /// 16 `ssl_protocol`.
+                ssl_protocol: Option<&'a str> = word(15, "ssl_protocol") => ["sp" ssl_protocol],
+                /// 17 `target_group_arn` (`-` seen on real redirect and 400 lines).
+                target_group_arn: Option<&'a str> = word(16, "target_group_arn")
+                    as TARGET_GROUP_ARN => ["tg" target_group],
+                /// 18 `trace_id`: the X-Amzn-Trace-Id header.
+                trace_id: Option<Cow<'a, str>> = string(17, "trace_id") => ["tr" trace_id],
+                /// 19 `domain_name`: the TLS SNI.
+                domain_name: Option<Cow<'a, str>> = string(18, "domain_name") => ["sni" sni],
+                /// 20 `chosen_cert_arn`, or `session-reused`.
+                chosen_cert_arn: Option<Cow<'a, str>> = string(19, "chosen_cert_arn")
+                    as CERTIFICATE_ARN => ["crt" cert],
+                /// 21 `matched_rule_priority`: 1–50 000, 0 for the default action, -1 for a
+                /// rule error.
+                matched_rule_priority: Option<i32> = integer(20, "matched_rule_priority")
+                    => ["rule" rule_priority],
+                /// 22 `request_creation_time`: when the request arrived, µs UTC (the record's
+                /// `t`, see [`AlbEntry::record_time`]).
+                request_creation_time: Option<i64> = opt_time(21, "request_creation_time") => [],
+                /// 23 `actions_executed`, comma-separated.
+                actions_executed: Option<Cow<'a, str>> = string(22, "actions_executed")
+                    => ["act" actions],
+                /// 24 `redirect_url`.
+                redirect_url: Option<Cow<'a, str>> = string(23, "redirect_url") => ["rd" redirect_url],
+                /// 25 `error_reason`.
+                error_reason: Option<Cow<'a, str>> = string(24, "error_reason") => ["er" error_reason],
+                /// 26 `target:port_list`, space-separated (in the record only when it says
+                /// more than `target:port`).
+                target_port_list: Option<Cow<'a, str>> = string(25, "target:port_list", "target:port_list", "target_port_list")
+                    via target_list(target) => ["tl" target_list],
+                /// 27 `target_status_code_list`, space-separated (in the record only when it
+                /// says more than `target_status_code`).
+                target_status_code_list: Option<Cow<'a, str>> = string(26, "target_status_code_list")
+                    via target_status_list(target_status_code) => ["tsl" target_status_list],
+                /// 28 `classification` (desync mitigation): Acceptable, Ambiguous, Severe.
+                classification: Option<Cow<'a, str>> = string(27, "classification")
+                    => ["cl" classification],
+                /// 29 `classification_reason`.
+                classification_reason: Option<Cow<'a, str>> = string(28, "classification_reason")
+                    => ["clr" classification_reason],
+                /// 30 `conn_trace_id`: bare `TID_<hex>`, the key into the connection log
+                /// (since 2024-05).
+                conn_trace_id: Option<&'a str> = word(29, "conn_trace_id") => ["cid" conn_trace_id],
+                /// 31 `transformed_host` (since 2025-08).
+                transformed_host: Option<Cow<'a, str>> = string(30, "transformed_host")
+                    => ["th" transformed_host],
+                /// 32 `transformed_uri`.
+                transformed_uri: Option<Cow<'a, str>> = string(31, "transformed_uri")
+                    => ["tu" transformed_uri],
+                /// 33 `request_transform_status`.
+                request_transform_status: Option<Cow<'a, str>> = string(32, "request_transform_status")
+                    => ["tst" transform_status],
+            }
+        }
     };
 }
 
-/// A string member's key with the value's opening quote: `,"key":"`.
-macro_rules! skey {
-    ($name:literal) => {
-        concat!(",\"", $name, "\":\"")
+/// A row's JSON members (with its ARN prefix or view, if any).
+macro_rules! json_members {
+    ($o:ident, $kind:ident, $keys:expr, $v:expr) => {
+        member::$kind(&mut $o, $keys, &$v)
+    };
+    ($o:ident, $kind:ident, $keys:expr, $v:expr, as $arn:ident) => {
+        member::arn(&mut $o, $keys, &$v, &$arn)
+    };
+    ($o:ident, $kind:ident, $keys:expr, $v:expr, via $view:ident($($arg:expr),*)) => {
+        member::word(&mut $o, $keys, &$view($v.as_deref(), $($arg),*))
     };
 }
 
-/// Parses one ALB access log line (a trailing `\r\n` or `\n` is ignored).
-pub fn parse_line(line: &str) -> Result<AlbEntry<'_>, ParseError> {
-    parse(&mut Tokens::new(line))
+/// The two JSON writers of the ALB record, from [`alb_table!`]: `write_json` from an entry,
+/// `write_plain_line` from the split fields of a line with nothing to escape. Both write the
+/// record tag, `v`, `t`, each row's members in row order, then `x`.
+macro_rules! alb_json {
+    (
+        $(#[$meta:meta])*
+        pub struct $entry:ident<$lt:lifetime> for $record:ident in Record::$variant:ident,
+            required $required:literal,
+            record_time $t_fn:ident($($t_arg:ident),*) {
+            $(
+                $(#[doc = $doc:literal])*
+                $member:ident: $ty:ty = $kind:ident($index:literal, $name:literal $(, $native:literal)*)
+                    $(as $arn:ident)? $(via $view:ident($($arg:ident),*))?
+                    => [$($key:literal $rec:ident),*],
+            )*
+        }
+    ) => {
+        impl $entry<'_> {
+            /// When the request arrived: `request_creation_time`, or for lines from before
+            /// 2019, which have none, `time` (the best there is). The record's `t`.
+            pub fn record_time(&self) -> i64 {
+                $t_fn($(self.$t_arg),*)
+            }
+
+            /// [`AlbEntry::write_record_json`]; `plain` says that no value needs a JSON escape
+            /// (they are then copied as they are).
+            #[inline(always)]
+            fn write_json(&self, out: &mut String, plain: bool) {
+                let mut o = JsonObject::open(out, "alb", plain);
+                o.int(",\"v\":", i64::from(SCHEMA_VERSION));
+                o.int(",\"t\":", self.record_time());
+                $(
+                    json_members!(o, $kind, [$((concat!(",\"", $key, "\":"), concat!(",\"", $key, "\":\""))),*],
+                        self.$member $(, as $arn)? $(, via $view($(self.$arg),*))?);
+                )*
+                o.list(",\"x\":", &self.extra);
+                o.close();
+            }
+        }
+
+        /// The record JSON of a line with nothing to escape, written straight from its split
+        /// fields (no entry built, nothing decoded: a line without a backslash has no
+        /// escapes), byte for byte what [`AlbEntry::write_record_json`] writes; returns the
+        /// record time. `None` when a field is missing or invalid: the caller then drops what
+        /// was written and reads the line the field-by-field way, which names the first
+        /// problem.
+        #[inline(always)]
+        fn write_plain_line(
+            fields: &Fields<'_, FIELD_COUNT>,
+            extra: &[Field<'_>],
+            out: &mut String,
+        ) -> Option<i64> {
+            if fields.unterminated || fields.found < $required {
+                return None;
+            }
+            $(
+                let $member = plain::$kind(elb_format::field(fields, $index), $name)?;
+            )*
+            let record_time = $t_fn($($t_arg),*);
+            let mut o = JsonObject::open(out, "alb", true);
+            o.int(",\"v\":", i64::from(SCHEMA_VERSION));
+            o.int(",\"t\":", record_time);
+            $(
+                json_members!(o, $kind, [$((concat!(",\"", $key, "\":"), concat!(",\"", $key, "\":\""))),*],
+                    $member $(, as $arn)? $(, via $view($($arg),*))?);
+            )*
+            write_plain_extra(&mut o, extra);
+            o.close();
+            Some(record_time)
+        }
+    };
+}
+
+alb_table!(elb_format);
+alb_table!(alb_json);
+
+/// `request_creation_time`, else `time`.
+#[inline(always)]
+fn record_time_of(time: i64, request_creation_time: Option<i64>) -> i64 {
+    request_creation_time.unwrap_or(time)
+}
+
+/// The `x` member of a plain line: its fields after the defined ones, as written.
+#[inline(always)]
+fn write_plain_extra(o: &mut JsonObject<'_>, extra: &[Field<'_>]) {
+    if extra.is_empty() {
+        return;
+    }
+    o.key(",\"x\":");
+    o.out.push('[');
+    for (i, field) in extra.iter().enumerate() {
+        if i > 0 {
+            o.out.push(',');
+        }
+        o.string(field.text);
+    }
+    o.out.push(']');
 }
 
 /// Parses one ALB access log line and appends the compact JSON of its record to `out`
@@ -308,278 +408,6 @@ pub fn line_to_json(line: &str, out: &mut String) -> Result<i64, ParseError> {
     Ok(entry.record_time())
 }
 
-#[inline(always)]
-fn parse<'a>(f: &mut Tokens<'a>) -> Result<AlbEntry<'a>, ParseError> {
-    let mut fields = Fields::new(&FIELD_NAMES);
-    let extra = split(f, &mut fields)?;
-    entry_from(&fields, extra)
-}
-
-/// The fields after the defined ones (their meaning unknown), or `Unterminated` for an open
-/// quote among them: the entry reports that only after every defined field.
-type Extra<'a> = Result<Vec<Field<'a>>, ParseError>;
-
-/// Splits a whole line: the defined fields into `fields` (filled where it lies: it is some
-/// 800 bytes), then the ones after them, returned in order.
-#[inline(always)]
-fn split<'a>(f: &mut Tokens<'a>, fields: &mut Fields<'a, 33>) -> Result<Extra<'a>, ParseError> {
-    if f.is_empty() {
-        return Err(ParseError::Empty);
-    }
-    f.fill(fields);
-    let mut extra = Vec::new();
-    loop {
-        match f.next("extra") {
-            Ok(Some(field)) => extra.push(field),
-            Ok(None) => return Ok(Ok(extra)),
-            Err(e) => return Ok(Err(e)),
-        }
-    }
-}
-
-/// The record JSON of a line with nothing to escape, written straight from its split fields
-/// (no entry built, nothing decoded: a line without a backslash has no escapes), byte for byte
-/// what [`AlbEntry::write_record_json`] writes; returns the record time. `None` when a field
-/// is missing or invalid: the caller then drops what was written and reads the line the
-/// field-by-field way, which names the first problem.
-#[inline(always)]
-fn write_plain_line(fields: &Fields<'_, 33>, extra: &[Field<'_>], out: &mut String) -> Option<i64> {
-    if fields.unterminated || fields.found < 18 {
-        return None;
-    }
-    // Field `i`, `None` past the line's end (then a required field sends the line back).
-    let req = |i: usize| fields.fields.get(i).filter(|_| i < fields.found).copied();
-    let opt_value = |i: usize| req(i).and_then(Field::value);
-    let time = req(1)?.time("time").ok()?;
-    let creation = match req(21) {
-        Some(field) if field.value().is_some() => Some(field.time("request_creation_time").ok()?),
-        _ => None,
-    };
-    let client = req(3)?.endpoint("client:port").ok()?;
-    let target = req(4)?.endpoint("target:port").ok()?;
-    let target_status = req(9)?.status("target_status_code").ok()?;
-    let record_time = creation.unwrap_or(time);
-    let request = Request::split_with(req(12)?.text, false);
-    let mut o = JsonObject::open(out, "alb", true);
-    o.int(key!("v"), i64::from(SCHEMA_VERSION));
-    o.int(key!("t"), record_time);
-    o.int(key!("te"), time);
-    o.str(skey!("ty"), Some(req(0)?.text));
-    o.str(skey!("lb"), Some(req(2)?.text));
-    o.str(skey!("ip"), client.map(|c| c.ip));
-    o.opt_int(key!("cp"), client.map(|c| c.port));
-    o.str(skey!("tip"), target.map(|t| t.ip));
-    o.opt_int(key!("tpt"), target.map(|t| t.port));
-    o.str(skey!("m"), request.method);
-    o.str(skey!("u"), request.url.as_deref());
-    o.str(skey!("pr"), request.protocol);
-    o.str(skey!("rq"), request.raw.as_deref());
-    o.opt_int(key!("s"), req(8)?.status("elb_status_code").ok()?);
-    o.opt_int(key!("ts"), target_status);
-    o.uint(key!("rb"), req(10)?.count("received_bytes").ok()?);
-    o.uint(key!("sb"), req(11)?.count("sent_bytes").ok()?);
-    o.str(skey!("ua"), req(13)?.value());
-    o.float(key!("dq"), req(5)?.seconds("request_processing_time").ok()?);
-    o.float(key!("dt"), req(6)?.seconds("target_processing_time").ok()?);
-    o.float(
-        key!("dr"),
-        req(7)?.seconds("response_processing_time").ok()?,
-    );
-    o.str(skey!("ci"), req(14)?.value());
-    o.str(skey!("sp"), req(15)?.value());
-    o.str(
-        skey!("tg"),
-        req(16)?.value().map(|a| TARGET_GROUP_ARN.compact(a)),
-    );
-    o.str(skey!("tr"), req(17)?.value());
-    o.str(skey!("sni"), opt_value(18));
-    o.str(
-        skey!("crt"),
-        opt_value(19).map(|a| CERTIFICATE_ARN.compact(a)),
-    );
-    let rule = match req(20) {
-        Some(field) => field.integer("matched_rule_priority").ok()?,
-        None => None,
-    };
-    o.opt_int(key!("rule"), rule);
-    o.str(skey!("act"), opt_value(22));
-    o.str(skey!("rd"), opt_value(23));
-    o.str(skey!("er"), opt_value(24));
-    o.str(skey!("tl"), target_list(opt_value(25), target));
-    o.str(
-        skey!("tsl"),
-        target_status_list(opt_value(26), target_status),
-    );
-    o.str(skey!("cl"), opt_value(27));
-    o.str(skey!("clr"), opt_value(28));
-    o.str(skey!("cid"), opt_value(29));
-    o.str(skey!("th"), opt_value(30));
-    o.str(skey!("tu"), opt_value(31));
-    o.str(skey!("tst"), opt_value(32));
-    if !extra.is_empty() {
-        o.key(key!("x"));
-        o.out.push('[');
-        for (i, field) in extra.iter().enumerate() {
-            if i > 0 {
-                o.out.push(',');
-            }
-            o.string(field.text);
-        }
-        o.out.push(']');
-    }
-    o.close();
-    Some(record_time)
-}
-
-/// The entry of a line whose fields are split (`extra`: what followed the defined ones).
-#[inline(always)]
-fn entry_from<'a>(fields: &Fields<'a, 33>, extra: Extra<'a>) -> Result<AlbEntry<'a>, ParseError> {
-    // All the defined fields were split off in one loop first (the hot part of parsing); each
-    // is now read in order, so that errors come out as a field-by-field reader would give
-    // them: an invalid value before a missing or unterminated field is reported first.
-    let req = |i: usize| fields.required(i);
-    let opt = |i: usize| fields.optional(i);
-    let kind = req(0)?.text;
-    let time = req(1)?.time("time")?;
-    let elb = req(2)?.text;
-    let client = req(3)?.endpoint("client:port")?;
-    let target = req(4)?.endpoint("target:port")?;
-    let request_processing_time = req(5)?.seconds("request_processing_time")?;
-    let target_processing_time = req(6)?.seconds("target_processing_time")?;
-    let response_processing_time = req(7)?.seconds("response_processing_time")?;
-    let elb_status_code = req(8)?.status("elb_status_code")?;
-    let target_status_code = req(9)?.status("target_status_code")?;
-    let received_bytes = req(10)?.count("received_bytes")?;
-    let sent_bytes = req(11)?.count("sent_bytes")?;
-    let request = req(12)?;
-    let request = Request::split_with(request.text, request.quoted);
-    let user_agent = req(13)?.string();
-    let ssl_cipher = req(14)?.value();
-    let ssl_protocol = req(15)?.value();
-    let target_group_arn = req(16)?.value();
-    let trace_id = req(17)?.string();
-    // Everything after trace_id was added later (2019, 2020, 2024, 2025): a line may end at
-    // any of these, and they are `None` once it has.
-    let domain_name = opt(18)?.and_then(Field::string);
-    let chosen_cert_arn = opt(19)?.and_then(Field::string);
-    let matched_rule_priority = match opt(20)? {
-        Some(field) => field.integer("matched_rule_priority")?,
-        None => None,
-    };
-    let request_creation_time = match opt(21)? {
-        Some(field) if field.value().is_some() => Some(field.time("request_creation_time")?),
-        _ => None,
-    };
-    let actions_executed = opt(22)?.and_then(Field::string);
-    let redirect_url = opt(23)?.and_then(Field::string);
-    let error_reason = opt(24)?.and_then(Field::string);
-    let target_port_list = opt(25)?.and_then(Field::string);
-    let target_status_code_list = opt(26)?.and_then(Field::string);
-    let classification = opt(27)?.and_then(Field::string);
-    let classification_reason = opt(28)?.and_then(Field::string);
-    let conn_trace_id = opt(29)?.and_then(Field::value);
-    let transformed_host = opt(30)?.and_then(Field::string);
-    let transformed_uri = opt(31)?.and_then(Field::string);
-    let request_transform_status = opt(32)?.and_then(Field::string);
-    let extra = extra?.into_iter().map(Field::decoded).collect();
-    Ok(AlbEntry {
-        kind,
-        time,
-        elb,
-        client,
-        target,
-        request_processing_time,
-        target_processing_time,
-        response_processing_time,
-        elb_status_code,
-        target_status_code,
-        received_bytes,
-        sent_bytes,
-        request,
-        user_agent,
-        ssl_cipher,
-        ssl_protocol,
-        target_group_arn,
-        trace_id,
-        domain_name,
-        chosen_cert_arn,
-        matched_rule_priority,
-        request_creation_time,
-        actions_executed,
-        redirect_url,
-        error_reason,
-        target_port_list,
-        target_status_code_list,
-        classification,
-        classification_reason,
-        conn_trace_id,
-        transformed_host,
-        transformed_uri,
-        request_transform_status,
-        extra,
-    })
-}
-
-/// Parses one ALB access log line into its [`Record::Alb`].
-pub fn parse_record(line: &str) -> Result<Record, ParseError> {
-    parse_line(line).map(|entry| Record::Alb(entry.to_record()))
-}
-
-impl AlbEntry<'_> {
-    /// When the request arrived: `request_creation_time`, or for lines from before 2019,
-    /// which have none, `time` (the best there is). The record's `t`.
-    pub fn record_time(&self) -> i64 {
-        self.request_creation_time.unwrap_or(self.time)
-    }
-
-    /// The record written for this line.
-    pub fn to_record(&self) -> RequestRecord {
-        RequestRecord {
-            v: SCHEMA_VERSION,
-            t: self.record_time(),
-            end: Some(self.time),
-            kind: Some(self.kind.to_owned()),
-            server: Some(self.elb.to_owned()),
-            client_ip: self.client.map(|c| c.ip.to_owned()),
-            client_port: self.client.map(|c| c.port),
-            target_ip: self.target.map(|t| t.ip.to_owned()),
-            target_port: self.target.map(|t| t.port),
-            method: self.request.method.map(str::to_owned),
-            url: owned(&self.request.url),
-            protocol: self.request.protocol.map(str::to_owned),
-            request_raw: owned(&self.request.raw),
-            status: self.elb_status_code,
-            target_status: self.target_status_code,
-            received_bytes: self.received_bytes,
-            sent_bytes: self.sent_bytes,
-            user_agent: owned(&self.user_agent),
-            request_time: self.request_processing_time,
-            target_time: self.target_processing_time,
-            response_time: self.response_processing_time,
-            ssl_cipher: self.ssl_cipher.map(str::to_owned),
-            ssl_protocol: self.ssl_protocol.map(str::to_owned),
-            target_group: self.target_group_arn.map(str::to_owned),
-            trace_id: owned(&self.trace_id),
-            sni: owned(&self.domain_name),
-            cert: owned(&self.chosen_cert_arn),
-            rule_priority: self.matched_rule_priority,
-            actions: owned(&self.actions_executed),
-            redirect_url: owned(&self.redirect_url),
-            error_reason: owned(&self.error_reason),
-            target_list: self.target_list().map(str::to_owned),
-            target_status_list: self.target_status_list().map(str::to_owned),
-            classification: owned(&self.classification),
-            classification_reason: owned(&self.classification_reason),
-            conn_trace_id: self.conn_trace_id.map(str::to_owned),
-            transformed_host: owned(&self.transformed_host),
-            transformed_uri: owned(&self.transformed_uri),
-            transform_status: owned(&self.request_transform_status),
-            extra: self.extra.iter().map(|x| x.to_string()).collect(),
-            ..RequestRecord::default()
-        }
-    }
-}
-
 impl AlbEntry<'_> {
     /// Appends the compact JSON of `Record::Alb(self.to_record())` to `out`, byte for byte
     /// (a property test compares the two), without building the record.
@@ -590,79 +418,10 @@ impl AlbEntry<'_> {
     pub fn write_record_json(&self, out: &mut String) {
         self.write_json(out, false);
     }
-
-    /// [`AlbEntry::write_record_json`]; `plain` says that no value needs a JSON escape (they
-    /// are then copied as they are).
-    #[inline(always)]
-    fn write_json(&self, out: &mut String, plain: bool) {
-        let mut o = JsonObject::open(out, "alb", plain);
-        o.int(key!("v"), i64::from(SCHEMA_VERSION));
-        o.int(key!("t"), self.record_time());
-        o.int(key!("te"), self.time);
-        o.str(skey!("ty"), Some(self.kind));
-        o.str(skey!("lb"), Some(self.elb));
-        o.str(skey!("ip"), self.client.map(|c| c.ip));
-        o.opt_int(key!("cp"), self.client.map(|c| c.port));
-        o.str(skey!("tip"), self.target.map(|t| t.ip));
-        o.opt_int(key!("tpt"), self.target.map(|t| t.port));
-        o.str(skey!("m"), self.request.method);
-        o.str(skey!("u"), self.request.url.as_deref());
-        o.str(skey!("pr"), self.request.protocol);
-        o.str(skey!("rq"), self.request.raw.as_deref());
-        o.opt_int(key!("s"), self.elb_status_code);
-        o.opt_int(key!("ts"), self.target_status_code);
-        o.uint(key!("rb"), self.received_bytes);
-        o.uint(key!("sb"), self.sent_bytes);
-        o.str(skey!("ua"), self.user_agent.as_deref());
-        o.float(key!("dq"), self.request_processing_time);
-        o.float(key!("dt"), self.target_processing_time);
-        o.float(key!("dr"), self.response_processing_time);
-        o.str(skey!("ci"), self.ssl_cipher);
-        o.str(skey!("sp"), self.ssl_protocol);
-        o.str(
-            skey!("tg"),
-            self.target_group_arn.map(|a| TARGET_GROUP_ARN.compact(a)),
-        );
-        o.str(skey!("tr"), self.trace_id.as_deref());
-        o.str(skey!("sni"), self.domain_name.as_deref());
-        o.str(
-            skey!("crt"),
-            self.chosen_cert_arn
-                .as_deref()
-                .map(|a| CERTIFICATE_ARN.compact(a)),
-        );
-        o.opt_int(key!("rule"), self.matched_rule_priority);
-        o.str(skey!("act"), self.actions_executed.as_deref());
-        o.str(skey!("rd"), self.redirect_url.as_deref());
-        o.str(skey!("er"), self.error_reason.as_deref());
-        o.str(skey!("tl"), self.target_list());
-        o.str(skey!("tsl"), self.target_status_list());
-        o.str(skey!("cl"), self.classification.as_deref());
-        o.str(skey!("clr"), self.classification_reason.as_deref());
-        o.str(skey!("cid"), self.conn_trace_id);
-        o.str(skey!("th"), self.transformed_host.as_deref());
-        o.str(skey!("tu"), self.transformed_uri.as_deref());
-        o.str(skey!("tst"), self.request_transform_status.as_deref());
-        o.list(key!("x"), &self.extra);
-        o.close();
-    }
-
-    /// `target:port_list`, unless it only repeats `target:port`. The lists hold one item equal
-    /// to the single value today; they are stored only when they say something more.
-    fn target_list(&self) -> Option<&str> {
-        target_list(self.target_port_list.as_deref(), self.target)
-    }
-
-    /// `target_status_code_list`, unless it only repeats `target_status_code`.
-    fn target_status_list(&self) -> Option<&str> {
-        target_status_list(
-            self.target_status_code_list.as_deref(),
-            self.target_status_code,
-        )
-    }
 }
 
-/// `target:port_list`, unless it only repeats `target:port`.
+/// `target:port_list`, unless it only repeats `target:port`. The lists hold one item equal to
+/// the single value today; they are stored only when they say something more.
 fn target_list<'a>(list: Option<&'a str>, target: Option<Endpoint<'_>>) -> Option<&'a str> {
     list.filter(|list| !target.is_some_and(|t| t.is(list)))
 }
@@ -670,196 +429,6 @@ fn target_list<'a>(list: Option<&'a str>, target: Option<Endpoint<'_>>) -> Optio
 /// `target_status_code_list`, unless it only repeats `target_status_code`.
 fn target_status_list(list: Option<&str>, status: Option<u16>) -> Option<&str> {
     list.filter(|list| list.parse::<u16>().ok() != status)
-}
-
-/// Writes one JSON object the way serde_json's compact serializer does, skipping absent
-/// values as `RequestRecord`'s `skip_serializing_if` does.
-struct JsonObject<'o> {
-    out: &'o mut String,
-    /// No value needs an escape.
-    plain: bool,
-}
-
-impl<'o> JsonObject<'o> {
-    /// Opens the object with the record tag, as serde writes an internally tagged enum.
-    fn open(out: &'o mut String, kind: &str, plain: bool) -> JsonObject<'o> {
-        out.push_str("{\"k\":");
-        json_string(out, kind);
-        JsonObject { out, plain }
-    }
-
-    /// A string value.
-    #[inline(always)]
-    fn string(&mut self, value: &str) {
-        if self.plain {
-            self.out.push('"');
-            self.out.push_str(value);
-            self.out.push('"');
-        } else {
-            json_string(self.out, value);
-        }
-    }
-
-    /// Starts a member: `key` is `,"name":` ([`key!`]); names are short ASCII that needs no
-    /// escaping.
-    fn key(&mut self, key: &str) {
-        self.out.push_str(key);
-    }
-
-    /// A string member; `key` is `,"name":"` ([`skey!`]).
-    #[inline(always)]
-    fn str(&mut self, key: &str, value: Option<&str>) {
-        if let Some(value) = value {
-            self.out.push_str(key);
-            if self.plain {
-                self.out.push_str(value);
-                self.out.push('"');
-            } else {
-                json_string_rest(self.out, value);
-            }
-        }
-    }
-
-    fn int(&mut self, key: &str, value: i64) {
-        self.key(key);
-        self.out.push_str(itoa::Buffer::new().format(value));
-    }
-
-    fn uint(&mut self, key: &str, value: Option<u64>) {
-        if let Some(value) = value {
-            self.key(key);
-            self.out.push_str(itoa::Buffer::new().format(value));
-        }
-    }
-
-    fn opt_int<T: Into<i64>>(&mut self, key: &str, value: Option<T>) {
-        if let Some(value) = value {
-            self.int(key, value.into());
-        }
-    }
-
-    fn float(&mut self, key: &str, value: Option<f64>) {
-        if let Some(value) = value {
-            self.key(key);
-            if write_thousandths(self.out, value) {
-                return;
-            }
-            // serde_json's own float formatting (zmij; `null` for what is not finite), so the
-            // bytes match exactly.
-            if value.is_finite() {
-                self.out.push_str(zmij::Buffer::new().format_finite(value));
-            } else {
-                self.out.push_str("null");
-            }
-        }
-    }
-
-    fn list(&mut self, key: &str, values: &[Cow<'_, str>]) {
-        if values.is_empty() {
-            return;
-        }
-        self.key(key);
-        self.out.push('[');
-        for (i, value) in values.iter().enumerate() {
-            if i > 0 {
-                self.out.push(',');
-            }
-            self.string(value);
-        }
-        self.out.push(']');
-    }
-
-    fn close(self) {
-        self.out.push('}');
-    }
-}
-
-/// Writes `value` as serde_json does (shortest round-trip digits) when it is a whole number of
-/// thousandths from 0 to 10^6, which every ALB time is (`0.001`): the integer, a point and
-/// the thousandths without trailing zeros (`0.0`, `0.05`, `12.345`). Such a double has no
-/// shorter decimal that reads back as it (its neighbours are far closer than 0.001 apart), so
-/// these are the digits zmij would print; a test compares the two over the whole range used.
-/// Returns false, writing nothing, for any other value.
-#[inline]
-fn write_thousandths(out: &mut String, value: f64) -> bool {
-    if !(value > 0.0 || value.to_bits() == 0) || value >= 1e6 {
-        return false;
-    }
-    // Not `round`, which is a library call on the baseline x86_64: a wrong guess is caught
-    // by the check below like any value that is not whole thousandths.
-    let n = (value * 1000.0 + 0.5) as u64;
-    if n as f64 / 1000.0 != value {
-        return false;
-    }
-    let (int, frac) = (n / 1000, n % 1000);
-    // Each is below 10, so the narrowing keeps it.
-    let digit = |d: u64| char::from(b'0' + d as u8);
-    if int < 10 {
-        out.push(digit(int));
-    } else {
-        out.push_str(itoa::Buffer::new().format(int));
-    }
-    let (d1, d2, d3) = (frac / 100, frac / 10 % 10, frac % 10);
-    out.push('.');
-    out.push(digit(d1));
-    if (d2, d3) != (0, 0) {
-        out.push(digit(d2));
-    }
-    if d3 != 0 {
-        out.push(digit(d3));
-    }
-    true
-}
-
-/// Writes `text` as a JSON string with serde_json's escapes: `\"`, `\\`, `\b \t \n \f \r`,
-/// and `\u00xx` for the other control characters.
-fn json_string(out: &mut String, text: &str) {
-    out.push('"');
-    json_string_rest(out, text);
-}
-
-/// [`json_string`] after its opening quote: the escaped text and the closing quote.
-fn json_string_rest(out: &mut String, text: &str) {
-    let bytes = text.as_bytes();
-    let mut start = 0;
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        // Nearly all text needs no escape: skip it eight bytes at a time.
-        if let Some(Ok(word)) = bytes.get(i..i + 8).map(<[u8; 8]>::try_from)
-            && !word_needs_escape(u64::from_le_bytes(word))
-        {
-            i += 8;
-            continue;
-        }
-        i += 1;
-        if b >= 0x20 && b != b'"' && b != b'\\' {
-            continue;
-        }
-        // `b` is ASCII, so the text before it ends on a character boundary.
-        out.push_str(text.get(start..i - 1).unwrap_or_default());
-        start = i;
-        match b {
-            b'"' => out.push_str("\\\""),
-            b'\\' => out.push_str("\\\\"),
-            0x08 => out.push_str("\\b"),
-            b'\t' => out.push_str("\\t"),
-            b'\n' => out.push_str("\\n"),
-            0x0c => out.push_str("\\f"),
-            b'\r' => out.push_str("\\r"),
-            _ => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.push_str("\\u00");
-                out.push(char::from(HEX[usize::from(b >> 4)]));
-                out.push(char::from(HEX[usize::from(b & 0xf)]));
-            }
-        }
-    }
-    out.push_str(text.get(start..).unwrap_or_default());
-    out.push('"');
-}
-
-fn owned(value: &Option<Cow<'_, str>>) -> Option<String> {
-    value.as_deref().map(str::to_owned)
 }
 
 #[cfg(test)]
@@ -1154,46 +723,17 @@ mod tests {
         }
     }
 
+    /// The serde names of `RequestRecord` (`record.rs`) are the table's keys, and the table
+    /// maps every key the record of a full line has.
     #[test]
-    fn thousandths_are_written_as_serde_json_writes_them() {
-        let check = |v: f64| {
-            let mut fast = String::new();
-            if write_thousandths(&mut fast, v) {
-                let serde = serde_json::to_string(&v).unwrap();
-                assert_eq!(fast, serde, "{v}");
-            }
-        };
-        // Every ALB time up to 2,000 s, then a spread up to the limit.
-        for n in 0..2_000_000u64 {
-            check(n as f64 / 1000.0);
-        }
-        for n in (2_000_000..1_000_000_000u64).step_by(999_983) {
-            check(n as f64 / 1000.0);
-        }
-        let mut out = String::new();
-        for v in [
-            -0.0,
-            -1.0,
-            0.0001,
-            0.0005,
-            1e6,
-            f64::NAN,
-            f64::INFINITY,
-            1.0 / 3.0,
-        ] {
-            assert!(!write_thousandths(&mut out, v), "{v}");
-        }
-        assert!(out.is_empty());
-        for (v, text) in [
-            (0.0, "0.0"),
-            (0.05, "0.05"),
-            (12.345, "12.345"),
-            (3.0, "3.0"),
-        ] {
-            let mut out = String::new();
-            assert!(write_thousandths(&mut out, v));
-            assert_eq!(out, text);
-        }
+    fn the_record_keys_are_the_tables() {
+        let full = r#"https 2018-07-02T22:23:00.186641Z app/lb/1 192.168.1.1:2817 10.0.0.1:80 0.001 0.002 0.003 200 201 34 366 "GET http://x/ HTTP/1.1" "curl" ECDHE TLSv1.2 arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/t/1 "Root=1" "x.example" "arn:aws:acm:us-east-2:123456789012:certificate/1" 1 2018-07-02T22:22:48.364000Z "forward" "https://r/" "E" "10.0.0.1:80 10.0.0.2:80" "200 503" "Ambiguous" "R" TID_1 "h" "/u" "ok" future"#;
+        let raw = full.replace("GET http://x/ HTTP/1.1", "- - -");
+        let json: Vec<String> = [full, &raw]
+            .iter()
+            .map(|line| parse_record(line).unwrap().to_json())
+            .collect();
+        elb_format::assert_record_keys(&json, RECORD_KEYS);
     }
 
     #[test]
@@ -1243,6 +783,19 @@ mod tests {
         }
         out.push('"');
         out
+    }
+
+    /// Both fast writers (from the entry, and `line_to_json` from the line) write the serde
+    /// JSON of the entry's record.
+    fn writers_agree(entry: &AlbEntry<'_>, line: &str) -> Result<(), TestCaseError> {
+        let mut fast = String::new();
+        entry.write_record_json(&mut fast);
+        let serde = Record::Alb(entry.to_record()).to_json();
+        prop_assert_eq!(&fast, &serde);
+        let mut direct = String::new();
+        prop_assert_eq!(line_to_json(line, &mut direct), Ok(entry.record_time()));
+        prop_assert_eq!(direct, serde, "{}", line);
+        Ok(())
     }
 
     fn bare<T: ToString>(value: Option<T>) -> String {
@@ -1376,14 +929,7 @@ mod tests {
             let line = with(r#""curl/7.46.0""#, &quote(Some(&ua)))
                 .replacen(" 366 ", &format!(" {sent} "), 1)
                 .replacen(" 0.001 ", &format!(" {}.{:03} ", dt / 1000, dt % 1000), 1);
-            let entry = parse_line(&line).unwrap();
-            let mut fast = String::new();
-            entry.write_record_json(&mut fast);
-            let serde = Record::Alb(entry.to_record()).to_json();
-            prop_assert_eq!(&fast, &serde);
-            let mut direct = String::new();
-            prop_assert_eq!(line_to_json(&line, &mut direct), Ok(entry.record_time()));
-            prop_assert_eq!(direct, serde);
+            writers_agree(&parse_line(&line).unwrap(), &line)?;
         }
 
         #[test]
@@ -1480,13 +1026,7 @@ mod tests {
                 extra: extra.iter().map(|x| Cow::Borrowed(x.as_str())).collect(),
             };
             let line = render(&entry);
-            let mut fast = String::new();
-            entry.write_record_json(&mut fast);
-            let serde = Record::Alb(entry.to_record()).to_json();
-            prop_assert_eq!(&fast, &serde);
-            let mut direct = String::new();
-            prop_assert_eq!(line_to_json(&line, &mut direct), Ok(entry.record_time()));
-            prop_assert_eq!(direct, serde, "{}", line);
+            writers_agree(&entry, &line)?;
             prop_assert_eq!(parse_line(&line), Ok(entry), "{}", line);
         }
     }

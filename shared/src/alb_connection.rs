@@ -13,130 +13,55 @@
 
 use std::borrow::Cow;
 
-use crate::elb_fields::Tokens;
-use crate::error::ParseError;
-use crate::record::{ConnectionRecord, Record, SCHEMA_VERSION};
+use crate::elb_format::{elb_format, native_keys, record_members};
+use crate::record::{ConnectionRecord, Record};
 
-/// One parsed connection log line, borrowing from the line. `-` values are `None`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AlbConnectionEntry<'a> {
-    /// 1 `timestamp`: when the connection was logged, µs UTC.
-    pub time: i64,
-    /// 2 `client_ip`.
-    pub client_ip: &'a str,
-    /// 3 `client_port`.
-    pub client_port: Option<u16>,
-    /// 4 `listener_port`.
-    pub listener_port: Option<u16>,
-    /// 5 `tls_protocol`; absent for a plain-HTTP listener.
-    pub tls_protocol: Option<&'a str>,
-    /// 6 `tls_cipher`.
-    pub tls_cipher: Option<&'a str>,
-    /// 7 `tls_handshake_latency`, seconds; absent if the handshake failed.
-    pub tls_handshake_latency: Option<f64>,
-    /// 8 `leaf_client_cert_subject` (mTLS).
-    pub leaf_client_cert_subject: Option<Cow<'a, str>>,
-    /// 9 `leaf_client_cert_validity` (`NotBefore=…;NotAfter=…`).
-    pub leaf_client_cert_validity: Option<&'a str>,
-    /// 10 `leaf_client_cert_serial_number`.
-    pub leaf_client_cert_serial_number: Option<&'a str>,
-    /// 11 `tls_verify_status`: `Success` or `Failed:<code>`.
-    pub tls_verify_status: Option<&'a str>,
-    /// 12 `conn_trace_id` (`TID_…`).
-    pub conn_trace_id: Option<&'a str>,
-    /// 13 `tls_keyexchange`.
-    pub tls_keyexchange: Option<&'a str>,
-    /// 14 `elb`: the load balancer's resource id.
-    pub elb: Option<&'a str>,
-    /// 15 `ip_address`: the load balancer node's address.
-    pub ip_address: Option<&'a str>,
-    /// Fields after the 15th, in order, as written.
-    pub extra: Vec<Cow<'a, str>>,
-}
-
-/// Parses one ALB connection log line.
-pub fn parse_line(line: &str) -> Result<AlbConnectionEntry<'_>, ParseError> {
-    let mut f = Tokens::new(line);
-    if f.is_empty() {
-        return Err(ParseError::Empty);
-    }
-    let time = f.required("timestamp")?.time("timestamp")?;
-    let client_ip = f.required("client_ip")?.text;
-    let client_port = f.required("client_port")?.number("client_port")?;
-    let listener_port = f.required("listener_port")?.number("listener_port")?;
-    let tls_protocol = f.required("tls_protocol")?.value();
-    let tls_cipher = f.required("tls_cipher")?.value();
-    let tls_handshake_latency = f
-        .required("tls_handshake_latency")?
-        .seconds("tls_handshake_latency")?;
-    let leaf_client_cert_subject = f.required("leaf_client_cert_subject")?.string();
-    let leaf_client_cert_validity = f.required("leaf_client_cert_validity")?.value();
-    let leaf_client_cert_serial_number = f.required("leaf_client_cert_serial_number")?.value();
-    let tls_verify_status = f.required("tls_verify_status")?.value();
-    // Added later (2024 and after): a line may end before any of them.
-    let conn_trace_id = f.next("conn_trace_id")?.and_then(|x| x.value());
-    let tls_keyexchange = f.next("tls_keyexchange")?.and_then(|x| x.value());
-    let elb = f.next("elb")?.and_then(|x| x.value());
-    let ip_address = f.next("ip_address")?.and_then(|x| x.value());
-    let mut extra = Vec::new();
-    while let Some(field) = f.next("extra")? {
-        extra.push(field.decoded());
-    }
-    Ok(AlbConnectionEntry {
-        time,
-        client_ip,
-        client_port,
-        listener_port,
-        tls_protocol,
-        tls_cipher,
-        tls_handshake_latency,
-        leaf_client_cert_subject,
-        leaf_client_cert_validity,
-        leaf_client_cert_serial_number,
-        tls_verify_status,
-        conn_trace_id,
-        tls_keyexchange,
-        elb,
-        ip_address,
-        extra,
-    })
-}
-
-/// Parses one ALB connection log line into its [`Record::AlbConnection`].
-pub fn parse_record(line: &str) -> Result<Record, ParseError> {
-    parse_line(line).map(|entry| Record::AlbConnection(entry.to_record()))
-}
-
-impl AlbConnectionEntry<'_> {
-    /// The record written for this line.
-    pub fn to_record(&self) -> ConnectionRecord {
-        ConnectionRecord {
-            v: SCHEMA_VERSION,
-            t: self.time,
-            server: self.elb.map(str::to_owned),
-            client_ip: Some(self.client_ip.to_owned()),
-            client_port: self.client_port,
-            listener_port: self.listener_port,
-            handshake_time: self.tls_handshake_latency,
-            // The connection log has the client certificate's serial, not the server's.
-            cert_serial: self.leaf_client_cert_serial_number.map(str::to_owned),
-            tls_cipher: self.tls_cipher.map(str::to_owned),
-            tls_protocol: self.tls_protocol.map(str::to_owned),
-            tls_key_exchange: self.tls_keyexchange.map(str::to_owned),
-            client_cert_subject: self.leaf_client_cert_subject.as_deref().map(str::to_owned),
-            client_cert_validity: self.leaf_client_cert_validity.map(str::to_owned),
-            verify_status: self.tls_verify_status.map(str::to_owned),
-            conn_trace_id: self.conn_trace_id.map(str::to_owned),
-            node_ip: self.ip_address.map(str::to_owned),
-            extra: self.extra.iter().map(|x| x.to_string()).collect(),
-            ..ConnectionRecord::default()
-        }
+elb_format! {
+    /// One parsed connection log line, borrowing from the line. `-` values are `None`.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct AlbConnectionEntry<'a> for ConnectionRecord in Record::AlbConnection, required 11 {
+        /// 1 `timestamp`: when the connection was logged, µs UTC.
+        time: i64 = time(0, "timestamp", "time", "timestamp") => ["t" t],
+        /// 2 `client_ip`.
+        client_ip: &'a str = text(1, "client_ip") => ["ip" client_ip],
+        /// 3 `client_port`.
+        client_port: Option<u16> = port(2, "client_port") => ["cp" client_port],
+        /// 4 `listener_port`.
+        listener_port: Option<u16> = port(3, "listener_port") => ["lp" listener_port],
+        /// 5 `tls_protocol`; absent for a plain-HTTP listener.
+        tls_protocol: Option<&'a str> = word(4, "tls_protocol") => ["tp" tls_protocol],
+        /// 6 `tls_cipher`.
+        tls_cipher: Option<&'a str> = word(5, "tls_cipher") => ["ci" tls_cipher],
+        /// 7 `tls_handshake_latency`, seconds; absent if the handshake failed.
+        tls_handshake_latency: Option<f64> = seconds(6, "tls_handshake_latency")
+            => ["hs" handshake_time],
+        /// 8 `leaf_client_cert_subject` (mTLS).
+        leaf_client_cert_subject: Option<Cow<'a, str>> = string(7, "leaf_client_cert_subject")
+            => ["cs" client_cert_subject],
+        /// 9 `leaf_client_cert_validity` (`NotBefore=…;NotAfter=…`).
+        leaf_client_cert_validity: Option<&'a str> = word(8, "leaf_client_cert_validity")
+            => ["cv" client_cert_validity],
+        /// 10 `leaf_client_cert_serial_number` (the client certificate's serial, in the
+        /// record's `cert_serial`).
+        leaf_client_cert_serial_number: Option<&'a str> = word(9, "leaf_client_cert_serial_number")
+            => ["csn" cert_serial],
+        /// 11 `tls_verify_status`: `Success` or `Failed:<code>`.
+        tls_verify_status: Option<&'a str> = word(10, "tls_verify_status") => ["vs" verify_status],
+        /// 12 `conn_trace_id` (`TID_…`).
+        conn_trace_id: Option<&'a str> = word(11, "conn_trace_id") => ["cid" conn_trace_id],
+        /// 13 `tls_keyexchange`.
+        tls_keyexchange: Option<&'a str> = word(12, "tls_keyexchange") => ["kx" tls_key_exchange],
+        /// 14 `elb`: the load balancer's resource id.
+        elb: Option<&'a str> = word(13, "elb") => ["lb" server],
+        /// 15 `ip_address`: the load balancer node's address.
+        ip_address: Option<&'a str> = word(14, "ip_address") => ["nip" node_ip],
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ParseError;
     use proptest::prelude::*;
 
     const DOC: &str = r#"2023-10-04T17:05:15.514108Z 203.0.113.1 36280 443 TLSv1.2 ECDHE-RSA-AES128-GCM-SHA256 4.036 "CN=amazondomains.com,O=endEntity,L=Seattle,ST=Washington,C=US" NotBefore=2023-09-21T22:43:21Z;NotAfter=2026-06-17T22:43:21Z FEF257372D5C14D4 Success TID_3180a73013c8ca4bac2f731159d4b0fe"#;
@@ -183,6 +108,14 @@ mod tests {
             parse_line(&DOC.replace(" 36280 ", " port ")),
             Err(ParseError::invalid("client_port", "port"))
         );
+    }
+
+    /// The serde names of `ConnectionRecord` are the table's keys.
+    #[test]
+    fn the_record_keys_are_the_tables() {
+        let full = format!("{DOC} x25519 app/my-lb/1 10.0.1.2 future");
+        let json = [parse_record(&full).unwrap().to_json()];
+        crate::elb_format::assert_record_keys(&json, RECORD_KEYS);
     }
 
     #[test]

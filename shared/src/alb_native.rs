@@ -15,8 +15,9 @@
 //!
 //! Field names: AWS documents the record fields a delivery may select (the CloudWatch Logs
 //! delivery configuration, as listed by the CDK's `CfnLoadBalancerAlbAccessLogsRecordFields`
-//! and `…AlbConnectionLogsRecordFields`, 2026) but shows no sample JSON record. The names below
-//! are the S3 field names those entries are derived from (`CLIENT_PORT` ← `client:port`,
+//! and `…AlbConnectionLogsRecordFields`, 2026) but shows no sample JSON record. The native
+//! keys, a column of each format's field table (`alb.rs`, `alb_connection.rs`), are the S3
+//! field names those entries are derived from (`CLIENT_PORT` ← `client:port`,
 //! `REQUEST_LINE` ← `request_line`, `TIME` ← `time` for the connection log's `timestamp`);
 //! where the derivation is ambiguous the other plausible spellings are accepted too, and
 //! values may be JSON strings or numbers. The fixtures in `shared/tests/data/alb-native-*.jsonl`
@@ -24,105 +25,17 @@
 
 use serde_json::{Map, Value};
 
+use crate::elb_format::FieldSpec;
 use crate::error::ParseError;
 use crate::record::Record;
 use crate::{alb, alb_connection};
 
-/// One field of an S3 line: its documented name, the keys a native record may carry it under
-/// (first the one the field list implies), and whether the S3 line quotes it.
-type FieldSpec = (&'static str, &'static [&'static str], bool);
+/// The access log's fields 1–33 in S3 order, with their native keys (`crate::alb`'s table).
+const ACCESS: [FieldSpec; 33] = alb::FIELDS;
 
-/// The access log's fields 1–33 in S3 order (`crate::alb`'s table), with their native keys.
-const ACCESS: [FieldSpec; 33] = [
-    ("type", &["type"], false),
-    ("time", &["time"], false),
-    ("elb", &["elb"], false),
-    // `CLIENT_PORT` in the field list: `ip:port` in one value.
-    ("client:port", &["client:port", "client_port"], false),
-    // `TARGET_PORT`: `ip:port`, `-` when the request reached no target.
-    ("target:port", &["target:port", "target_port"], false),
-    (
-        "request_processing_time",
-        &["request_processing_time"],
-        false,
-    ),
-    ("target_processing_time", &["target_processing_time"], false),
-    (
-        "response_processing_time",
-        &["response_processing_time"],
-        false,
-    ),
-    ("elb_status_code", &["elb_status_code"], false),
-    ("target_status_code", &["target_status_code"], false),
-    ("received_bytes", &["received_bytes"], false),
-    ("sent_bytes", &["sent_bytes"], false),
-    // `REQUEST_LINE`: `GET https://host:443/path HTTP/1.1`, the S3 line's quoted `request`.
-    ("request", &["request_line", "request"], true),
-    ("user_agent", &["user_agent"], true),
-    ("ssl_cipher", &["ssl_cipher"], false),
-    ("ssl_protocol", &["ssl_protocol"], false),
-    ("target_group_arn", &["target_group_arn"], false),
-    ("trace_id", &["trace_id"], true),
-    ("domain_name", &["domain_name"], true),
-    ("chosen_cert_arn", &["chosen_cert_arn"], true),
-    ("matched_rule_priority", &["matched_rule_priority"], false),
-    ("request_creation_time", &["request_creation_time"], false),
-    ("actions_executed", &["actions_executed"], true),
-    ("redirect_url", &["redirect_url"], true),
-    ("error_reason", &["error_reason"], true),
-    (
-        "target:port_list",
-        &["target:port_list", "target_port_list"],
-        true,
-    ),
-    (
-        "target_status_code_list",
-        &["target_status_code_list"],
-        true,
-    ),
-    ("classification", &["classification"], true),
-    ("classification_reason", &["classification_reason"], true),
-    ("conn_trace_id", &["conn_trace_id"], false),
-    ("transformed_host", &["transformed_host"], true),
-    ("transformed_uri", &["transformed_uri"], true),
-    (
-        "request_transform_status",
-        &["request_transform_status"],
-        true,
-    ),
-];
-
-/// The connection log's fields 1–15 in S3 order (`crate::alb_connection`), with native keys.
-const CONNECTION: [FieldSpec; 15] = [
-    // `TIME` in the field list; the S3 documentation calls it `timestamp`.
-    ("timestamp", &["time", "timestamp"], false),
-    ("client_ip", &["client_ip"], false),
-    ("client_port", &["client_port"], false),
-    ("listener_port", &["listener_port"], false),
-    ("tls_protocol", &["tls_protocol"], false),
-    ("tls_cipher", &["tls_cipher"], false),
-    ("tls_handshake_latency", &["tls_handshake_latency"], false),
-    (
-        "leaf_client_cert_subject",
-        &["leaf_client_cert_subject"],
-        true,
-    ),
-    (
-        "leaf_client_cert_validity",
-        &["leaf_client_cert_validity"],
-        false,
-    ),
-    (
-        "leaf_client_cert_serial_number",
-        &["leaf_client_cert_serial_number"],
-        false,
-    ),
-    ("tls_verify_status", &["tls_verify_status"], false),
-    ("conn_trace_id", &["conn_trace_id"], false),
-    ("tls_keyexchange", &["tls_keyexchange"], false),
-    ("elb", &["elb"], false),
-    ("ip_address", &["ip_address"], false),
-];
+/// The connection log's fields 1–15 in S3 order, with their native keys
+/// (`crate::alb_connection`'s table).
+const CONNECTION: [FieldSpec; 15] = alb_connection::FIELDS;
 
 /// The kind of a native record, as its shape tells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

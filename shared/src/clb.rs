@@ -15,141 +15,57 @@
 use std::borrow::Cow;
 
 use crate::alb::{Endpoint, Request};
-use crate::elb_fields::Tokens;
-use crate::error::ParseError;
-use crate::record::{Record, RequestRecord, SCHEMA_VERSION};
+use crate::elb_format::{elb_format, native_keys, record_members};
+use crate::record::{Record, RequestRecord};
 
-/// One parsed Classic ELB access log line, borrowing from the line. `-` and `-1` are `None`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ClbEntry<'a> {
-    /// 1 `time`: when the load balancer received the request, µs UTC.
-    pub time: i64,
-    /// 2 `elb`: the load balancer's name.
-    pub elb: &'a str,
-    /// 3 `client:port`.
-    pub client: Option<Endpoint<'a>>,
-    /// 4 `backend:port`; absent when no instance took the request.
-    pub backend: Option<Endpoint<'a>>,
-    /// 5 `request_processing_time`, seconds.
-    pub request_processing_time: Option<f64>,
-    /// 6 `backend_processing_time`, seconds.
-    pub backend_processing_time: Option<f64>,
-    /// 7 `response_processing_time`, seconds.
-    pub response_processing_time: Option<f64>,
-    /// 8 `elb_status_code` (absent for TCP listeners).
-    pub elb_status_code: Option<u16>,
-    /// 9 `backend_status_code`.
-    pub backend_status_code: Option<u16>,
-    /// 10 `received_bytes` (HTTP: body only).
-    pub received_bytes: Option<u64>,
-    /// 11 `sent_bytes` (HTTP: body only).
-    pub sent_bytes: Option<u64>,
-    /// 12 `request`; a TCP listener's `- - - ` stays whole in `raw`.
-    pub request: Request<'a>,
-    /// 13 `user_agent`.
-    pub user_agent: Option<Cow<'a, str>>,
-    /// 14 `ssl_cipher`.
-    pub ssl_cipher: Option<&'a str>,
-    /// 15 `ssl_protocol`.
-    pub ssl_protocol: Option<&'a str>,
-    /// Fields after the 15th, in order, decoded but otherwise as written.
-    pub extra: Vec<Cow<'a, str>>,
-}
-
-/// Parses one Classic ELB access log line.
-pub fn parse_line(line: &str) -> Result<ClbEntry<'_>, ParseError> {
-    let mut f = Tokens::new(line);
-    if f.is_empty() {
-        return Err(ParseError::Empty);
-    }
-    let time = f.required("time")?.time("time")?;
-    let elb = f.required("elb")?.text;
-    let client = f.required("client:port")?.endpoint("client:port")?;
-    let backend = f.required("backend:port")?.endpoint("backend:port")?;
-    let request_processing_time = f
-        .required("request_processing_time")?
-        .seconds("request_processing_time")?;
-    let backend_processing_time = f
-        .required("backend_processing_time")?
-        .seconds("backend_processing_time")?;
-    let response_processing_time = f
-        .required("response_processing_time")?
-        .seconds("response_processing_time")?;
-    let elb_status_code = f.required("elb_status_code")?.number("elb_status_code")?;
-    let backend_status_code = f
-        .required("backend_status_code")?
-        .number("backend_status_code")?;
-    let received_bytes = f.required("received_bytes")?.number("received_bytes")?;
-    let sent_bytes = f.required("sent_bytes")?.number("sent_bytes")?;
-    let request = Request::split(f.required("request")?.text);
-    // Added to the format later than the rest: a line may end before them.
-    let user_agent = f.next("user_agent")?.and_then(|x| x.string());
-    let ssl_cipher = f.next("ssl_cipher")?.and_then(|x| x.value());
-    let ssl_protocol = f.next("ssl_protocol")?.and_then(|x| x.value());
-    let mut extra = Vec::new();
-    while let Some(field) = f.next("extra")? {
-        extra.push(field.decoded());
-    }
-    Ok(ClbEntry {
-        time,
-        elb,
-        client,
-        backend,
-        request_processing_time,
-        backend_processing_time,
-        response_processing_time,
-        elb_status_code,
-        backend_status_code,
-        received_bytes,
-        sent_bytes,
-        request,
-        user_agent,
-        ssl_cipher,
-        ssl_protocol,
-        extra,
-    })
-}
-
-/// Parses one Classic ELB access log line into its [`Record::Clb`].
-pub fn parse_record(line: &str) -> Result<Record, ParseError> {
-    parse_line(line).map(|entry| Record::Clb(entry.to_record()))
-}
-
-impl ClbEntry<'_> {
-    /// The record written for this line.
-    pub fn to_record(&self) -> RequestRecord {
-        RequestRecord {
-            v: SCHEMA_VERSION,
-            // CLB's `time` is the arrival time; the response time is not logged.
-            t: self.time,
-            server: Some(self.elb.to_owned()),
-            client_ip: self.client.map(|c| c.ip.to_owned()),
-            client_port: self.client.map(|c| c.port),
-            target_ip: self.backend.map(|b| b.ip.to_owned()),
-            target_port: self.backend.map(|b| b.port),
-            method: self.request.method.map(str::to_owned),
-            url: self.request.url.as_deref().map(str::to_owned),
-            protocol: self.request.protocol.map(str::to_owned),
-            request_raw: self.request.raw.as_deref().map(str::to_owned),
-            status: self.elb_status_code,
-            target_status: self.backend_status_code,
-            received_bytes: self.received_bytes,
-            sent_bytes: self.sent_bytes,
-            user_agent: self.user_agent.as_deref().map(str::to_owned),
-            request_time: self.request_processing_time,
-            target_time: self.backend_processing_time,
-            response_time: self.response_processing_time,
-            ssl_cipher: self.ssl_cipher.map(str::to_owned),
-            ssl_protocol: self.ssl_protocol.map(str::to_owned),
-            extra: self.extra.iter().map(|x| x.to_string()).collect(),
-            ..RequestRecord::default()
-        }
+elb_format! {
+    /// One parsed Classic ELB access log line, borrowing from the line. `-` and `-1` are
+    /// `None`.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct ClbEntry<'a> for RequestRecord in Record::Clb, required 12 {
+        /// 1 `time`: when the load balancer received the request, µs UTC (the record's `t`:
+        /// the response time is not logged).
+        time: i64 = time(0, "time") => ["t" t],
+        /// 2 `elb`: the load balancer's name.
+        elb: &'a str = text(1, "elb") => ["lb" server],
+        /// 3 `client:port`.
+        client: Option<Endpoint<'a>> = endpoint(2, "client:port") => ["ip" client_ip, "cp" client_port],
+        /// 4 `backend:port`; absent when no instance took the request.
+        backend: Option<Endpoint<'a>> = endpoint(3, "backend:port")
+            => ["tip" target_ip, "tpt" target_port],
+        /// 5 `request_processing_time`, seconds.
+        request_processing_time: Option<f64> = seconds(4, "request_processing_time")
+            => ["dq" request_time],
+        /// 6 `backend_processing_time`, seconds.
+        backend_processing_time: Option<f64> = seconds(5, "backend_processing_time")
+            => ["dt" target_time],
+        /// 7 `response_processing_time`, seconds.
+        response_processing_time: Option<f64> = seconds(6, "response_processing_time")
+            => ["dr" response_time],
+        /// 8 `elb_status_code` (absent for TCP listeners).
+        elb_status_code: Option<u16> = status(7, "elb_status_code") => ["s" status],
+        /// 9 `backend_status_code`.
+        backend_status_code: Option<u16> = status(8, "backend_status_code") => ["ts" target_status],
+        /// 10 `received_bytes` (HTTP: body only).
+        received_bytes: Option<u64> = count(9, "received_bytes") => ["rb" received_bytes],
+        /// 11 `sent_bytes` (HTTP: body only).
+        sent_bytes: Option<u64> = count(10, "sent_bytes") => ["sb" sent_bytes],
+        /// 12 `request`; a TCP listener's `- - - ` stays whole in `raw`.
+        request: Request<'a> = request(11, "request")
+            => ["m" method, "u" url, "pr" protocol, "rq" request_raw],
+        /// 13 `user_agent`.
+        user_agent: Option<Cow<'a, str>> = string(12, "user_agent") => ["ua" user_agent],
+        /// 14 `ssl_cipher`.
+        ssl_cipher: Option<&'a str> = word(13, "ssl_cipher") => ["ci" ssl_cipher],
+        /// 15 `ssl_protocol`.
+        ssl_protocol: Option<&'a str> = word(14, "ssl_protocol") => ["sp" ssl_protocol],
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ParseError;
     use proptest::prelude::*;
 
     const TCP: &str = r#"2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.001069 0.000028 0.000041 - - 82 305 "- - - " "-" - -"#;
@@ -185,6 +101,18 @@ mod tests {
         let cut = &TCP[..TCP.find(r#" "- - - ""#).unwrap()];
         assert_eq!(parse_line(cut), Err(ParseError::MissingField("request")));
         assert_eq!(parse_line("\n"), Err(ParseError::Empty));
+    }
+
+    /// The serde names of `RequestRecord` are the table's keys.
+    #[test]
+    fn the_record_keys_are_the_tables() {
+        let full = r#"2015-05-13T23:39:43.945958Z my-lb 192.168.131.39:2817 10.0.0.1:80 0.001069 0.000028 0.000041 200 200 82 305 "GET http://x/ HTTP/1.1" "curl" ECDHE TLSv1.2 future"#;
+        let raw = full.replace("GET http://x/ HTTP/1.1", "- - -");
+        let json: Vec<String> = [full, &raw]
+            .iter()
+            .map(|line| parse_record(line).unwrap().to_json())
+            .collect();
+        crate::elb_format::assert_record_keys(&json, RECORD_KEYS);
     }
 
     #[test]

@@ -43,6 +43,12 @@ pub(crate) struct Field<'a> {
 }
 
 impl<'a> Field<'a> {
+    /// An empty field: what a field the line ends before reads as (absent).
+    pub(crate) const EMPTY: Field<'static> = Field {
+        text: "",
+        quoted: false,
+    };
+
     /// The raw text, `None` for `-` or empty.
     pub(crate) fn value(self) -> Option<&'a str> {
         (!self.text.is_empty() && self.text != "-").then_some(self.text)
@@ -175,12 +181,6 @@ impl<'a> Tokens<'a> {
         self.line.is_empty()
     }
 
-    /// The next field, or `MissingField(name)` if the line has ended.
-    #[inline]
-    pub(crate) fn required(&mut self, name: &'static str) -> Result<Field<'a>, ParseError> {
-        self.next(name)?.ok_or(ParseError::MissingField(name))
-    }
-
     /// The next field, `None` once the line has ended, `Unterminated(name)` for an open quote.
     #[inline]
     pub(crate) fn next(&mut self, name: &'static str) -> Result<Option<Field<'a>>, ParseError> {
@@ -248,6 +248,31 @@ impl<'a> Tokens<'a> {
                     quoted: backslash,
                 }));
             }
+        }
+    }
+}
+
+/// The fields after the defined ones (their meaning unknown), or `Unterminated` for an open
+/// quote among them: the entry reports that only after every defined field.
+pub(crate) type Extra<'a> = Result<Vec<Field<'a>>, ParseError>;
+
+/// Splits a whole line: the defined fields into `fields` (filled where it lies: for ALB it is
+/// some 800 bytes), then the ones after them, returned in order.
+#[inline(always)]
+pub(crate) fn split<'a, const N: usize>(
+    f: &mut Tokens<'a>,
+    fields: &mut Fields<'a, N>,
+) -> Result<Extra<'a>, ParseError> {
+    if f.is_empty() {
+        return Err(ParseError::Empty);
+    }
+    f.fill(fields);
+    let mut extra = Vec::new();
+    loop {
+        match f.next("extra") {
+            Ok(Some(field)) => extra.push(field),
+            Ok(None) => return Ok(Ok(extra)),
+            Err(e) => return Ok(Err(e)),
         }
     }
 }

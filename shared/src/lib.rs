@@ -18,6 +18,7 @@
 pub mod error;
 pub mod input;
 pub mod record;
+pub(crate) mod record_json;
 pub mod scan;
 pub mod unescape;
 
@@ -29,6 +30,7 @@ pub mod alb_lines;
 pub mod alb_native;
 pub mod clb;
 pub(crate) mod elb_fields;
+pub(crate) mod elb_format;
 pub mod nlb;
 
 pub mod nginx;

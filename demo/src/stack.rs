@@ -83,6 +83,24 @@ pub struct Created {
 /// Creates what `template.yaml` would, with the names of `deploy/names.json`.
 pub async fn create_resources(c: &Clients, n: &Names) -> anyhow::Result<Created> {
     let mut out = Created::default();
+    create_buckets(c, n, &mut out.lines).await?;
+    create_log_groups(c, n, &mut out.lines).await?;
+    create_topics(c, n, &mut out.lines).await?;
+    out.ses_events_queue_url = create_queues(c, n, &mut out.lines).await?;
+    subscribe(c, n, &mut out.lines).await?;
+    ses_and_firehose(c, n, &mut out).await;
+    out.missing.push(
+        "Lambda functions and their S3/SQS triggers: the demo runs the same code in this process"
+            .to_owned(),
+    );
+    out.missing.push(
+        "Glue tables, Athena workgroup and CloudWatch alarms: not needed by the API".to_owned(),
+    );
+    Ok(out)
+}
+
+/// The mail, load-balancer log and Athena results buckets.
+async fn create_buckets(c: &Clients, n: &Names, lines: &mut Vec<String>) -> anyhow::Result<()> {
     for b in [
         &n.buckets.mail,
         &n.buckets.lb_logs,
@@ -93,8 +111,13 @@ pub async fn create_resources(c: &Clients, n: &Names) -> anyhow::Result<Created>
             .send()
             .await
             .map_err(|e| err(&format!("CreateBucket {b}"), e))?;
-        out.lines.push(format!("bucket      s3://{b}"));
+        lines.push(format!("bucket      s3://{b}"));
     }
+    Ok(())
+}
+
+/// The log groups, with the template's retention where it sets one.
+async fn create_log_groups(c: &Clients, n: &Names, lines: &mut Vec<String>) -> anyhow::Result<()> {
     let groups = [
         (&n.log_groups.lb, Some(n.retention_days.lb)),
         (&n.log_groups.mail, Some(n.retention_days.mail)),
@@ -126,12 +149,16 @@ pub async fn create_resources(c: &Clients, n: &Names) -> anyhow::Result<Created>
                 .send()
                 .await
                 .map_err(|e| err(&format!("PutRetentionPolicy {g}"), e))?;
-            out.lines
-                .push(format!("log group   {g} (retention {days} days)"));
+            lines.push(format!("log group   {g} (retention {days} days)"));
         } else {
-            out.lines.push(format!("log group   {g}"));
+            lines.push(format!("log group   {g}"));
         }
     }
+    Ok(())
+}
+
+/// The SES events and alerts topics; their ARNs must be the ones names.json gives.
+async fn create_topics(c: &Clients, n: &Names, lines: &mut Vec<String>) -> anyhow::Result<()> {
     for t in [&n.topics.ses_events, &n.topics.alerts] {
         let got = c
             .sns
@@ -148,8 +175,14 @@ pub async fn create_resources(c: &Clients, n: &Names) -> anyhow::Result<Created>
                 t.arn
             ));
         }
-        out.lines.push(format!("topic       {}", t.arn));
+        lines.push(format!("topic       {}", t.arn));
     }
+    Ok(())
+}
+
+/// The queues (the SES events queue with its redrive policy); returns the SES events
+/// queue's URL.
+async fn create_queues(c: &Clients, n: &Names, lines: &mut Vec<String>) -> anyhow::Result<String> {
     let mut urls = Vec::new();
     for q in [
         &n.queues.ses_events_dlq,
@@ -171,9 +204,19 @@ pub async fn create_resources(c: &Clients, n: &Names) -> anyhow::Result<Created>
             .await
             .map_err(|e| err(&format!("CreateQueue {}", q.name), e))?;
         let url = got.queue_url().unwrap_or_default().to_owned();
-        out.lines.push(format!("queue       {}", q.arn));
+        lines.push(format!("queue       {}", q.arn));
         urls.push((q.arn.clone(), url));
     }
+    let ses_events_queue_url = urls
+        .iter()
+        .find(|(arn, _)| *arn == n.queues.ses_events.arn)
+        .map(|(_, u)| u.clone())
+        .unwrap_or_default();
+    Ok(ses_events_queue_url)
+}
+
+/// The topics' subscriptions of names.json.
+async fn subscribe(c: &Clients, n: &Names, lines: &mut Vec<String>) -> anyhow::Result<()> {
     for s in &n.subscriptions {
         c.sns
             .subscribe()
@@ -191,23 +234,9 @@ pub async fn create_resources(c: &Clients, n: &Names) -> anyhow::Result<Created>
             .send()
             .await
             .map_err(|e| err(&format!("Subscribe {} to {}", s.endpoint, s.topic), e))?;
-        out.lines
-            .push(format!("subscription {} → {}", s.topic, s.endpoint));
+        lines.push(format!("subscription {} → {}", s.topic, s.endpoint));
     }
-    out.ses_events_queue_url = urls
-        .iter()
-        .find(|(arn, _)| *arn == n.queues.ses_events.arn)
-        .map(|(_, u)| u.clone())
-        .unwrap_or_default();
-    ses_and_firehose(c, n, &mut out).await;
-    out.missing.push(
-        "Lambda functions and their S3/SQS triggers: the demo runs the same code in this process"
-            .to_owned(),
-    );
-    out.missing.push(
-        "Glue tables, Athena workgroup and CloudWatch alarms: not needed by the API".to_owned(),
-    );
-    Ok(out)
+    Ok(())
 }
 
 /// The SES configuration set with its event destinations and the Firehose stream, through
@@ -215,16 +244,40 @@ pub async fn create_resources(c: &Clients, n: &Names) -> anyhow::Result<Created>
 /// Failures are reported, not fatal: the API does not need them.
 async fn ses_and_firehose(c: &Clients, n: &Names, out: &mut Created) {
     let http = reqwest::Client::new();
-    let auth = |service: &str| {
-        format!(
-            "AWS4-HMAC-SHA256 Credential=test/20260101/{}/{service}/aws4_request, SignedHeaders=host, Signature=0",
-            n.region
-        )
-    };
+    create_firehose(&http, c, n, out).await;
     let stream_arn = format!(
         "arn:aws:firehose:{}:{}:deliverystream/{}",
         n.region, n.account_id, n.firehose
     );
+    for (what, mut form) in ses_calls(n, &stream_arn) {
+        form.push(("Version".into(), "2010-12-01".into()));
+        let r = http
+            .post(&c.endpoint)
+            .header("Authorization", auth(n, "ses"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(form_body(&form))
+            .send()
+            .await;
+        match r {
+            Ok(r) if r.status().is_success() => out.lines.push(format!("ses         {what}")),
+            Ok(r) => out
+                .missing
+                .push(format!("SES {what} (emulator answered {})", r.status())),
+            Err(e) => out.missing.push(format!("SES {what} ({e})")),
+        }
+    }
+}
+
+/// A signature the emulator accepts (it checks none).
+fn auth(n: &Names, service: &str) -> String {
+    format!(
+        "AWS4-HMAC-SHA256 Credential=test/20260101/{}/{service}/aws4_request, SignedHeaders=host, Signature=0",
+        n.region
+    )
+}
+
+/// The Firehose stream that writes SES events into the mail bucket.
+async fn create_firehose(http: &reqwest::Client, c: &Clients, n: &Names, out: &mut Created) {
     let firehose = json!({
         "DeliveryStreamName": n.firehose,
         "DeliveryStreamType": "DirectPut",
@@ -239,7 +292,7 @@ async fn ses_and_firehose(c: &Clients, n: &Names, out: &mut Created) {
     });
     let r = http
         .post(&c.endpoint)
-        .header("Authorization", auth("firehose"))
+        .header("Authorization", auth(n, "firehose"))
         .header("X-Amz-Target", "Firehose_20150804.CreateDeliveryStream")
         .header("Content-Type", "application/x-amz-json-1.1")
         .body(firehose.to_string())
@@ -259,8 +312,13 @@ async fn ses_and_firehose(c: &Clients, n: &Names, out: &mut Created) {
             .missing
             .push(format!("Firehose delivery stream {} ({e})", n.firehose)),
     }
+}
+
+/// The SES query calls that make the configuration set and its two event destinations (all
+/// events to Firehose, bounces and complaints to SNS): what each makes, and its form.
+fn ses_calls(n: &Names, stream_arn: &str) -> Vec<(String, Vec<(String, String)>)> {
     let set = &n.ses_configuration_set;
-    let calls: Vec<(String, Vec<(String, String)>)> = vec![
+    vec![
         (
             format!("configuration set {set}"),
             vec![
@@ -280,7 +338,7 @@ async fn ses_and_firehose(c: &Clients, n: &Names, out: &mut Created) {
                 ("EventDestination.Enabled".into(), "true".into()),
                 (
                     "EventDestination.KinesisFirehoseDestination.DeliveryStreamARN".into(),
-                    stream_arn.clone(),
+                    stream_arn.to_owned(),
                 ),
                 (
                     "EventDestination.KinesisFirehoseDestination.IAMRoleARN".into(),
@@ -335,24 +393,7 @@ async fn ses_and_firehose(c: &Clients, n: &Names, out: &mut Created) {
                 ),
             ],
         ),
-    ];
-    for (what, mut form) in calls {
-        form.push(("Version".into(), "2010-12-01".into()));
-        let r = http
-            .post(&c.endpoint)
-            .header("Authorization", auth("ses"))
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(form_body(&form))
-            .send()
-            .await;
-        match r {
-            Ok(r) if r.status().is_success() => out.lines.push(format!("ses         {what}")),
-            Ok(r) => out
-                .missing
-                .push(format!("SES {what} (emulator answered {})", r.status())),
-            Err(e) => out.missing.push(format!("SES {what} ({e})")),
-        }
-    }
+    ]
 }
 
 fn form_body(pairs: &[(String, String)]) -> String {

@@ -429,6 +429,26 @@ fn product(rng: &mut Rng) -> String {
     }
 }
 
+/// The cart XHR of an "add to cart" at `t` (one in a hundred fails with a 500).
+fn add_to_cart(rng: &mut Rng, t: i64, ip: &str, ua: &str) -> Req {
+    let mut r = req(t, ip, ua, "POST", "/api/cart/items".to_owned(), 200);
+    r.secs = 0.03 + rng.exp(0.05);
+    r.bytes = 420;
+    if rng.chance(0.01) {
+        r.status = 500;
+        r.target_status = Some(500);
+    }
+    r
+}
+
+/// The order confirmation POST at `t` (redirects to the completion page).
+fn confirm_order(rng: &mut Rng, t: i64, ip: &str, ua: &str) -> Req {
+    let mut r = req(t, ip, ua, "POST", "/checkout/confirm".to_owned(), 303);
+    r.secs = 0.2 + rng.exp(0.3);
+    r.bytes = 380;
+    r
+}
+
 /// One visitor browsing the shop; orders placed go to `orders` (time of the confirmation mail).
 fn shop_session(
     rng: &mut Rng,
@@ -471,14 +491,7 @@ fn shop_session(
             p if p.starts_with("/products/") => match rng.below(20) {
                 0..=3 => {
                     // Add to cart: an XHR, then the cart page.
-                    let mut r = req(t + dwell, ip, ua, "POST", "/api/cart/items".to_owned(), 200);
-                    r.secs = 0.03 + rng.exp(0.05);
-                    r.bytes = 420;
-                    if rng.chance(0.01) {
-                        r.status = 500;
-                        r.target_status = Some(500);
-                    }
-                    out.push(r);
+                    out.push(add_to_cart(rng, t + dwell, ip, ua));
                     dwell += 800_000;
                     Some("/cart".to_owned())
                 }
@@ -498,17 +511,7 @@ fn shop_session(
             },
             "/checkout" => {
                 if rng.chance(0.7) {
-                    let mut r = req(
-                        t + dwell,
-                        ip,
-                        ua,
-                        "POST",
-                        "/checkout/confirm".to_owned(),
-                        303,
-                    );
-                    r.secs = 0.2 + rng.exp(0.3);
-                    r.bytes = 380;
-                    out.push(r);
+                    out.push(confirm_order(rng, t + dwell, ip, ua));
                     dwell += 1_500_000;
                     orders.push(t + dwell + 2 * US);
                     Some("/checkout/complete".to_owned())
@@ -1162,8 +1165,18 @@ impl<'a> Mail<'a> {
                 fate,
             );
         }
-        // The newsletter at 10:00 JST, to 160 members.
-        let t = newsletter_time(start, end);
+        self.newsletter(rng, newsletter_time(start, end), address, normal);
+        self.fixed_mails(rng, now);
+    }
+
+    /// The newsletter at `t` (10:00 JST), to 160 members; a few of them meet each bad fate.
+    fn newsletter(
+        &mut self,
+        rng: &mut Rng,
+        t: i64,
+        address: impl Fn(&mut Rng) -> String,
+        normal: impl Fn(&mut Rng) -> Fate,
+    ) {
         let special = [
             Fate::UserUnknown,
             Fate::UserUnknown,
@@ -1194,8 +1207,10 @@ impl<'a> Mail<'a> {
                 fate,
             );
         }
+    }
 
-        // The fixed mails.
+    /// The fixed mails the demo's examples look up (a hard bounce, a soft bounce, a delivery).
+    fn fixed_mails(&mut self, rng: &mut Rng, now: i64) {
         self.fixed.hard_bounce = self.message(
             rng,
             now - 5 * HOUR,
@@ -1297,7 +1312,6 @@ impl<'a> Mail<'a> {
         } else {
             subject.to_owned()
         };
-        let feedback = || format!("0100019{}-000000", "3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c");
         let mail = self.mail_object(t, &id, to, &subject, false);
         self.push(
             t,
@@ -1307,24 +1321,6 @@ impl<'a> Mail<'a> {
         let delivered_at = t + rng.range(800_000, 6 * US);
         let mail = self.mail_object(t, &id, to, &subject, true);
         let domain = to.rsplit('@').next().unwrap_or("example.jp").to_owned();
-        let bounce = |kind: &str, sub: &str, status: &str, diag: &str| {
-            json!({
-                "eventType": "Bounce",
-                "mail": mail.clone(),
-                "bounce": {
-                    "feedbackId": feedback(),
-                    "bounceType": kind,
-                    "bounceSubType": sub,
-                    "bouncedRecipients": [{
-                        "emailAddress": to, "action": "failed", "status": status,
-                        "diagnosticCode": diag,
-                    }],
-                    "timestamp": iso_ms(delivered_at),
-                    "reportingMTA": "dsn; a8-41.smtp-out.amazonses.com",
-                    "remoteMtaIp": "192.0.2.25",
-                },
-            })
-        };
         let delivery = json!({
             "eventType": "Delivery",
             "mail": mail.clone(),
@@ -1341,119 +1337,179 @@ impl<'a> Mail<'a> {
             Fate::Delivered => self.push(delivered_at, "Delivery", delivery),
             Fate::Opened | Fate::Complaint => {
                 self.push(delivered_at, "Delivery", delivery);
-                let opened = delivered_at + (rng.exp(50.0 * 60.0) * US as f64) as i64 + 20 * US;
-                let (ip, ua) = visitor(rng);
-                self.push(
-                    opened,
-                    "Open",
-                    json!({
-                        "eventType": "Open", "mail": mail.clone(),
-                        "open": {"ipAddress": ip, "timestamp": iso_ms(opened), "userAgent": ua},
-                    }),
-                );
-                if fate == Fate::Complaint {
-                    let at = opened + 90 * US;
-                    self.push(
-                        at,
-                        "Complaint",
-                        json!({
-                            "eventType": "Complaint", "mail": mail.clone(),
-                            "complaint": {
-                                "feedbackId": feedback(),
-                                "complaintSubType": null,
-                                "complainedRecipients": [{"emailAddress": to}],
-                                "timestamp": iso_ms(at),
-                                "userAgent": "Yahoo!-Mail-Feedback/2.0",
-                                "complaintFeedbackType": "abuse",
-                                "arrivalDate": iso_ms(at - 30 * US),
-                            },
-                        }),
-                    );
+                self.opened(rng, delivered_at, &mail, to, fate == Fate::Complaint);
+            }
+            Fate::Delayed => self.delayed(t, &mail, to, &delivery),
+            _ => {
+                if let Some(b) = bounce_of(fate, to) {
+                    // SES bounces a suppressed address itself, at once.
+                    let at = if b.by_ses { t + 200_000 } else { delivered_at };
+                    self.push(at, "Bounce", bounce_event(&mail, to, delivered_at, &b));
                 }
-            }
-            Fate::UserUnknown => {
-                let b = bounce(
-                    "Permanent",
-                    "General",
-                    "5.1.1",
-                    &format!(
-                        "smtp; 550 5.1.1 <{to}>: Recipient address rejected: User unknown in virtual mailbox table"
-                    ),
-                );
-                self.push(delivered_at, "Bounce", b);
-            }
-            Fate::MailboxFull => {
-                let b = bounce(
-                    "Transient",
-                    "MailboxFull",
-                    "5.2.2",
-                    &format!("smtp; 552 5.2.2 <{to}>: Mailbox full - user is over quota"),
-                );
-                self.push(delivered_at, "Bounce", b);
-            }
-            Fate::Blocked => {
-                let b = bounce(
-                    "Permanent",
-                    "General",
-                    "5.7.1",
-                    "smtp; 554 5.7.1 Service unavailable; Client host [54.240.8.41] blocked using zen.spamhaus.org",
-                );
-                self.push(delivered_at, "Bounce", b);
-            }
-            Fate::Spam => {
-                let b = bounce(
-                    "Permanent",
-                    "Content",
-                    "5.7.1",
-                    "smtp; 550 5.7.1 Message rejected as spam by Content Filtering",
-                );
-                self.push(delivered_at, "Bounce", b);
-            }
-            Fate::Suppressed => {
-                let b = bounce(
-                    "Permanent",
-                    "Suppressed",
-                    "5.1.1",
-                    "Amazon SES has suppressed sending to this address because it has a recent history of bouncing as an invalid address.",
-                );
-                self.push(t + 200_000, "Bounce", b);
-            }
-            Fate::AccountSuppressed => {
-                let b = bounce(
-                    "Permanent",
-                    "OnAccountSuppressionList",
-                    "5.1.1",
-                    "Amazon SES did not send the message to this address because it is on the suppression list for your account.",
-                );
-                self.push(t + 200_000, "Bounce", b);
-            }
-            Fate::Delayed => {
-                let at = t + 15 * MIN;
-                self.push(
-                    at,
-                    "DeliveryDelay",
-                    json!({
-                        "eventType": "DeliveryDelay", "mail": mail.clone(),
-                        "deliveryDelay": {
-                            "timestamp": iso_ms(at),
-                            "delayType": "TransientCommunicationFailure",
-                            "expirationTime": iso_ms(at + 12 * HOUR),
-                            "delayedRecipients": [{
-                                "emailAddress": to, "status": "4.4.1",
-                                "diagnosticCode": "smtp; 421 4.4.1 Connection timed out",
-                            }],
-                        },
-                    }),
-                );
-                let done = at + 40 * MIN;
-                let mut d = delivery.clone();
-                d["delivery"]["timestamp"] = json!(iso_ms(done));
-                d["delivery"]["processingTimeMillis"] = json!((done - t) / 1000);
-                self.push(done, "Delivery", d);
             }
         }
         id
     }
+
+    /// The recipient opens the delivered message (from a phone or PC of the shop's visitors),
+    /// and with `complaint` marks it as spam a minute and a half later.
+    fn opened(
+        &mut self,
+        rng: &mut Rng,
+        delivered_at: i64,
+        mail: &Value,
+        to: &str,
+        complaint: bool,
+    ) {
+        let opened = delivered_at + (rng.exp(50.0 * 60.0) * US as f64) as i64 + 20 * US;
+        let (ip, ua) = visitor(rng);
+        self.push(
+            opened,
+            "Open",
+            json!({
+                "eventType": "Open", "mail": mail.clone(),
+                "open": {"ipAddress": ip, "timestamp": iso_ms(opened), "userAgent": ua},
+            }),
+        );
+        if complaint {
+            let at = opened + 90 * US;
+            self.push(
+                at,
+                "Complaint",
+                json!({
+                    "eventType": "Complaint", "mail": mail.clone(),
+                    "complaint": {
+                        "feedbackId": feedback_id(),
+                        "complaintSubType": null,
+                        "complainedRecipients": [{"emailAddress": to}],
+                        "timestamp": iso_ms(at),
+                        "userAgent": "Yahoo!-Mail-Feedback/2.0",
+                        "complaintFeedbackType": "abuse",
+                        "arrivalDate": iso_ms(at - 30 * US),
+                    },
+                }),
+            );
+        }
+    }
+
+    /// A delivery delayed 15 minutes after sending, delivered 40 minutes later.
+    fn delayed(&mut self, t: i64, mail: &Value, to: &str, delivery: &Value) {
+        let at = t + 15 * MIN;
+        self.push(
+            at,
+            "DeliveryDelay",
+            json!({
+                "eventType": "DeliveryDelay", "mail": mail.clone(),
+                "deliveryDelay": {
+                    "timestamp": iso_ms(at),
+                    "delayType": "TransientCommunicationFailure",
+                    "expirationTime": iso_ms(at + 12 * HOUR),
+                    "delayedRecipients": [{
+                        "emailAddress": to, "status": "4.4.1",
+                        "diagnosticCode": "smtp; 421 4.4.1 Connection timed out",
+                    }],
+                },
+            }),
+        );
+        let done = at + 40 * MIN;
+        let mut d = delivery.clone();
+        d["delivery"]["timestamp"] = json!(iso_ms(done));
+        d["delivery"]["processingTimeMillis"] = json!((done - t) / 1000);
+        self.push(done, "Delivery", d);
+    }
+}
+
+/// The feedback id SES gives a bounce or complaint (one for all: the demo never reads it).
+fn feedback_id() -> String {
+    format!("0100019{}-000000", "3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c")
+}
+
+/// How SES reports a bounce: its type, subtype, DSN status and diagnostic.
+struct BounceFate {
+    kind: &'static str,
+    sub: &'static str,
+    status: &'static str,
+    diagnostic: String,
+    /// SES bounced it itself (a suppression list), without trying to deliver.
+    by_ses: bool,
+}
+
+/// The bounce of a fate that is one (None for the others).
+fn bounce_of(fate: Fate, to: &str) -> Option<BounceFate> {
+    let (kind, sub, status, diagnostic, by_ses) = match fate {
+        Fate::UserUnknown => (
+            "Permanent",
+            "General",
+            "5.1.1",
+            format!(
+                "smtp; 550 5.1.1 <{to}>: Recipient address rejected: User unknown in virtual mailbox table"
+            ),
+            false,
+        ),
+        Fate::MailboxFull => (
+            "Transient",
+            "MailboxFull",
+            "5.2.2",
+            format!("smtp; 552 5.2.2 <{to}>: Mailbox full - user is over quota"),
+            false,
+        ),
+        Fate::Blocked => (
+            "Permanent",
+            "General",
+            "5.7.1",
+            "smtp; 554 5.7.1 Service unavailable; Client host [54.240.8.41] blocked using zen.spamhaus.org".to_owned(),
+            false,
+        ),
+        Fate::Spam => (
+            "Permanent",
+            "Content",
+            "5.7.1",
+            "smtp; 550 5.7.1 Message rejected as spam by Content Filtering".to_owned(),
+            false,
+        ),
+        Fate::Suppressed => (
+            "Permanent",
+            "Suppressed",
+            "5.1.1",
+            "Amazon SES has suppressed sending to this address because it has a recent history of bouncing as an invalid address.".to_owned(),
+            true,
+        ),
+        Fate::AccountSuppressed => (
+            "Permanent",
+            "OnAccountSuppressionList",
+            "5.1.1",
+            "Amazon SES did not send the message to this address because it is on the suppression list for your account.".to_owned(),
+            true,
+        ),
+        Fate::Delivered | Fate::Opened | Fate::Complaint | Fate::Delayed => return None,
+    };
+    Some(BounceFate {
+        kind,
+        sub,
+        status,
+        diagnostic,
+        by_ses,
+    })
+}
+
+/// The Bounce event of `b` for `mail` to `to`, as the receiving server reported it at `at`.
+fn bounce_event(mail: &Value, to: &str, at: i64, b: &BounceFate) -> Value {
+    json!({
+        "eventType": "Bounce",
+        "mail": mail.clone(),
+        "bounce": {
+            "feedbackId": feedback_id(),
+            "bounceType": b.kind,
+            "bounceSubType": b.sub,
+            "bouncedRecipients": [{
+                "emailAddress": to, "action": "failed", "status": b.status,
+                "diagnosticCode": b.diagnostic,
+            }],
+            "timestamp": iso_ms(at),
+            "reportingMTA": "dsn; a8-41.smtp-out.amazonses.com",
+            "remoteMtaIp": "192.0.2.25",
+        },
+    })
 }
 
 /// Firehose's objects: one per event type and hour, newline-delimited JSON, gzip, under the

@@ -49,5 +49,8 @@ pub mod visits;
 
 pub mod source;
 
+#[cfg(feature = "telemetry")]
+pub mod telemetry;
+
 pub use error::ParseError;
 pub use record::{Record, SCHEMA_VERSION};

@@ -6,10 +6,13 @@
 //! Lambda runs them.
 //!
 //! Only the standard library is used, so the developer commands (`cargo xtask`) can depend on
-//! this crate without building the AWS SDK; the `sdk` feature adds
-//! `Emulator::sdk_config`, the one AWS SDK configuration every emulator test uses.
+//! this crate without building the AWS SDK; the `sdk` feature adds [`sdk_config`] (and
+//! `Emulator::sdk_config`), the one AWS SDK configuration every emulator client uses, and the
+//! `events` feature adds [`lambda_events`], the SNS and SQS event envelopes of the notify tests.
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "events")]
+pub mod lambda_events;
 pub mod runtime_api;
 
 use std::fs::{self, File, OpenOptions};
@@ -174,18 +177,7 @@ impl Emulator {
     /// emulator serves no virtual-host buckets).
     #[cfg(feature = "sdk")]
     pub async fn sdk_config(&self) -> aws_config::SdkConfig {
-        aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(self.endpoint())
-            .region(aws_config::Region::new("us-east-1"))
-            .credentials_provider(aws_credential_types::Credentials::new(
-                "test",
-                "test",
-                None,
-                None,
-                "logdesk-tests",
-            ))
-            .load()
-            .await
+        sdk_config(&self.endpoint(), "us-east-1").await
     }
 
     /// Waits for the server to exit (it exits when this process's stdin pipe closes or at its
@@ -200,6 +192,25 @@ impl Drop for Emulator {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// An AWS SDK configuration for an emulator at `endpoint` (`http://127.0.0.1:PORT`) in
+/// `region`, with fixed test credentials and nothing read from the environment's profiles.
+/// S3 clients built from it also need `force_path_style(true)`.
+#[cfg(feature = "sdk")]
+pub async fn sdk_config(endpoint: &str, region: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new(region.to_owned()))
+        .credentials_provider(aws_credential_types::Credentials::new(
+            "test",
+            "test",
+            None,
+            None,
+            "logdesk-tests",
+        ))
+        .load()
+        .await
 }
 
 /// Appends a line to a log file under `target/` (used by long-running commands to leave a trace).

@@ -142,15 +142,8 @@ async fn binary_handles_one_sqs_invocation() {
 
 /// A Secrets Manager secret in the emulator holding `url`; returns its ARN.
 async fn create_secret(endpoint: &str, url: &str) -> String {
-    let config = aws_sdk_secretsmanager::Config::builder()
-        .behavior_version(aws_sdk_secretsmanager::config::BehaviorVersion::latest())
-        .region(aws_sdk_secretsmanager::config::Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
-            "test", "test", None, None, "test",
-        ))
-        .build();
-    let client = aws_sdk_secretsmanager::Client::from_conf(config);
+    let config = logdesk_e2e::sdk_config(endpoint, "us-east-1").await;
+    let client = aws_sdk_secretsmanager::Client::new(&config);
     let created = client
         .create_secret()
         .name("logdesk-local/slack-webhook")

@@ -213,6 +213,27 @@ pub async fn sdk_config(endpoint: &str, region: &str) -> aws_config::SdkConfig {
         .await
 }
 
+/// The environment Lambda gives a function's process (`AWS_LAMBDA_*`, 256 MB, the region)
+/// plus the emulator's test credentials, for running a `bootstrap` under the local Runtime API
+/// at `runtime_api` (`127.0.0.1:PORT`). Callers start from `env_clear()` and add the
+/// function's own settings.
+pub fn lambda_env(runtime_api: &str, function: &str) -> [(&'static str, String); 9] {
+    [
+        ("AWS_LAMBDA_RUNTIME_API", runtime_api.to_owned()),
+        ("AWS_LAMBDA_FUNCTION_NAME", function.to_owned()),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256".to_owned()),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
+        (
+            "AWS_LAMBDA_LOG_GROUP_NAME",
+            format!("/aws/lambda/{function}"),
+        ),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", "local".to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+        ("AWS_ACCESS_KEY_ID", "test".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
+    ]
+}
+
 /// Appends a line to a log file under `target/` (used by long-running commands to leave a trace).
 pub fn append_log(name: &str, line: &str) -> io::Result<()> {
     let mut f: File = OpenOptions::new()

@@ -6,9 +6,9 @@
 //! Lambda runs them.
 //!
 //! Only the standard library is used, so the developer commands (`cargo xtask`) can depend on
-//! this crate without building the AWS SDK; the `sdk` feature adds [`sdk_config`] (and
+//! this crate without building the AWS SDK; the `sdk` feature adds `sdk_config` (and
 //! `Emulator::sdk_config`), the one AWS SDK configuration every emulator client uses, and the
-//! `events` feature adds [`lambda_events`], the SNS and SQS event envelopes of the notify tests.
+//! `events` feature adds `lambda_events`, the SNS and SQS event envelopes of the notify tests.
 #![forbid(unsafe_code)]
 
 #[cfg(feature = "events")]

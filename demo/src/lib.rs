@@ -10,6 +10,7 @@
 
 pub mod examples;
 pub mod names;
+pub mod recipients;
 pub mod rng;
 pub mod stack;
 pub mod traffic;

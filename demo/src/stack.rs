@@ -72,11 +72,16 @@ pub struct Created {
 /// Creates what `template.yaml` would, with the names of `deploy/names.json`.
 pub async fn create_resources(c: &Clients, n: &Names) -> anyhow::Result<Created> {
     let mut out = Created::default();
-    create_buckets(c, n, &mut out.lines).await?;
-    create_log_groups(c, n, &mut out.lines).await?;
-    create_topics(c, n, &mut out.lines).await?;
-    out.ses_events_queue_url = create_queues(c, n, &mut out.lines).await?;
-    subscribe(c, n, &mut out.lines).await?;
+    create_buckets(c, n, &mut out).await?;
+    create_log_groups(c, n, &mut out).await?;
+    create_topics(c, n, &mut out).await?;
+    let urls = create_queues(c, n, &mut out).await?;
+    subscribe(c, n, &mut out).await?;
+    out.ses_events_queue_url = urls
+        .iter()
+        .find(|(arn, _)| *arn == n.queues.ses_events.arn)
+        .map(|(_, u)| u.clone())
+        .unwrap_or_default();
     ses_and_firehose(c, n, &mut out).await;
     out.missing.push(
         "Lambda functions and their S3/SQS triggers: the demo runs the same code in this process"
@@ -88,8 +93,8 @@ pub async fn create_resources(c: &Clients, n: &Names) -> anyhow::Result<Created>
     Ok(out)
 }
 
-/// The mail, load-balancer log and Athena results buckets.
-async fn create_buckets(c: &Clients, n: &Names, lines: &mut Vec<String>) -> anyhow::Result<()> {
+/// The buckets.
+async fn create_buckets(c: &Clients, n: &Names, out: &mut Created) -> anyhow::Result<()> {
     for b in [
         &n.buckets.mail,
         &n.buckets.lb_logs,
@@ -100,13 +105,13 @@ async fn create_buckets(c: &Clients, n: &Names, lines: &mut Vec<String>) -> anyh
             .send()
             .await
             .map_err(|e| err(&format!("CreateBucket {b}"), e))?;
-        lines.push(format!("bucket      s3://{b}"));
+        out.lines.push(format!("bucket      s3://{b}"));
     }
     Ok(())
 }
 
 /// The log groups, with the template's retention where it sets one.
-async fn create_log_groups(c: &Clients, n: &Names, lines: &mut Vec<String>) -> anyhow::Result<()> {
+async fn create_log_groups(c: &Clients, n: &Names, out: &mut Created) -> anyhow::Result<()> {
     let groups = [
         (&n.log_groups.lb, Some(n.retention_days.lb)),
         (&n.log_groups.mail, Some(n.retention_days.mail)),
@@ -138,16 +143,17 @@ async fn create_log_groups(c: &Clients, n: &Names, lines: &mut Vec<String>) -> a
                 .send()
                 .await
                 .map_err(|e| err(&format!("PutRetentionPolicy {g}"), e))?;
-            lines.push(format!("log group   {g} (retention {days} days)"));
+            out.lines
+                .push(format!("log group   {g} (retention {days} days)"));
         } else {
-            lines.push(format!("log group   {g}"));
+            out.lines.push(format!("log group   {g}"));
         }
     }
     Ok(())
 }
 
-/// The SES events and alerts topics; their ARNs must be the ones names.json gives.
-async fn create_topics(c: &Clients, n: &Names, lines: &mut Vec<String>) -> anyhow::Result<()> {
+/// The topics, whose ARNs must be those `names.json` gives.
+async fn create_topics(c: &Clients, n: &Names, out: &mut Created) -> anyhow::Result<()> {
     for t in [&n.topics.ses_events, &n.topics.alerts] {
         let got = c
             .sns
@@ -164,14 +170,17 @@ async fn create_topics(c: &Clients, n: &Names, lines: &mut Vec<String>) -> anyho
                 t.arn
             ));
         }
-        lines.push(format!("topic       {}", t.arn));
+        out.lines.push(format!("topic       {}", t.arn));
     }
     Ok(())
 }
 
-/// The queues (the SES events queue with its redrive policy); returns the SES events
-/// queue's URL.
-async fn create_queues(c: &Clients, n: &Names, lines: &mut Vec<String>) -> anyhow::Result<String> {
+/// The queues (the SES events queue with its dead-letter queue); (ARN, URL) of each.
+async fn create_queues(
+    c: &Clients,
+    n: &Names,
+    out: &mut Created,
+) -> anyhow::Result<Vec<(String, String)>> {
     let mut urls = Vec::new();
     for q in [
         &n.queues.ses_events_dlq,
@@ -193,19 +202,14 @@ async fn create_queues(c: &Clients, n: &Names, lines: &mut Vec<String>) -> anyho
             .await
             .map_err(|e| err(&format!("CreateQueue {}", q.name), e))?;
         let url = got.queue_url().unwrap_or_default().to_owned();
-        lines.push(format!("queue       {}", q.arn));
+        out.lines.push(format!("queue       {}", q.arn));
         urls.push((q.arn.clone(), url));
     }
-    let ses_events_queue_url = urls
-        .iter()
-        .find(|(arn, _)| *arn == n.queues.ses_events.arn)
-        .map(|(_, u)| u.clone())
-        .unwrap_or_default();
-    Ok(ses_events_queue_url)
+    Ok(urls)
 }
 
-/// The topics' subscriptions of names.json.
-async fn subscribe(c: &Clients, n: &Names, lines: &mut Vec<String>) -> anyhow::Result<()> {
+/// The topics' subscriptions.
+async fn subscribe(c: &Clients, n: &Names, out: &mut Created) -> anyhow::Result<()> {
     for s in &n.subscriptions {
         c.sns
             .subscribe()
@@ -223,7 +227,8 @@ async fn subscribe(c: &Clients, n: &Names, lines: &mut Vec<String>) -> anyhow::R
             .send()
             .await
             .map_err(|e| err(&format!("Subscribe {} to {}", s.endpoint, s.topic), e))?;
-        lines.push(format!("subscription {} → {}", s.topic, s.endpoint));
+        out.lines
+            .push(format!("subscription {} → {}", s.topic, s.endpoint));
     }
     Ok(())
 }
@@ -233,12 +238,13 @@ async fn subscribe(c: &Clients, n: &Names, lines: &mut Vec<String>) -> anyhow::R
 /// Failures are reported, not fatal: the API does not need them.
 async fn ses_and_firehose(c: &Clients, n: &Names, out: &mut Created) {
     let http = reqwest::Client::new();
-    create_firehose(&http, c, n, out).await;
     let stream_arn = format!(
         "arn:aws:firehose:{}:{}:deliverystream/{}",
         n.region, n.account_id, n.firehose
     );
-    for (what, mut form) in ses_calls(n, &stream_arn) {
+    create_firehose(&http, c, n, out).await;
+    let calls = ses_calls(n, &stream_arn);
+    for (what, mut form) in calls {
         form.push(("Version".into(), "2010-12-01".into()));
         let r = http
             .post(&c.endpoint)
@@ -257,7 +263,7 @@ async fn ses_and_firehose(c: &Clients, n: &Names, out: &mut Created) {
     }
 }
 
-/// A signature the emulator accepts (it checks none).
+/// The emulator's signature check only reads the credential scope.
 fn auth(n: &Names, service: &str) -> String {
     format!(
         "AWS4-HMAC-SHA256 Credential=test/20260101/{}/{service}/aws4_request, SignedHeaders=host, Signature=0",
@@ -265,7 +271,7 @@ fn auth(n: &Names, service: &str) -> String {
     )
 }
 
-/// The Firehose stream that writes SES events into the mail bucket.
+/// The Firehose stream that writes SES events to the mail bucket, partitioned by event type.
 async fn create_firehose(http: &reqwest::Client, c: &Clients, n: &Names, out: &mut Created) {
     let firehose = json!({
         "DeliveryStreamName": n.firehose,
@@ -303,8 +309,8 @@ async fn create_firehose(http: &reqwest::Client, c: &Clients, n: &Names, out: &m
     }
 }
 
-/// The SES query calls that make the configuration set and its two event destinations (all
-/// events to Firehose, bounces and complaints to SNS): what each makes, and its form.
+/// The SES query-API calls: (what, form fields) of the configuration set and its two event
+/// destinations (all events to Firehose, bounces and complaints to SNS).
 fn ses_calls(n: &Names, stream_arn: &str) -> Vec<(String, Vec<(String, String)>)> {
     let set = &n.ses_configuration_set;
     vec![

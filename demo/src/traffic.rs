@@ -20,6 +20,7 @@ use jiff::tz::TimeZone;
 use serde_json::{Value, json};
 
 use crate::names::Names;
+use crate::recipients::{self, Failure};
 use crate::rng::Rng;
 
 /// The seed of the generated day.
@@ -429,9 +430,9 @@ fn product(rng: &mut Rng) -> String {
     }
 }
 
-/// The cart XHR of an "add to cart" at `t` (one in a hundred fails with a 500).
-fn add_to_cart(rng: &mut Rng, t: i64, ip: &str, ua: &str) -> Req {
-    let mut r = req(t, ip, ua, "POST", "/api/cart/items".to_owned(), 200);
+/// The XHR that puts a product in the cart (one in a hundred fails with a 500).
+fn add_to_cart(rng: &mut Rng, at: i64, ip: &str, ua: &str) -> Req {
+    let mut r = req(at, ip, ua, "POST", "/api/cart/items".to_owned(), 200);
     r.secs = 0.03 + rng.exp(0.05);
     r.bytes = 420;
     if rng.chance(0.01) {
@@ -441,9 +442,9 @@ fn add_to_cart(rng: &mut Rng, t: i64, ip: &str, ua: &str) -> Req {
     r
 }
 
-/// The order confirmation POST at `t` (redirects to the completion page).
-fn confirm_order(rng: &mut Rng, t: i64, ip: &str, ua: &str) -> Req {
-    let mut r = req(t, ip, ua, "POST", "/checkout/confirm".to_owned(), 303);
+/// The form post that places an order, answered with a redirect.
+fn confirm_order(rng: &mut Rng, at: i64, ip: &str, ua: &str) -> Req {
+    let mut r = req(at, ip, ua, "POST", "/checkout/confirm".to_owned(), 303);
     r.secs = 0.2 + rng.exp(0.3);
     r.bytes = 380;
     r
@@ -1046,14 +1047,31 @@ fn nginx_line(r: &Req) -> String {
 enum Fate {
     Delivered,
     Opened,
-    UserUnknown,
-    MailboxFull,
-    Blocked,
-    Spam,
+    /// The recipient's server refused it, in its own words ([`recipients::bounce`]).
+    Bounced(Failure),
     Suppressed,
     AccountSuppressed,
     Complaint,
     Delayed,
+}
+
+/// What happens to most mail: delivered, and opened by almost half.
+fn normal(rng: &mut Rng) -> Fate {
+    if rng.chance(0.45) {
+        Fate::Opened
+    } else {
+        Fate::Delivered
+    }
+}
+
+impl Fate {
+    /// The failure a recipient must be able to meet (a filter needs a carrier's customer).
+    fn failure(self) -> Option<Failure> {
+        match self {
+            Fate::Bounced(f) => Some(f),
+            _ => None,
+        }
+    }
 }
 
 struct Mail<'a> {
@@ -1084,48 +1102,16 @@ impl<'a> Mail<'a> {
     }
 
     fn day(&mut self, rng: &mut Rng, start: i64, end: i64, now: i64, orders: &[i64]) {
-        const FIRST: [&str; 12] = [
-            "yuki", "ken", "sakura", "daichi", "aoi", "ren", "mio", "sota", "hina", "kaito", "yui",
-            "haruto",
-        ];
-        const LAST: [&str; 8] = [
-            "sato",
-            "suzuki",
-            "takahashi",
-            "tanaka",
-            "ito",
-            "watanabe",
-            "yamamoto",
-            "nakamura",
-        ];
-        const DOMAINS: [&str; 6] = [
-            "example.jp",
-            "example.co.jp",
-            "example.ne.jp",
-            "example.com",
-            "example.net",
-            "mail.example.org",
-        ];
-        let address = |rng: &mut Rng| {
-            format!(
-                "{}.{}{}@{}",
-                rng.pick(&FIRST),
-                rng.pick(&LAST),
-                rng.range(1, 99),
-                rng.pick(&DOMAINS)
-            )
-        };
-        let normal = |rng: &mut Rng| {
-            if rng.chance(0.45) {
-                Fate::Opened
-            } else {
-                Fate::Delivered
-            }
-        };
+        self.order_mails(rng, orders);
+        self.account_mails(rng, start, end);
+        self.newsletter(rng, start, end);
+        self.fixed_mails(rng, now);
+    }
 
-        // Order confirmations follow the shop's checkouts.
+    /// Order confirmations follow the shop's checkouts.
+    fn order_mails(&mut self, rng: &mut Rng, orders: &[i64]) {
         for (i, t) in orders.iter().enumerate() {
-            let to = address(rng);
+            let to = recipients::address(rng, None);
             let subject = format!(
                 "【Example Shop】ご注文ありがとうございます（注文番号 {}）",
                 10_100 + i
@@ -1134,82 +1120,63 @@ impl<'a> Mail<'a> {
             let encode = rng.chance(0.6);
             self.message(rng, *t, &to, &subject, encode, fate);
         }
-        // Sign-ups and password resets through the day.
+    }
+
+    /// Sign-ups and password resets through the day.
+    fn account_mails(&mut self, rng: &mut Rng, start: i64, end: i64) {
         for _ in 0..24 {
             let t = diurnal_time(rng, start, end);
-            let to = address(rng);
-            let fate = if rng.chance(0.06) {
-                Fate::UserUnknown
-            } else {
-                normal(rng)
+            // A sign-up to a phone address is where reception settings refuse mail most.
+            let fate = match rng.float() {
+                x if x < 0.03 => Fate::Bounced(Failure::UserUnknown),
+                x if x < 0.08 => Fate::Bounced(Failure::Filtered),
+                _ => normal(rng),
             };
-            self.message(
-                rng,
-                t,
-                &to,
-                "【Example Shop】会員登録ありがとうございます",
-                true,
-                fate,
-            );
+            let to = recipients::address(rng, fate.failure());
+            let subject = "【Example Shop】会員登録ありがとうございます";
+            self.message(rng, t, &to, subject, true, fate);
         }
         for _ in 0..14 {
             let t = diurnal_time(rng, start, end);
-            let to = address(rng);
+            let to = recipients::address(rng, None);
             let fate = normal(rng);
-            self.message(
-                rng,
-                t,
-                &to,
-                "Password reset / パスワード再設定のご案内",
-                false,
-                fate,
-            );
+            let subject = "Password reset / パスワード再設定のご案内";
+            self.message(rng, t, &to, subject, false, fate);
         }
-        self.newsletter(rng, newsletter_time(start, end), address, normal);
-        self.fixed_mails(rng, now);
     }
 
-    /// The newsletter at `t` (10:00 JST), to 160 members; a few of them meet each bad fate.
-    fn newsletter(
-        &mut self,
-        rng: &mut Rng,
-        t: i64,
-        address: impl Fn(&mut Rng) -> String,
-        normal: impl Fn(&mut Rng) -> Fate,
-    ) {
+    /// The newsletter at 10:00 JST, to 160 members.
+    fn newsletter(&mut self, rng: &mut Rng, start: i64, end: i64) {
+        let t = newsletter_time(start, end);
+        // A bounce rate a little under SES's review level of 5 %, as a shop that cleans its
+        // list now and then has.
         let special = [
-            Fate::UserUnknown,
-            Fate::UserUnknown,
-            Fate::UserUnknown,
-            Fate::MailboxFull,
-            Fate::MailboxFull,
-            Fate::Blocked,
-            Fate::Spam,
+            Fate::Bounced(Failure::UserUnknown),
+            Fate::Bounced(Failure::Filtered),
+            Fate::Bounced(Failure::MailboxFull),
+            Fate::Bounced(Failure::Filtered),
+            Fate::Bounced(Failure::Blocked),
+            Fate::Bounced(Failure::UserUnknown),
+            Fate::Bounced(Failure::Spam),
             Fate::Suppressed,
             Fate::AccountSuppressed,
-            Fate::AccountSuppressed,
+            Fate::Bounced(Failure::MailboxFull),
             Fate::Complaint,
             Fate::Delayed,
         ];
         for i in 0..160 {
-            let to = address(rng);
             let fate = if i % 13 == 5 && (i / 13) < special.len() {
                 special[i / 13]
             } else {
                 normal(rng)
             };
-            self.message(
-                rng,
-                t + i as i64 * 700_000,
-                &to,
-                "【Example Shop】冬のセール開催中！最大50%OFF",
-                true,
-                fate,
-            );
+            let to = recipients::address(rng, fate.failure());
+            let subject = "【Example Shop】冬のセール開催中！最大50%OFF";
+            self.message(rng, t + i as i64 * 700_000, &to, subject, true, fate);
         }
     }
 
-    /// The fixed mails the demo's examples look up (a hard bounce, a soft bounce, a delivery).
+    /// The mails the examples and the browser tests look up, and the sample bounce.
     fn fixed_mails(&mut self, rng: &mut Rng, now: i64) {
         self.fixed.hard_bounce = self.message(
             rng,
@@ -1217,7 +1184,7 @@ impl<'a> Mail<'a> {
             HARD_BOUNCE_TO,
             "【Example Shop】ご注文ありがとうございます（注文番号 10001）",
             true,
-            Fate::UserUnknown,
+            Fate::Bounced(Failure::UserUnknown),
         );
         self.fixed.soft_bounce = self.message(
             rng,
@@ -1225,7 +1192,7 @@ impl<'a> Mail<'a> {
             SOFT_BOUNCE_TO,
             "【Example Shop】商品を発送しました",
             true,
-            Fate::MailboxFull,
+            Fate::Bounced(Failure::MailboxFull),
         );
         self.fixed.delivered = self.message(
             rng,
@@ -1318,198 +1285,162 @@ impl<'a> Mail<'a> {
             "Send",
             json!({"eventType": "Send", "mail": mail, "send": {}}),
         );
-        let delivered_at = t + rng.range(800_000, 6 * US);
-        let mail = self.mail_object(t, &id, to, &subject, true);
-        let domain = to.rsplit('@').next().unwrap_or("example.jp").to_owned();
-        let delivery = json!({
-            "eventType": "Delivery",
-            "mail": mail.clone(),
-            "delivery": {
-                "timestamp": iso_ms(delivered_at),
-                "processingTimeMillis": (delivered_at - t) / 1000,
-                "recipients": [to],
-                "smtpResponse": format!("250 2.0.0 OK  {} {}.{} - gsmtp", delivered_at / US, rng.hex(8), domain),
-                "remoteMtaIp": "192.0.2.25",
-                "reportingMTA": "a8-41.smtp-out.amazonses.com",
-            },
-        });
-        match fate {
-            Fate::Delivered => self.push(delivered_at, "Delivery", delivery),
-            Fate::Opened | Fate::Complaint => {
-                self.push(delivered_at, "Delivery", delivery);
-                self.opened(rng, delivered_at, &mail, to, fate == Fate::Complaint);
-            }
-            Fate::Delayed => self.delayed(t, &mail, to, &delivery),
-            _ => {
-                if let Some(b) = bounce_of(fate, to) {
-                    // SES bounces a suppressed address itself, at once.
-                    let at = if b.by_ses { t + 200_000 } else { delivered_at };
-                    self.push(at, "Bounce", bounce_event(&mail, to, delivered_at, &b));
-                }
-            }
-        }
+        let sent = Sent {
+            mail: self.mail_object(t, &id, to, &subject, true),
+            to,
+            t,
+            delivered_at: t + rng.range(800_000, 6 * US),
+        };
+        self.outcome(rng, &sent, fate);
         id
     }
 
-    /// The recipient opens the delivered message (from a phone or PC of the shop's visitors),
-    /// and with `complaint` marks it as spam a minute and a half later.
-    fn opened(
-        &mut self,
-        rng: &mut Rng,
-        delivered_at: i64,
-        mail: &Value,
-        to: &str,
-        complaint: bool,
-    ) {
-        let opened = delivered_at + (rng.exp(50.0 * 60.0) * US as f64) as i64 + 20 * US;
+    /// The events after the Send event.
+    fn outcome(&mut self, rng: &mut Rng, s: &Sent<'_>, fate: Fate) {
+        let delivery = s.delivery(rng);
+        match fate {
+            Fate::Delivered => self.push(s.delivered_at, "Delivery", delivery),
+            Fate::Opened | Fate::Complaint => {
+                self.push(s.delivered_at, "Delivery", delivery);
+                self.opened(rng, s, fate == Fate::Complaint);
+            }
+            Fate::Bounced(failure) => {
+                let (kind, sub, status, diag) = recipients::bounce(failure, s.to);
+                self.push(s.delivered_at, "Bounce", s.bounce(kind, sub, status, &diag));
+            }
+            Fate::Suppressed => {
+                let b = s.bounce(
+                    "Permanent",
+                    "Suppressed",
+                    "5.1.1",
+                    "Amazon SES has suppressed sending to this address because it has a recent history of bouncing as an invalid address.",
+                );
+                self.push(s.t + 200_000, "Bounce", b);
+            }
+            Fate::AccountSuppressed => {
+                let b = s.bounce(
+                    "Permanent",
+                    "OnAccountSuppressionList",
+                    "5.1.1",
+                    "Amazon SES did not send the message to this address because it is on the suppression list for your account.",
+                );
+                self.push(s.t + 200_000, "Bounce", b);
+            }
+            Fate::Delayed => self.delayed(s, delivery),
+        }
+    }
+
+    /// The recipient opens the message, and with `complain` reports it as spam.
+    fn opened(&mut self, rng: &mut Rng, s: &Sent<'_>, complain: bool) {
+        let opened = s.delivered_at + (rng.exp(50.0 * 60.0) * US as f64) as i64 + 20 * US;
         let (ip, ua) = visitor(rng);
         self.push(
             opened,
             "Open",
             json!({
-                "eventType": "Open", "mail": mail.clone(),
+                "eventType": "Open", "mail": s.mail.clone(),
                 "open": {"ipAddress": ip, "timestamp": iso_ms(opened), "userAgent": ua},
             }),
         );
-        if complaint {
-            let at = opened + 90 * US;
-            self.push(
-                at,
-                "Complaint",
-                json!({
-                    "eventType": "Complaint", "mail": mail.clone(),
-                    "complaint": {
-                        "feedbackId": feedback_id(),
-                        "complaintSubType": null,
-                        "complainedRecipients": [{"emailAddress": to}],
-                        "timestamp": iso_ms(at),
-                        "userAgent": "Yahoo!-Mail-Feedback/2.0",
-                        "complaintFeedbackType": "abuse",
-                        "arrivalDate": iso_ms(at - 30 * US),
-                    },
-                }),
-            );
+        if !complain {
+            return;
         }
+        let at = opened + 90 * US;
+        self.push(
+            at,
+            "Complaint",
+            json!({
+                "eventType": "Complaint", "mail": s.mail.clone(),
+                "complaint": {
+                    "feedbackId": FEEDBACK_ID,
+                    "complaintSubType": null,
+                    "complainedRecipients": [{"emailAddress": s.to}],
+                    "timestamp": iso_ms(at),
+                    "userAgent": "Yahoo!-Mail-Feedback/2.0",
+                    "complaintFeedbackType": "abuse",
+                    "arrivalDate": iso_ms(at - 30 * US),
+                },
+            }),
+        );
     }
 
-    /// A delivery delayed 15 minutes after sending, delivered 40 minutes later.
-    fn delayed(&mut self, t: i64, mail: &Value, to: &str, delivery: &Value) {
-        let at = t + 15 * MIN;
+    /// A delay of 15 minutes, then `delivery` 40 minutes later.
+    fn delayed(&mut self, s: &Sent<'_>, mut delivery: Value) {
+        let at = s.t + 15 * MIN;
         self.push(
             at,
             "DeliveryDelay",
             json!({
-                "eventType": "DeliveryDelay", "mail": mail.clone(),
+                "eventType": "DeliveryDelay", "mail": s.mail.clone(),
                 "deliveryDelay": {
                     "timestamp": iso_ms(at),
                     "delayType": "TransientCommunicationFailure",
                     "expirationTime": iso_ms(at + 12 * HOUR),
                     "delayedRecipients": [{
-                        "emailAddress": to, "status": "4.4.1",
+                        "emailAddress": s.to, "status": "4.4.1",
                         "diagnosticCode": "smtp; 421 4.4.1 Connection timed out",
                     }],
                 },
             }),
         );
         let done = at + 40 * MIN;
-        let mut d = delivery.clone();
-        d["delivery"]["timestamp"] = json!(iso_ms(done));
-        d["delivery"]["processingTimeMillis"] = json!((done - t) / 1000);
-        self.push(done, "Delivery", d);
+        delivery["delivery"]["timestamp"] = json!(iso_ms(done));
+        delivery["delivery"]["processingTimeMillis"] = json!((done - s.t) / 1000);
+        self.push(done, "Delivery", delivery);
     }
 }
 
-/// The feedback id SES gives a bounce or complaint (one for all: the demo never reads it).
-fn feedback_id() -> String {
-    format!("0100019{}-000000", "3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c")
+/// The feedback id of the demo's bounces and complaints.
+const FEEDBACK_ID: &str = "01000193f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c-000000";
+
+/// A message SES accepted for one recipient, and when the recipient's server answered.
+struct Sent<'a> {
+    /// The event's `mail` object.
+    mail: Value,
+    to: &'a str,
+    /// When SES accepted it, µs.
+    t: i64,
+    /// When the recipient's server answered, µs.
+    delivered_at: i64,
 }
 
-/// How SES reports a bounce: its type, subtype, DSN status and diagnostic.
-struct BounceFate {
-    kind: &'static str,
-    sub: &'static str,
-    status: &'static str,
-    diagnostic: String,
-    /// SES bounced it itself (a suppression list), without trying to deliver.
-    by_ses: bool,
-}
+impl Sent<'_> {
+    /// The Delivery event.
+    fn delivery(&self, rng: &mut Rng) -> Value {
+        let domain = self.to.rsplit('@').next().unwrap_or("example.jp");
+        json!({
+            "eventType": "Delivery",
+            "mail": self.mail.clone(),
+            "delivery": {
+                "timestamp": iso_ms(self.delivered_at),
+                "processingTimeMillis": (self.delivered_at - self.t) / 1000,
+                "recipients": [self.to],
+                "smtpResponse": format!("250 2.0.0 OK  {} {}.{} - gsmtp", self.delivered_at / US, rng.hex(8), domain),
+                "remoteMtaIp": "192.0.2.25",
+                "reportingMTA": "a8-41.smtp-out.amazonses.com",
+            },
+        })
+    }
 
-/// The bounce of a fate that is one (None for the others).
-fn bounce_of(fate: Fate, to: &str) -> Option<BounceFate> {
-    let (kind, sub, status, diagnostic, by_ses) = match fate {
-        Fate::UserUnknown => (
-            "Permanent",
-            "General",
-            "5.1.1",
-            format!(
-                "smtp; 550 5.1.1 <{to}>: Recipient address rejected: User unknown in virtual mailbox table"
-            ),
-            false,
-        ),
-        Fate::MailboxFull => (
-            "Transient",
-            "MailboxFull",
-            "5.2.2",
-            format!("smtp; 552 5.2.2 <{to}>: Mailbox full - user is over quota"),
-            false,
-        ),
-        Fate::Blocked => (
-            "Permanent",
-            "General",
-            "5.7.1",
-            "smtp; 554 5.7.1 Service unavailable; Client host [54.240.8.41] blocked using zen.spamhaus.org".to_owned(),
-            false,
-        ),
-        Fate::Spam => (
-            "Permanent",
-            "Content",
-            "5.7.1",
-            "smtp; 550 5.7.1 Message rejected as spam by Content Filtering".to_owned(),
-            false,
-        ),
-        Fate::Suppressed => (
-            "Permanent",
-            "Suppressed",
-            "5.1.1",
-            "Amazon SES has suppressed sending to this address because it has a recent history of bouncing as an invalid address.".to_owned(),
-            true,
-        ),
-        Fate::AccountSuppressed => (
-            "Permanent",
-            "OnAccountSuppressionList",
-            "5.1.1",
-            "Amazon SES did not send the message to this address because it is on the suppression list for your account.".to_owned(),
-            true,
-        ),
-        Fate::Delivered | Fate::Opened | Fate::Complaint | Fate::Delayed => return None,
-    };
-    Some(BounceFate {
-        kind,
-        sub,
-        status,
-        diagnostic,
-        by_ses,
-    })
-}
-
-/// The Bounce event of `b` for `mail` to `to`, as the receiving server reported it at `at`.
-fn bounce_event(mail: &Value, to: &str, at: i64, b: &BounceFate) -> Value {
-    json!({
-        "eventType": "Bounce",
-        "mail": mail.clone(),
-        "bounce": {
-            "feedbackId": feedback_id(),
-            "bounceType": b.kind,
-            "bounceSubType": b.sub,
-            "bouncedRecipients": [{
-                "emailAddress": to, "action": "failed", "status": b.status,
-                "diagnosticCode": b.diagnostic,
-            }],
-            "timestamp": iso_ms(at),
-            "reportingMTA": "dsn; a8-41.smtp-out.amazonses.com",
-            "remoteMtaIp": "192.0.2.25",
-        },
-    })
+    /// A Bounce event with SES's type and subtype, the status and the server's words.
+    fn bounce(&self, kind: &str, sub: &str, status: &str, diag: &str) -> Value {
+        json!({
+            "eventType": "Bounce",
+            "mail": self.mail.clone(),
+            "bounce": {
+                "feedbackId": FEEDBACK_ID,
+                "bounceType": kind,
+                "bounceSubType": sub,
+                "bouncedRecipients": [{
+                    "emailAddress": self.to, "action": "failed", "status": status,
+                    "diagnosticCode": diag,
+                }],
+                "timestamp": iso_ms(self.delivered_at),
+                "reportingMTA": "dsn; a8-41.smtp-out.amazonses.com",
+                "remoteMtaIp": "192.0.2.25",
+            },
+        })
+    }
 }
 
 /// Firehose's objects: one per event type and hour, newline-delimited JSON, gzip, under the
@@ -1604,6 +1535,48 @@ mod tests {
         assert!(a.counts.nginx_error >= 10, "{:?}", a.counts);
         assert!(a.counts.bounces >= 10, "{:?}", a.counts);
         assert!(a.sample_bounce.contains(HARD_BOUNCE_TO));
+    }
+
+    /// The bounces reach the providers the mail overview names, each in its own words: the
+    /// carriers' reception settings read as `filtered`, not only example domains (その他).
+    #[test]
+    fn bounces_come_from_real_providers_in_their_words() {
+        use logdesk_core::bounce::{BounceFacts, classify};
+        use logdesk_core::provider::Provider;
+        let d = day();
+        let mut providers = std::collections::BTreeSet::new();
+        let mut filtered = 0;
+        let bounces = d.objects.iter().filter(|o| o.key.contains("/Bounce/"));
+        for line in bounces.map(text).collect::<String>().lines() {
+            let v: Value = serde_json::from_str(line).unwrap();
+            let b = &v["bounce"];
+            let r = &b["bouncedRecipients"][0];
+            let to = r["emailAddress"].as_str().unwrap();
+            let domain = to.rsplit('@').next().unwrap();
+            let code = classify(&BounceFacts {
+                bounce_type: b["bounceType"].as_str().unwrap(),
+                bounce_subtype: b["bounceSubType"].as_str().unwrap(),
+                status: r["status"].as_str(),
+                diagnostic: r["diagnosticCode"].as_str(),
+                remote_mta: None,
+                recipient_domain: Some(domain),
+            });
+            if let Some(p) = Provider::from_domain(domain) {
+                providers.insert(p.name(logdesk_core::bounce::Lang::En));
+            }
+            if code.as_str() == "filtered" {
+                assert!(
+                    matches!(
+                        Provider::from_domain(domain),
+                        Some(Provider::Docomo | Provider::Au)
+                    ),
+                    "{to}"
+                );
+                filtered += 1;
+            }
+        }
+        assert!(filtered >= 3, "{filtered}");
+        assert!(providers.len() >= 4, "{providers:?}");
     }
 
     /// Every request the load balancer forwarded has its nginx line, in the kit's format,

@@ -8,9 +8,12 @@
 //! Only the standard library is used, so the developer commands (`cargo xtask`) can depend on
 //! this crate without building the AWS SDK; the `sdk` feature adds `sdk_config` (and
 //! `Emulator::sdk_config`), the one AWS SDK configuration every emulator client uses, and the
-//! `events` feature adds `lambda_events`, the SNS and SQS event envelopes of the notify tests.
+//! `events` feature adds `lambda_events`, the SNS and SQS event envelopes of the notify tests;
+//! `router` adds `http`, requests through the API's router.
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "router")]
+pub mod http;
 #[cfg(feature = "events")]
 pub mod lambda_events;
 pub mod runtime_api;

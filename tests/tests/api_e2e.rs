@@ -3,18 +3,16 @@
 //! the real FilterLogEvents reader. The emulator ignores filter patterns, so these tests also
 //! show the API filters exactly on its own side.
 
+use logdesk_e2e::http;
 use std::sync::Arc;
 
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::StatusCode;
 use logdesk_api::source::CloudWatchSource;
 use logdesk_api::synthetic::{self, Group};
 use logdesk_api::{AppState, Config, router};
 use logdesk_e2e::Emulator;
 use serde_json::Value;
-use tower::ServiceExt;
 
 const GROUPS: [(Group, &str); 4] = [
     (Group::Lb, "/logdesk/lb"),
@@ -118,31 +116,12 @@ fn enc(s: &str) -> String {
 }
 
 async fn call(app: &axum::Router, uri: &str, headers: &[(&str, &str)]) -> (StatusCode, Vec<u8>) {
-    let mut req = Request::builder().uri(uri);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let resp = app
-        .clone()
-        .oneshot(req.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status();
-    let body = resp
-        .into_body()
-        .collect()
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
-    (status, body)
+    let a = http::request(app, "GET", uri, headers).await;
+    (a.status, a.body)
 }
 
 async fn get(app: &axum::Router, uri: &str) -> Value {
-    let (s, b) = call(app, uri, &[]).await;
-    let v: Value = serde_json::from_slice(&b).unwrap_or(Value::Null);
-    assert_eq!(s, StatusCode::OK, "{uri}: {v}");
-    v
+    http::get_ok(app, uri).await
 }
 
 fn col<'a>(v: &'a Value, key: &str) -> Vec<&'a Value> {

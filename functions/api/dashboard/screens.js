@@ -479,7 +479,8 @@ export function mail(main, ctx) {
   const p = ctx.params;
   const results = el('section', { class: 'results', tabindex: '-1', 'aria-live': 'polite' });
   const csvStatus = el('div', { class: 'csv-status' });
-  const apiParams = () => ({ ...pick(p, ['recipient', 'subject', 'status']), ...rangeParams(p, ctx.tz(), '7d') });
+  const order = p.order === 'asc' ? 'asc' : 'desc';
+  const apiParams = () => ({ ...pick(p, ['recipient', 'subject', 'status']), order, ...rangeParams(p, ctx.tz(), '7d') });
   const form = filterForm(
     ctx,
     'mail',
@@ -488,7 +489,7 @@ export function mail(main, ctx) {
       field('subject', t('mail_subject'), p.subject, { type: 'search' }),
       select('status', t('mail_status'), [['', t('status_all')], ...MAIL_STATUSES.map((s) => [s, statusLabel(s)])], p.status || ''),
     ],
-    { range: true, fallback: '7d', csv: csvAction(ctx, csvStatus, 'mail', apiParams, 'mail') },
+    { range: true, fallback: '7d', keep: p.order ? { order: p.order } : {}, csv: csvAction(ctx, csvStatus, 'mail', apiParams, 'mail') },
   );
   rememberMailSearch();
   const whole = p.recipient && isEmail(p.recipient);
@@ -500,7 +501,7 @@ export function mail(main, ctx) {
     whole ? el('p', { class: 'hint' }, recipientLink(p.recipient), ' → ', t('recipient_link')) : null,
     results,
   );
-  pagedList(ctx, results, 'mail', apiParams(), mailTable, MAIL_LABELS());
+  pagedList(ctx, results, 'mail', apiParams(), mailTable, MAIL_LABELS(), { order: orderControl(ctx, 'mail', order) });
 }
 
 // ---- Message timeline ----
@@ -922,7 +923,8 @@ export function visits(main, ctx) {
   const p = ctx.params;
   const results = el('section', { class: 'results', tabindex: '-1', 'aria-live': 'polite' });
   const csvStatus = el('div', { class: 'csv-status' });
-  const apiParams = () => ({ ...pick(p, ['ip', 'host', 'path', 'source', 'assets', 'bots']), ...rangeParams(p, ctx.tz(), '24h') });
+  const order = p.order === 'asc' ? 'asc' : 'desc';
+  const apiParams = () => ({ ...pick(p, ['ip', 'host', 'path', 'source', 'assets', 'bots']), order, ...rangeParams(p, ctx.tz(), '24h') });
   const form = filterForm(
     ctx,
     'visits',
@@ -934,10 +936,10 @@ export function visits(main, ctx) {
       checkbox('assets', t('f_assets'), p.assets === 'true'),
       checkbox('bots', t('f_bots'), p.bots === 'true'),
     ],
-    { range: true, fallback: '24h', csv: csvAction(ctx, csvStatus, 'visits', apiParams, 'visits') },
+    { range: true, fallback: '24h', keep: p.order ? { order: p.order } : {}, csv: csvAction(ctx, csvStatus, 'visits', apiParams, 'visits') },
   );
   screen(main, t('visits_title'), form, csvStatus, results);
-  pagedList(ctx, results, 'visits', apiParams(), visitList, requestLabels());
+  pagedList(ctx, results, 'visits', apiParams(), visitList, requestLabels(), { order: orderControl(ctx, 'visits', order) });
 }
 
 // ---- Statistics ----

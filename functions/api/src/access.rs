@@ -13,15 +13,15 @@ use logdesk_core::record::RequestRecord;
 use logdesk_core::useragent::{UaCache, UaSummary};
 use serde::Serialize;
 
+use crate::AppState;
 use crate::csv;
 use crate::engine;
 use crate::error::ApiError;
 use crate::group_read::{self, Key, read_group};
 use crate::insights;
-use crate::params::{self, Common, Params};
+use crate::params::{self, Common, Order};
 use crate::requests::{RequestFilter, Source, decode, groups, take_source};
 use crate::respond::{CsvRow, Page, respond};
-use crate::{AppState, now_us};
 
 /// The cursor tags of a newest-first listing, through Logs Insights and the local engine.
 const DESC_INSIGHTS: &str = "access:desc:insights";
@@ -124,37 +124,15 @@ fn row_of(
     }
 }
 
-/// Order of `/v1/access` rows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Order {
-    /// Oldest first (the default): FilterLogEvents pages, in order.
-    Asc,
-    /// Newest first: Logs Insights for the load-balancer group on AWS, else the local engine.
-    Desc,
-}
-
-impl Order {
-    /// Reads `order` (absent: oldest first).
-    fn take(p: &mut Params) -> Result<Order, ApiError> {
-        match p.take("order").as_deref() {
-            None | Some("asc") => Ok(Order::Asc),
-            Some("desc") => Ok(Order::Desc),
-            Some(_) => Err(ApiError::bad("order", "expected asc or desc")),
-        }
-    }
-}
-
 /// A row before it is shown: (row id, source name, record).
 pub(crate) type Found = (String, &'static str, RequestRecord);
 
 /// `GET /v1/access`: requests, oldest first (`order=desc`: newest first).
 pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<Response, ApiError> {
-    let mut p = Params::parse(q.as_deref())?;
-    let fingerprint = p.fingerprint();
-    let c = params::common(&mut p, &st.config, now_us(), 24)?;
+    let (mut p, fingerprint, c) = params::paged(q.as_deref(), &st.config, 24)?;
     let source = take_source(&mut p)?;
     let filter = RequestFilter::take(&mut p)?;
-    let order = Order::take(&mut p)?;
+    let order = p.take_order(Order::Asc)?;
     p.finish()?;
     let (engine, found, next, partial) = match (order, &st.insights) {
         // A value Insights cannot quote leaves the listing to the local engine.

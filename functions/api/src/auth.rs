@@ -10,6 +10,7 @@ use subtle::ConstantTimeEq;
 use crate::AppState;
 use crate::config::AuthMode;
 use crate::error::ApiError;
+use crate::respond;
 
 /// Whether `token` hashes to `expected`, compared in constant time.
 pub fn token_matches(token: &str, expected: &[u8; 32]) -> bool {
@@ -71,17 +72,16 @@ pub async fn cors(State(state): State<AppState>, req: Request, next: Next) -> Re
         let h = resp.headers_mut();
         h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
         if preflight {
-            h.insert(
-                header::ACCESS_CONTROL_ALLOW_METHODS,
-                HeaderValue::from_static("GET, OPTIONS"),
-            );
-            h.insert(
-                header::ACCESS_CONTROL_ALLOW_HEADERS,
-                HeaderValue::from_static("authorization, content-type"),
-            );
-            h.insert(
-                header::ACCESS_CONTROL_MAX_AGE,
-                HeaderValue::from_static("600"),
+            respond::set_headers(
+                h,
+                &[
+                    (header::ACCESS_CONTROL_ALLOW_METHODS, "GET, OPTIONS"),
+                    (
+                        header::ACCESS_CONTROL_ALLOW_HEADERS,
+                        "authorization, content-type",
+                    ),
+                    (header::ACCESS_CONTROL_MAX_AGE, "600"),
+                ],
             );
         }
     }

@@ -9,14 +9,14 @@ use logdesk_core::nginx_error_explain::{self, ErrorExplanation, ErrorKind};
 use logdesk_core::record::ErrorRecord;
 use serde::Serialize;
 
+use crate::AppState;
 use crate::csv;
 use crate::error::ApiError;
 use crate::group_read::{self, Key, read_group};
-use crate::params::{self, Common, Params};
+use crate::params::{self, Common, Order, Params};
 use crate::pattern;
-use crate::respond::{CsvRow, Page, respond};
+use crate::respond::{CsvRow, Page, respond_counted};
 use crate::source::{FetchRequest, LogEvent};
-use crate::{AppState, now_us};
 
 /// nginx levels, most severe first.
 const LEVELS: &[&str] = &[
@@ -112,26 +112,15 @@ fn entry_of(e: &LogEvent, tz: &TimeZone) -> Option<ErrorRecord> {
     }
 }
 
-/// Reads `order`: `desc` (newest first, what the dashboard shows) or `asc` (the default).
-fn take_desc(p: &mut Params) -> Result<bool, ApiError> {
-    match p.take("order").as_deref() {
-        None | Some("asc") => Ok(false),
-        Some("desc") => Ok(true),
-        Some(_) => Err(ApiError::bad("order", "expected asc or desc")),
-    }
-}
-
 /// `GET /v1/errors`: entries, oldest first (`order=desc`: newest first). `level` is the least
 /// severe level to include (`warn` gives warn, error, crit, alert and emerg); `text` is a
 /// case-insensitive substring. Each row carries its `kind`, a `group` key shared by identical
 /// messages and, for the common messages, an `explanation` in the requested language.
 pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<Response, ApiError> {
-    let mut p = Params::parse(q.as_deref())?;
-    let fingerprint = p.fingerprint();
-    let c = params::common(&mut p, &st.config, now_us(), 24)?;
+    let (mut p, fingerprint, c) = params::paged(q.as_deref(), &st.config, 24)?;
     let level = take_level(&mut p)?;
     let text = p.take("text");
-    let desc = take_desc(&mut p)?;
+    let desc = p.take_order(Order::Asc)? == Order::Desc;
     p.finish()?;
     let tag = if desc { "errors:desc" } else { "errors" };
     let after: Option<Key> = params::decode_bound(tag, &fingerprint, c.cursor.as_deref())?;
@@ -163,6 +152,8 @@ pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<R
         ok.then_some(r)
     })
     .await?;
+    // Newest first holds every entry of the range: the total is free when the read finished.
+    let total = (desc && !read.cut).then_some(read.rows.len());
     let (rows, next, partial) = if desc {
         newest_first(read, after.as_ref(), c.limit)
     } else {
@@ -176,7 +167,7 @@ pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<R
         partial,
         covered_to: None,
     };
-    Ok(respond(&c, page))
+    Ok(respond_counted(&c, page, total))
 }
 
 type Found = (Vec<(Key, ErrorRecord)>, Option<Key>, bool);

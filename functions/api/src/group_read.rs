@@ -68,41 +68,98 @@ pub async fn read_group<T>(
     if let Some(a) = after {
         req.start_ms = req.start_ms.max(a.t);
     }
-    let mut rows: Vec<(Key, T)> = Vec::new();
-    let mut events = 0usize;
-    let mut stop_at: Option<i64> = None;
-    let mut last_seen: Option<i64> = None;
-    let mut cut = false;
-    let mut exhausted = false;
-    let mut throttled = false;
+    let mut read = Progress {
+        g,
+        after,
+        want,
+        rows: Vec::new(),
+        events: 0,
+        stop_at: None,
+        last_seen: None,
+    };
+    let mut end = Ending::default();
     loop {
         if req.start_ms >= req.end_ms {
-            exhausted = true;
+            end.exhausted = true;
             break;
         }
         let page = match source.fetch(&req).await {
             Ok(page) => page,
             // Throttled until the retries or the time ran out: answer what there is.
             Err(SourceError::Throttled { .. }) => {
-                throttled = true;
-                cut = true;
+                end.throttled = true;
+                end.cut = true;
                 break;
             }
             Err(e) => return Err(e),
         };
-        let mut page_events = page.events;
-        page_events.sort_by(|a, b| (a.timestamp, &a.id).cmp(&(b.timestamp, &b.id)));
-        let mut finished = false;
-        for e in &page_events {
-            if let Some(s) = stop_at
-                && e.timestamp > s
-            {
-                finished = true;
-                break;
+        let finished = read.take(page.events, &mut keep);
+        match page.next {
+            Some(next) if !finished => req.next = Some(next),
+            Some(_) => {}
+            // The last page, read to its end: nothing is left after it.
+            None => end.exhausted = !finished,
+        }
+        if finished || end.exhausted {
+            break;
+        }
+        if read.events >= limits.max_events || Instant::now() >= limits.deadline {
+            end.cut = read.stop_at.is_none();
+            break;
+        }
+    }
+    Ok(read.finish(end, req.start_ms))
+}
+
+/// How a group read ended.
+#[derive(Debug, Default, Clone, Copy)]
+struct Ending {
+    /// Stopped on the budget, the event cap or throttling, not because it had enough rows.
+    cut: bool,
+    /// The range was read to its end.
+    exhausted: bool,
+    /// The source kept throttling.
+    throttled: bool,
+}
+
+/// What a group read has gathered so far.
+struct Progress<'a, T> {
+    /// The group's index in the request.
+    g: u8,
+    /// The cursor the read continues from.
+    after: Option<&'a Key>,
+    /// Rows wanted (all when `None`).
+    want: Option<usize>,
+    /// Rows kept, in the order read.
+    rows: Vec<(Key, T)>,
+    /// Events examined.
+    events: usize,
+    /// Once `want` rows are in: the millisecond to finish before stopping.
+    stop_at: Option<i64>,
+    /// The latest millisecond examined.
+    last_seen: Option<i64>,
+}
+
+impl<T> Progress<'_, T> {
+    /// Examines a page's events in key order, keeping what `keep` turns into values; `true`
+    /// when an event after `stop_at`'s millisecond showed that the read has enough.
+    fn take(
+        &mut self,
+        mut events: Vec<LogEvent>,
+        keep: &mut impl FnMut(&LogEvent) -> Option<T>,
+    ) -> bool {
+        events.sort_by(|a, b| (a.timestamp, &a.id).cmp(&(b.timestamp, &b.id)));
+        for e in &events {
+            if self.stop_at.is_some_and(|s| e.timestamp > s) {
+                return true;
             }
-            events += 1;
-            last_seen = Some(last_seen.map_or(e.timestamp, |l: i64| l.max(e.timestamp)));
-            if after.is_some_and(|a| (e.timestamp, g, &*e.id) <= (a.t, a.g, a.id.as_str())) {
+            self.events += 1;
+            self.last_seen = Some(self.last_seen.map_or(e.timestamp, |l| l.max(e.timestamp)));
+            let g = self.g;
+            if self
+                .after
+                .is_some_and(|a| (e.timestamp, g, &*e.id) <= (a.t, a.g, a.id.as_str()))
+            {
                 continue;
             }
             if let Some(v) = keep(e) {
@@ -111,58 +168,60 @@ pub async fn read_group<T>(
                     g,
                     id: e.id.to_string(),
                 };
-                rows.push((key, v));
-                if stop_at.is_none() && want.is_some_and(|w| rows.len() >= w) {
-                    stop_at = Some(e.timestamp);
+                self.rows.push((key, v));
+                if self.stop_at.is_none() && self.want.is_some_and(|w| self.rows.len() >= w) {
+                    self.stop_at = Some(e.timestamp);
                 }
             }
         }
-        match page.next {
-            Some(next) if !finished => req.next = Some(next),
-            Some(_) => {}
-            // The last page, read to its end: nothing is left after it.
-            None => exhausted = !finished,
-        }
-        if finished || exhausted {
-            break;
-        }
-        if events >= limits.max_events || Instant::now() >= limits.deadline {
-            cut = stop_at.is_none();
-            break;
+        false
+    }
+
+    /// The rows in key order with the frontier: after `want` rows, the last of them; after a
+    /// cut, the start of the last millisecond seen (`start_ms` when none was).
+    fn finish(self, end: Ending, start_ms: i64) -> GroupRows<T> {
+        let Progress {
+            g,
+            after,
+            want,
+            mut rows,
+            events,
+            stop_at,
+            last_seen,
+        } = self;
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        let frontier = if let (Some(w), Some(_), false) = (want, stop_at, end.throttled) {
+            if end.exhausted && rows.len() <= w {
+                None
+            } else {
+                rows.truncate(w);
+                rows.last().map(|r| r.0.clone())
+            }
+        } else if end.cut {
+            // Events of the last millisecond seen may continue on the next page: only what
+            // came strictly before it is known complete.
+            let t = last_seen.unwrap_or(start_ms);
+            rows.retain(|r| r.0.t < t);
+            let known = Key {
+                t,
+                g,
+                id: String::new(),
+            };
+            // Never behind the cursor this read started from: that much was answered before.
+            Some(match after {
+                Some(a) if *a > known => a.clone(),
+                _ => known,
+            })
+        } else {
+            None
+        };
+        GroupRows {
+            rows,
+            frontier,
+            cut: end.cut,
+            events,
         }
     }
-    rows.sort_by(|a, b| a.0.cmp(&b.0));
-    let frontier = if let (Some(w), Some(_), false) = (want, stop_at, throttled) {
-        if exhausted && rows.len() <= w {
-            None
-        } else {
-            rows.truncate(w);
-            rows.last().map(|r| r.0.clone())
-        }
-    } else if cut {
-        // Events of the last millisecond seen may continue on the next page: only what came
-        // strictly before it is known complete.
-        let t = last_seen.unwrap_or(req.start_ms);
-        rows.retain(|r| r.0.t < t);
-        let known = Key {
-            t,
-            g,
-            id: String::new(),
-        };
-        // Never behind the cursor this read started from: that much was answered before.
-        Some(match after {
-            Some(a) if *a > known => a.clone(),
-            _ => known,
-        })
-    } else {
-        None
-    };
-    Ok(GroupRows {
-        rows,
-        frontier,
-        cut,
-        events,
-    })
 }
 
 /// Where a read of `[start, end)` (µs) is complete: `end` when the read was not `cut`, else

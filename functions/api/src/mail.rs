@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::csv;
 use crate::error::ApiError;
 use crate::group_read::{self, read_group};
-use crate::params::{self, Common, Params};
+use crate::params::{self, Common, Order, Params};
 use crate::pattern::{self, JsonCond};
 use crate::respond::{CsvRow, Page, respond, respond_counted};
 use crate::source::FetchRequest;
@@ -25,19 +25,12 @@ pub(crate) const LOOKUP_HOURS: i64 = 30 * 24;
 /// Longest message id or address accepted in a path.
 const MAX_ID: usize = 320;
 
-/// The SES event types, as records name them.
-const EVENTS: &[&str] = &[
-    "Send",
-    "Delivery",
-    "Bounce",
-    "Complaint",
-    "Reject",
-    "Open",
-    "Click",
-    "Rendering Failure",
-    "DeliveryDelay",
-    "Subscription",
-];
+/// The SES event types, as records name them: those the core translates for staff.
+fn events() -> impl Iterator<Item = &'static str> {
+    texts::labelled_codes()
+        .filter(|(kind, _)| *kind == LabelKind::Event)
+        .map(|(_, code)| code)
+}
 
 /// A reason code with its explanation in the requested language.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -351,15 +344,18 @@ fn parse_statuses(v: &str) -> Result<Vec<&'static str>, ApiError> {
                 .filter(|c| c.is_ascii_alphanumeric())
                 .collect::<String>()
                 .to_ascii_lowercase();
-            let norm = if norm == "delay" { "deliverydelay".to_owned() } else { norm };
-            EVENTS
-                .iter()
-                .copied()
+            let norm = if norm == "delay" {
+                "deliverydelay".to_owned()
+            } else {
+                norm
+            };
+            events()
                 .find(|e| e.replace(' ', "").eq_ignore_ascii_case(&norm))
                 .ok_or_else(|| {
+                    let all: Vec<&str> = events().collect();
                     ApiError::bad(
                         "status",
-                        "expected Send, Delivery, Bounce, Complaint, Reject, DeliveryDelay, Open, Click, Rendering Failure or Subscription (comma-separated)",
+                        format!("expected one of {} (comma-separated)", all.join(", ")),
                     )
                 })
         })
@@ -374,7 +370,8 @@ fn contains_ci(hay: Option<&str>, needle_lower: &str) -> bool {
 /// recipient).
 type MailKey = (i64, String, String);
 
-/// `GET /v1/mail`: one row per message and recipient, newest first.
+/// `GET /v1/mail`: one row per message and recipient, newest first (`order=asc`: oldest
+/// first; rows of one message in address order).
 ///
 /// Rows are grouped from the events the range holds. An answer that runs out of time covers
 /// `[from, covered_to)` only (events at or after `covered_to` are left out, so each row's
@@ -384,12 +381,16 @@ type MailKey = (i64, String, String);
 /// later page that cannot re-read its sub-range in time answers no rows, `partial`, and the
 /// same cursor.
 pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<Response, ApiError> {
-    let mut p = Params::parse(q.as_deref())?;
-    let fingerprint = p.fingerprint();
-    let mut c = params::common(&mut p, &st.config, now_us(), 24)?;
+    let (mut p, fingerprint, mut c) = params::paged(q.as_deref(), &st.config, 24)?;
     let filter = MailFilter::take(&mut p)?;
+    let order = p.take_order(Order::Desc)?;
     p.finish()?;
-    let window = params::resume::<MailKey>("mail", &fingerprint, &mut c)?;
+    // The order has its own cursors: a cursor of one order is refused by the other.
+    let tag = match order {
+        Order::Desc => "mail",
+        Order::Asc => "mail:asc",
+    };
+    let window = params::resume::<MailKey>(tag, &fingerprint, &mut c)?;
     if !window.parts.is_empty() {
         // Logs Insights queries: never in a cursor of this endpoint.
         return Err(params::bad_cursor());
@@ -410,13 +411,16 @@ pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<R
         };
         return Ok(respond(&c, page));
     }
-    let matching: Vec<MailRow> = rows_of(&records, &c)
+    let mut matching: Vec<MailRow> = rows_of(&records, &c)
         .into_iter()
         .filter(|r| filter.matches(r))
         .collect();
+    if order == Order::Asc {
+        matching.reverse();
+    }
     // Every row of the part is at hand, so the total is free when the range is one part.
     let total = (window.start == c.origin && covered >= c.to).then_some(matching.len());
-    let mut rows = rows_after(matching, window.after.as_ref());
+    let mut rows = rows_after(matching, window.after.as_ref(), order);
     let more = if rows.len() > c.limit {
         rows.truncate(c.limit);
         rows.last()
@@ -424,7 +428,7 @@ pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<R
     } else {
         None
     };
-    let next = params::next_cursor("mail", &fingerprint, &c, covered, more, Vec::new());
+    let next = params::next_cursor(tag, &fingerprint, &c, covered, more, Vec::new());
     let partial = covered < c.to;
     let covered_to = partial.then_some(covered);
     let page = Page {
@@ -437,10 +441,10 @@ pub async fn list(State(st): State<AppState>, RawQuery(q): RawQuery) -> Result<R
     Ok(respond_counted(&c, page, total))
 }
 
-/// The rows after the one `after` names (all when `None`). Rows are in address order within a
-/// message, but a cursor names the recipient by digest only: the row is found by it. When it
-/// is gone (the logs changed under the cursor), the listing goes on with the next message.
-fn rows_after(mut rows: Vec<MailRow>, after: Option<&MailKey>) -> Vec<MailRow> {
+/// The rows after the one `after` names (all when `None`), `rows` being in `order`. A cursor
+/// names the recipient by digest only: the row is found by it. When it is gone (the logs
+/// changed under the cursor), the listing goes on with the next message in that order.
+fn rows_after(mut rows: Vec<MailRow>, after: Option<&MailKey>, order: Order) -> Vec<MailRow> {
     let Some((t, id, to)) = after else {
         return rows;
     };
@@ -448,7 +452,11 @@ fn rows_after(mut rows: Vec<MailRow>, after: Option<&MailKey>) -> Vec<MailRow> {
     match rows.iter().position(|r| named(r) && &r.to_digest == to) {
         Some(i) => rows.split_off(i + 1),
         None => {
-            rows.retain(|r| (r.sort_us, &r.message_id) < (*t, id));
+            let at = (*t, id);
+            rows.retain(|r| match order {
+                Order::Desc => (r.sort_us, &r.message_id) < at,
+                Order::Asc => (r.sort_us, &r.message_id) > at,
+            });
             rows
         }
     }

@@ -148,13 +148,17 @@ pub struct MailParams {
     recipient: Option<String>,
     /// Subject, case-insensitive substring (Japanese included).
     subject: Option<String>,
-    /// Latest status: Send, Delivery, Bounce, Complaint, Reject, DeliveryDelay, Open, Click, Rendering Failure, Subscription (comma-separated, any case).
+    /// Statuses: Send, Delivery, Bounce, Complaint, Reject, DeliveryDelay, Open, Click, Rendering Failure, Subscription (comma-separated, any case); a row matches when any event of its mail has one.
     #[param(
         pattern = "^(Send|Delivery|Bounce|Complaint|Reject|DeliveryDelay|Open|Click|Rendering Failure|Subscription)(,(Send|Delivery|Bounce|Complaint|Reject|DeliveryDelay|Open|Click|Rendering Failure|Subscription))*$"
     )]
     status: Option<String>,
     /// From address, case-insensitive substring.
     from_address: Option<String>,
+    /// `desc` (newest first, the default) or `asc` (oldest first). The cursor continues in the
+    /// same order.
+    #[param(inline)]
+    order: Option<Order>,
 }
 
 /// Request filters of `/v1/access`, `/v1/stats` and `/v1/visits`.
@@ -230,6 +234,10 @@ pub struct VisitParams {
     assets: Option<bool>,
     /// Include bots (default false).
     bots: Option<bool>,
+    /// `asc` (oldest visit first, the default) or `desc` (newest visit first); a visit's pages
+    /// stay in time order. The cursor continues in the same order.
+    #[param(inline)]
+    order: Option<Order>,
     /// `auto` (default: Logs Insights for source=lb over 6 h or more), `insights` or `local`.
     #[param(inline)]
     engine: Option<Engine>,
@@ -318,7 +326,7 @@ pub struct ListEnvelope {
 // parameter (400) and a missing or wrong token (401).
 #[utoipa::path(get, path = "/v1/mail", params(CommonParams, ListParams, MailParams),
     security(("bearer" = []), ("sigv4" = [])),
-    responses((status = 200, description = "One row per message × recipient, newest first (rows: MailRow); CSV with format=csv",
+    responses((status = 200, description = "One row per message × recipient, newest first or oldest first with order=asc (rows: MailRow); CSV with format=csv",
                 content((ListEnvelope = "application/json"), (String = "text/csv"))),
               (status = 400, description = "A bad parameter (named)", body = ErrorBody),
               (status = 401, description = "Missing or wrong bearer token", body = ErrorBody)))]
@@ -371,7 +379,7 @@ fn stats() {}
 
 #[utoipa::path(get, path = "/v1/visits", params(CommonParams, ListParams, RequestParams, VisitParams),
     security(("bearer" = []), ("sigv4" = [])),
-    responses((status = 200, description = "Visits, oldest first (rows: VisitRow); CSV with format=csv",
+    responses((status = 200, description = "Visits, oldest first or newest first with order=desc (rows: VisitRow); CSV with format=csv",
                 content((ListEnvelope = "application/json"), (String = "text/csv"))),
               (status = 400, description = "A bad parameter (named)", body = ErrorBody),
               (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),

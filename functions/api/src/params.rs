@@ -48,6 +48,15 @@ const MAX_VALUE_LEN: usize = 2048;
 /// Longest accepted cursor, in bytes (a newest-first cursor names the rows of one millisecond).
 const MAX_CURSOR_LEN: usize = 8192;
 
+/// Order of a list's rows (`order=asc|desc`); each list has its own default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// Oldest first.
+    Asc,
+    /// Newest first.
+    Desc,
+}
+
 /// The raw query string, parsed, with each parameter taken at most once.
 #[derive(Debug, Default)]
 pub struct Params {
@@ -108,6 +117,16 @@ impl Params {
             Some("true" | "1") => Ok(true),
             Some("false" | "0") => Ok(false),
             Some(_) => Err(ApiError::bad(name, "expected true or false")),
+        }
+    }
+
+    /// Takes `order`: `asc` (oldest first) or `desc` (newest first), `default` when absent.
+    pub fn take_order(&mut self, default: Order) -> Result<Order, ApiError> {
+        match self.take("order").as_deref() {
+            None => Ok(default),
+            Some("asc") => Ok(Order::Asc),
+            Some("desc") => Ok(Order::Desc),
+            Some(_) => Err(ApiError::bad("order", "expected asc or desc")),
         }
     }
 
@@ -190,6 +209,19 @@ pub fn format_time(us: i64, tz: &TimeZone) -> String {
             .to_string(),
         Err(_) => us.to_string(),
     }
+}
+
+/// The start of a paged list: the query's parameters, their [`Params::fingerprint`] (what
+/// its cursors are bound to) and the [`common`] ones (the last `default_hours` by default).
+pub fn paged(
+    q: Option<&str>,
+    cfg: &Config,
+    default_hours: i64,
+) -> Result<(Params, String, Common), ApiError> {
+    let mut p = Params::parse(q)?;
+    let fingerprint = p.fingerprint();
+    let c = common(&mut p, cfg, crate::now_us(), default_hours)?;
+    Ok((p, fingerprint, c))
 }
 
 /// Reads the common parameters. `default_span_hours` is the range when `from` is absent.

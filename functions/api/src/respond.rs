@@ -1,6 +1,7 @@
 //! One way to answer a list, as JSON or CSV: [`respond`] with a [`Page`] of rows that know
 //! their CSV columns ([`CsvRow`]).
 
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::response::{IntoResponse as _, Response};
 use serde::Serialize;
 
@@ -106,4 +107,12 @@ pub struct ListResponse<T: Serialize> {
     pub next_cursor: Option<String>,
     /// The rows.
     pub rows: Vec<T>,
+}
+
+/// Sets each of `pairs` on `headers` (replacing what was there): the fixed headers of an
+/// answer in one table.
+pub(crate) fn set_headers(headers: &mut HeaderMap, pairs: &[(HeaderName, &'static str)]) {
+    for (name, value) in pairs {
+        headers.insert(name.clone(), HeaderValue::from_static(value));
+    }
 }

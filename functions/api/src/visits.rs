@@ -9,16 +9,16 @@ use logdesk_core::record::RequestRecord;
 use logdesk_core::visits::{VisitOptions, build_visits};
 use serde::Serialize;
 
+use crate::AppState;
 use crate::csv;
 use crate::engine::{Engine, INSIGHTS_FROM_US, LOGS_INSIGHTS};
 use crate::error::ApiError;
 use crate::insights::{self, Got, Part};
-use crate::params::{self, Common, Params};
+use crate::params::{self, Common, Order};
 use crate::request_view::{self, Scratch};
 use crate::requests::{RequestFilter, Source, for_each_request, take_source};
-use crate::respond::{CsvRow, Page, respond};
+use crate::respond::{CsvRow, Page, respond, respond_counted};
 use crate::source::SourceError;
-use crate::{AppState, now_us};
 
 /// What a read of requests through Logs Insights found.
 struct InsightsRead {
@@ -195,7 +195,7 @@ pub struct VisitRow {
 }
 
 /// `GET /v1/visits`: visitors (IP + user agent) and their path through the site, oldest
-/// visit first. Filters: `ip`, `host`, `path`, `status`; `assets` and `bots` include what is
+/// visit first (`order=desc`: newest visit first; a visit's own pages stay in time order). Filters: `ip`, `host`, `path`, `status`; `assets` and `bots` include what is
 /// left out by default.
 ///
 /// An answer that runs out of time covers `[from, covered_to)` only: visits are built from the
@@ -211,9 +211,7 @@ pub async fn visits(
     State(st): State<AppState>,
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
-    let mut p = Params::parse(q.as_deref())?;
-    let fingerprint = p.fingerprint();
-    let mut c = params::common(&mut p, &st.config, now_us(), 24)?;
+    let (mut p, fingerprint, mut c) = params::paged(q.as_deref(), &st.config, 24)?;
     // Visits span sources: an ALB row and the nginx row of one request would be two page
     // views, so `all` reads the load balancer only when both are configured.
     let source = match take_source(&mut p)? {
@@ -227,9 +225,15 @@ pub async fn visits(
         ..VisitOptions::default()
     };
     let engine = p.take("engine");
+    let order = p.take_order(Order::Asc)?;
     p.finish()?;
     let engine = Engine::parse(engine.as_deref())?;
-    let window = params::resume::<VisitKey>("visits", &fingerprint, &mut c)?;
+    // The order has its own cursors: a cursor of one order is refused by the other.
+    let tag = match order {
+        Order::Asc => "visits",
+        Order::Desc => "visits:desc",
+    };
+    let window = params::resume::<VisitKey>(tag, &fingerprint, &mut c)?;
     // A value Insights cannot quote: the automatic engine reads locally, and asking for
     // Insights is a 400 naming the parameter.
     let quotable = insights::messages_query(&filter);
@@ -256,7 +260,7 @@ pub async fn visits(
         // A later page whose part could not be read again in time (earlier pages showed visits
         // up to the part's end): nothing this time, and the same cursor (with the queries as
         // they are now) tries again.
-        let again = params::next_cursor("visits", &fingerprint, &c, end, after, read.parts);
+        let again = params::next_cursor(tag, &fingerprint, &c, end, after, read.parts);
         let page = Page {
             engine,
             rows: Vec::<VisitRow>::new(),
@@ -266,9 +270,11 @@ pub async fn visits(
         };
         return Ok(respond(&c, page));
     }
-    let (rows, more) = visit_rows(&read.records, &opts, &c, after.as_ref());
-    let next = params::next_cursor("visits", &fingerprint, &c, covered, more, read.parts);
+    let (rows, more, count) = visit_rows(&read.records, &opts, &c, after.as_ref(), order);
+    let next = params::next_cursor(tag, &fingerprint, &c, covered, more, read.parts);
     let partial = covered < c.to;
+    // Every visit of the part is at hand, so the total is free when the range is one part.
+    let total = read_whole(&c, covered).then_some(count);
     let page = Page {
         engine,
         rows,
@@ -276,7 +282,12 @@ pub async fn visits(
         partial,
         covered_to: partial.then_some(covered),
     };
-    Ok(respond(&c, page))
+    Ok(respond_counted(&c, page, total))
+}
+
+/// Whether one answer read the whole range (the first part of it, to its end).
+fn read_whole(c: &Common, covered: i64) -> bool {
+    c.from == c.origin && covered >= c.to
 }
 
 /// Position of a visit in a page: (first request µs, [`params::digest`] of the IP and the user
@@ -358,14 +369,15 @@ async fn read_requests(
     })
 }
 
-/// The visits of `records` after `after`, in key order, at most `c.limit`, with the key of the
-/// last one when more are left.
+/// The visits of `records` after `after`, in key order (`Desc`: reversed), at most `c.limit`,
+/// with the key of the last one when more are left, and how many visits `records` make.
 fn visit_rows(
     records: &[RequestRecord],
     opts: &VisitOptions,
     c: &Common,
     after: Option<&VisitKey>,
-) -> (Vec<VisitRow>, Option<VisitKey>) {
+    order: Order,
+) -> (Vec<VisitRow>, Option<VisitKey>, usize) {
     let mut rows: Vec<VisitRow> = build_visits(records, opts)
         .into_iter()
         .map(|v| VisitRow {
@@ -394,16 +406,25 @@ fn visit_rows(
                 })
                 .collect(),
         })
-        .filter(|v| after.is_none_or(|a| &v.key > a))
         .collect();
+    let count = rows.len();
+    rows.retain(|v| {
+        after.is_none_or(|a| match order {
+            Order::Asc => &v.key > a,
+            Order::Desc => &v.key < a,
+        })
+    });
     rows.sort_by(|a, b| a.key.cmp(&b.key));
+    if order == Order::Desc {
+        rows.reverse();
+    }
     let more = if rows.len() > c.limit {
         rows.truncate(c.limit);
         rows.last().map(|r| r.key.clone())
     } else {
         None
     };
-    (rows, more)
+    (rows, more, count)
 }
 
 impl CsvRow for VisitRow {

@@ -3,16 +3,14 @@
 //! newest-first nginx errors with explanations, named input mistakes, CSV for people and
 //! traffic breakdowns.
 
+use logdesk_e2e::http;
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::StatusCode;
 use logdesk_api::source::MemorySource;
 use logdesk_api::synthetic::{self, Group};
 use logdesk_api::{AppState, Config, router};
 use serde_json::Value;
-use tower::ServiceExt;
 
 /// 2026-11-20T00:00:00Z, µs.
 const BASE: i64 = 1_795_132_800_000_000;
@@ -45,25 +43,12 @@ fn app() -> axum::Router {
 }
 
 async fn body(uri: &str) -> (StatusCode, Vec<u8>) {
-    let resp = app()
-        .oneshot(Request::builder().uri(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status();
-    (
-        status,
-        resp.into_body()
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes()
-            .to_vec(),
-    )
+    let a = http::get(&app(), uri).await;
+    (a.status, a.body)
 }
 
 async fn get(uri: &str) -> (StatusCode, Value) {
-    let (s, b) = body(uri).await;
-    (s, serde_json::from_slice(&b).unwrap_or(Value::Null))
+    http::get_json(&app(), uri).await
 }
 
 #[tokio::test]
@@ -129,6 +114,88 @@ async fn mail_counts_the_total_and_finds_any_event() {
     assert_eq!(v["total"], 1);
 }
 
+/// Every row of `/v1/mail` for `query`, page after page: (message id, recipient).
+async fn mail_pages(query: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let (s, v) = get(&format!("/v1/mail?{RANGE}&limit=2{query}{cursor}")).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["total"], 5, "{v}");
+        for r in v["rows"].as_array().unwrap() {
+            out.push((r["message_id"].to_string(), r["to"].to_string()));
+        }
+        match v["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => return out,
+        }
+    }
+}
+
+#[tokio::test]
+async fn mail_lists_oldest_first_on_request() {
+    let newest = mail_pages("").await;
+    let oldest = mail_pages("&order=asc").await;
+    assert_eq!(newest.len(), 5);
+    assert_eq!(mail_pages("&order=desc").await, newest);
+    let mut reversed = newest.clone();
+    reversed.reverse();
+    assert_eq!(oldest, reversed);
+    let (_, v) = get(&format!("/v1/mail?{RANGE}&limit=1&order=asc")).await;
+    let times = |v: &Value| v["rows"][0]["time"].as_str().unwrap().to_owned();
+    let (_, w) = get(&format!("/v1/mail?{RANGE}&limit=1")).await;
+    assert!(times(&v) < times(&w), "{v} {w}");
+    // A cursor continues in its own order only.
+    let cursor = v["next_cursor"].as_str().unwrap();
+    for order in ["desc", ""] {
+        let (s, e) = get(&format!(
+            "/v1/mail?{RANGE}&limit=1&order={order}&cursor={cursor}"
+        ))
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+        assert_eq!(e["error"]["parameter"], "cursor");
+    }
+    let (s, e) = get(&format!("/v1/mail?{RANGE}&order=newest")).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+    assert_eq!(e["error"]["parameter"], "order");
+}
+
+#[tokio::test]
+async fn visits_list_newest_first_on_request_with_the_total() {
+    // (ip, first request) of every visit, page after page.
+    let visits = |order: &'static str| async move {
+        let mut out = Vec::new();
+        let mut cursor = String::new();
+        loop {
+            let uri = format!("/v1/visits?{RANGE}&limit=1&bots=true&order={order}{cursor}");
+            let (s, v) = get(&uri).await;
+            assert_eq!(s, StatusCode::OK, "{v}");
+            for r in v["rows"].as_array().unwrap() {
+                out.push((r["first"].to_string(), r["ip"].to_string()));
+                let pages = r["pages"].as_array().unwrap();
+                let times = pages.iter().map(|p| p["time"].as_str().unwrap());
+                let later = times.clone().skip(1);
+                assert!(times.zip(later).all(|(a, b)| a <= b), "{r}");
+            }
+            let total = v["total"].as_u64().unwrap();
+            match v["next_cursor"].as_str() {
+                Some(c) => cursor = format!("&cursor={c}"),
+                None => return (out, total),
+            }
+        }
+    };
+    let (oldest, total) = visits("asc").await;
+    let (mut newest, total_desc) = visits("desc").await;
+    assert_eq!(oldest.len(), 2, "{oldest:?}");
+    assert_eq!(
+        (total, total_desc),
+        (oldest.len() as u64, oldest.len() as u64)
+    );
+    assert!(newest.first() > newest.last());
+    newest.reverse();
+    assert_eq!(newest, oldest);
+}
+
 #[tokio::test]
 async fn nginx_errors_newest_first_with_explanations() {
     let (s, v) = get(&format!("/v1/errors?{RANGE}&order=desc&limit=2")).await;
@@ -136,6 +203,7 @@ async fn nginx_errors_newest_first_with_explanations() {
     let rows = v["rows"].as_array().unwrap();
     let times: Vec<&str> = rows.iter().map(|r| r["time"].as_str().unwrap()).collect();
     assert_eq!(rows.len(), 2);
+    assert_eq!(v["total"], 3, "{v}");
     assert!(times[0] > times[1], "{times:?}");
     assert_eq!(rows[0]["kind"], "signal");
     assert_eq!(rows[1]["kind"], "rate_limited");

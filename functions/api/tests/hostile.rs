@@ -1,12 +1,11 @@
 //! Requests a hostile or careless caller sends: each is answered in the one JSON error shape,
 //! with the headers personal data needs, and never costs more than an honest request.
 
+use logdesk_e2e::http;
 use std::io::Read as _;
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{Request, header};
-use http_body_util::BodyExt;
+use axum::http::header;
 use logdesk_api::group_read::Key;
 use logdesk_api::params::{Params, encode_bound, encode_cursor};
 use logdesk_api::source::MemorySource;
@@ -53,25 +52,8 @@ async fn send(
     uri: &str,
     headers: &[(&str, &str)],
 ) -> (u16, axum::http::HeaderMap, Vec<u8>) {
-    let mut req = Request::builder().method(method).uri(uri);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let resp = app
-        .clone()
-        .oneshot(req.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    let h = resp.headers().clone();
-    let body = resp
-        .into_body()
-        .collect()
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
-    (status, h, body)
+    let a = http::request(app, method, uri, headers).await;
+    (a.status.as_u16(), a.headers, a.body)
 }
 
 async fn get(app: &axum::Router, uri: &str) -> (u16, Value) {

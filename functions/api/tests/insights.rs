@@ -2,6 +2,7 @@
 //! parsed into the same numbers the local engine computes from the same day, failure states,
 //! and a query past the time budget left running (pending, with its id), not stopped.
 
+use logdesk_e2e::http;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,7 +15,6 @@ use aws_sdk_cloudwatchlogs::types::{QueryStatus, ResultField};
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use axum::body::Body;
 use axum::http::Request;
-use http_body_util::BodyExt;
 use logdesk_api::insights::{self, Backoff, Part, Ran, Split};
 use logdesk_api::source::{MemorySource, Retry, SourceError};
 use logdesk_api::synthetic::{self, Group};
@@ -49,13 +49,7 @@ fn app(client: Option<Client>, budget_ms: &str) -> axum::Router {
 }
 
 async fn get(app: &axum::Router, uri: &str) -> Value {
-    let resp = app
-        .clone()
-        .oneshot(Request::builder().uri(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    serde_json::from_slice(&resp.into_body().collect().await.unwrap().to_bytes()).unwrap()
+    http::get_ok(app, uri).await
 }
 
 /// What Insights answers for the sample day (the numbers its queries yield on those records).

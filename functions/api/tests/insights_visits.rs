@@ -3,6 +3,7 @@
 //! refused for too many running queries is retried; and on the same data the Insights path and
 //! the local engine give the same visits.
 
+use logdesk_e2e::http;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,14 +15,10 @@ use aws_sdk_cloudwatchlogs::operation::get_query_results::GetQueryResultsOutput;
 use aws_sdk_cloudwatchlogs::operation::start_query::{StartQueryError, StartQueryOutput};
 use aws_sdk_cloudwatchlogs::types::{QueryStatus, ResultField};
 use aws_smithy_mocks::{MockResponse, Rule, RuleMode, mock, mock_client};
-use axum::body::Body;
-use axum::http::Request;
-use http_body_util::BodyExt;
 use logdesk_api::source::MemorySource;
 use logdesk_api::synthetic::{self, Group};
 use logdesk_api::{AppState, Config, router};
 use serde_json::Value;
-use tower::ServiceExt;
 
 mod support;
 
@@ -123,15 +120,7 @@ fn app_with(events: &Events, rules: &[Rule], env: &[(&str, &str)]) -> axum::Rout
 }
 
 async fn get(app: &axum::Router, uri: &str) -> Value {
-    let resp = app
-        .clone()
-        .oneshot(Request::builder().uri(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status();
-    let body = resp.into_body().collect().await.unwrap().to_bytes();
-    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
-    serde_json::from_slice(&body).unwrap()
+    http::get_ok(app, uri).await
 }
 
 fn same_answer(a: &Value, b: &Value) {

@@ -4,6 +4,7 @@
 //! pages and a tiny budget). Following the cursors gives every row once, newest first, also
 //! through a second with more rows than one query returns (read through the local engine).
 
+use logdesk_e2e::http;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -14,15 +15,12 @@ use aws_sdk_cloudwatchlogs::operation::get_query_results::GetQueryResultsOutput;
 use aws_sdk_cloudwatchlogs::operation::start_query::StartQueryOutput;
 use aws_sdk_cloudwatchlogs::types::{QueryStatus, ResultField};
 use aws_smithy_mocks::{MockResponse, Rule, RuleMode, mock, mock_client};
-use axum::body::Body;
-use axum::http::Request;
 use logdesk_api::access::newest::{DescCursor, LocalDesc};
 use logdesk_api::params;
 use logdesk_api::source::{BoxFuture, FetchRequest, LogSource, MemorySource, Page, SourceError};
 use logdesk_api::synthetic::{self, Group};
 use logdesk_api::{AppState, router};
 use serde_json::Value;
-use tower::ServiceExt;
 
 mod support;
 use support::{app, budget_config, get};
@@ -105,33 +103,13 @@ async fn locally_newest_first_pages_are_the_oldest_first_listing_reversed() {
     )
     .await;
     assert_eq!(v["engine"], "memory");
-    let e = app
-        .clone()
-        .oneshot(
-            Request::builder()
-                .uri(format!("/v1/access?{RANGE}&order=newest"))
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(e.status(), 400);
+    let e = http::get(&app, &format!("/v1/access?{RANGE}&order=newest")).await;
+    assert_eq!(e.status, 400);
     // An oldest-first cursor is not a newest-first one.
     let asc = get(&app, &format!("/v1/access?{RANGE}&source=lb&limit=5")).await;
     let c = asc["next_cursor"].as_str().unwrap();
-    let e = app
-        .clone()
-        .oneshot(
-            Request::builder()
-                .uri(format!(
-                    "/v1/access?{RANGE}&source=lb&order=desc&limit=5&cursor={c}"
-                ))
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(e.status(), 400);
+    let uri = format!("/v1/access?{RANGE}&source=lb&order=desc&limit=5&cursor={c}");
+    assert_eq!(http::get(&app, &uri).await.status, 400);
 }
 
 /// A source whose every page takes `delay`.

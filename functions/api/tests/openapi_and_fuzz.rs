@@ -1,16 +1,14 @@
 //! The OpenAPI document stays true to the router, and no query string makes the API fail.
 
+use logdesk_e2e::http;
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::StatusCode;
 use logdesk_api::source::MemorySource;
 use logdesk_api::synthetic::{self, Group};
 use logdesk_api::{AppState, Config, router};
 use proptest::prelude::*;
 use serde_json::Value;
-use tower::ServiceExt;
 
 const BASE: i64 = 1_795_132_800_000_000;
 
@@ -30,18 +28,8 @@ fn app() -> axum::Router {
 }
 
 async fn call(app: &axum::Router, uri: &str) -> (StatusCode, Vec<u8>) {
-    let req = Request::builder().uri(uri).body(Body::empty()).unwrap();
-    let resp = app.clone().oneshot(req).await.unwrap();
-    let s = resp.status();
-    (
-        s,
-        resp.into_body()
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes()
-            .to_vec(),
-    )
+    let a = http::get(app, uri).await;
+    (a.status, a.body)
 }
 
 const PATHS: &[&str] = &[

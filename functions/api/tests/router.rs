@@ -1,15 +1,13 @@
 //! The router over an in-memory source: every endpoint, filter, pagination, CSV, errors, auth.
 
+use logdesk_e2e::http;
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
+use axum::http::{StatusCode, header};
 use logdesk_api::source::MemorySource;
 use logdesk_api::synthetic::{self, Group};
 use logdesk_api::{AppState, Config, router};
 use serde_json::Value;
-use tower::ServiceExt;
 
 /// 2026-11-20T00:00:00Z, µs.
 const BASE: i64 = 1_795_132_800_000_000;
@@ -58,30 +56,12 @@ async fn call(
     uri: &str,
     headers: &[(&str, &str)],
 ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
-    let mut req = Request::builder().uri(uri);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let resp = app
-        .clone()
-        .oneshot(req.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let body = resp
-        .into_body()
-        .collect()
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
-    (status, headers, body)
+    let a = http::request(app, "GET", uri, headers).await;
+    (a.status, a.headers, a.body)
 }
 
 async fn get(app: &axum::Router, uri: &str) -> (StatusCode, Value) {
-    let (s, _, b) = call(app, uri, &[]).await;
-    (s, serde_json::from_slice(&b).unwrap_or(Value::Null))
+    http::get_json(app, uri).await
 }
 
 fn col<'a>(v: &'a Value, key: &str) -> Vec<&'a Value> {

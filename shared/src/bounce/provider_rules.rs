@@ -7,7 +7,10 @@
 //! and codes" page). The rows were converted with Sisimai's reasons mapped to ours; Google's
 //! "unusual rate of mail" rows are left out: they are rate limiting (see `TEXT_RULES`); so are
 //! Yahoo's [TSS04]/[TSS09] deferrals, which we read as reputation (`blocked`), not as a refusal
-//! of our sender. An empty status matches any status.
+//! of our sender; and Microsoft's 5.7.700-5.7.749 ("tenant has exceeded threshold", "traffic
+//! not accepted from this IP"), which Microsoft's NDR reference explains as a tenant or IP
+//! blocked for the suspicious traffic it sent: `blocked`, not Sisimai's too-many-connections.
+//! An empty status matches any status.
 
 use super::ReasonCode;
 use crate::provider::Provider;
@@ -21,6 +24,36 @@ type Row = (Provider, &'static str, u16, u16, &'static str, ReasonCode);
 pub(super) fn lookup(provider: Provider, status: Option<&str>, text: &str) -> Option<ReasonCode> {
     ROWS.iter()
         .filter(|row| row.0 == provider && text.contains(row.4))
+        .find(|row| status.is_none_or(|s| status_matches(row, s)))
+        .map(|row| row.5)
+}
+
+/// The shortest phrase that is read without knowing the provider.
+const DISTINCTIVE: usize = 24;
+
+/// RFC 5321's own reply texts (section 4.2.2), which every server uses: not a provider's
+/// wording, however long.
+const RFC5321_TEXTS: &[&str] = &[
+    "requested action not taken: mailbox unavailable",
+    "requested action not taken: mailbox name not allowed",
+    "requested action not taken: insufficient system storage",
+    "requested action aborted: local error in processing",
+    "requested mail action aborted: exceeded storage allocation",
+    "service not available, closing transmission channel",
+    "syntax error, command unrecognized",
+    "syntax error in parameters or arguments",
+    "command parameter not implemented",
+    "bad sequence of commands",
+];
+
+/// The reason any provider's table gives when the provider is not known (a company domain
+/// hosted by Exchange Online or Google Workspace, with no server named): only phrases long
+/// enough to be that provider's own wording count, not RFC 5321's reply texts, and the status
+/// must agree when known.
+pub(super) fn lookup_any(status: Option<&str>, text: &str) -> Option<ReasonCode> {
+    ROWS.iter()
+        .filter(|row| row.4.len() >= DISTINCTIVE && !RFC5321_TEXTS.contains(&row.4))
+        .filter(|row| text.contains(row.4))
         .find(|row| status.is_none_or(|s| status_matches(row, s)))
         .map(|row| row.5)
 }
@@ -127,8 +160,8 @@ const ROWS: &[Row] = &[
     (Provider::Microsoft, "5.2.121", 0, 0, "recipient's per hour message receive limit from specific sender exceeded", ReasonCode::RateLimited),
     (Provider::Microsoft, "5.2.122", 0, 0, "recipient's per hour message receive limit exceeded", ReasonCode::RateLimited),
     (Provider::Microsoft, "5.7.508", 0, 0, "has exceeded permitted limits within", ReasonCode::RateLimited),
-    (Provider::Microsoft, "5.7.", 700, 749, "access denied, tenant has exceeded threshold", ReasonCode::RateLimited),
-    (Provider::Microsoft, "5.7.", 700, 749, "access denied, traffic not accepted from this ip", ReasonCode::RateLimited),
+    (Provider::Microsoft, "5.7.", 700, 749, "access denied, tenant has exceeded threshold", ReasonCode::Blocked),
+    (Provider::Microsoft, "5.7.", 700, 749, "access denied, traffic not accepted from this ip", ReasonCode::Blocked),
     (Provider::Microsoft, "5.7.504", 0, 0, "recipient address rejected: access denied", ReasonCode::Suspended),
     (Provider::Microsoft, "5.7.505", 0, 0, "access denied, banned recipient", ReasonCode::Suspended),
     (Provider::Microsoft, "5.2.1", 0, 0, "mailbox cannot be accessed", ReasonCode::Suspended),

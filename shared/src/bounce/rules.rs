@@ -82,7 +82,9 @@ pub fn classify(facts: &BounceFacts<'_>) -> ReasonCode {
     if let Some((code, Certainty::Vague)) = by_status {
         return code;
     }
-    reason_from_stage(&text).unwrap_or(ReasonCode::Undetermined)
+    reason_from_stage(&text)
+        .or_else(|| reason_from_reply(facts.diagnostic.unwrap_or_default(), facts.bounce_type))
+        .unwrap_or(ReasonCode::Undetermined)
 }
 
 /// A delivery delay: the text first, then a clear status code, then SES's `delayType`; a
@@ -181,7 +183,9 @@ fn by_provider(
     use ReasonCode as R;
     let status_text = status.map(|s| format!("{}.{}.{}", s.class, s.subject, s.detail));
     let status = status.map(|s| (s.class, s.subject, s.detail));
-    let provider = provider?;
+    let Some(provider) = provider else {
+        return super::provider_rules::lookup_any(status_text.as_deref(), text);
+    };
     if let Some(code) = super::provider_rules::lookup(provider, status_text.as_deref(), text) {
         return Some(code);
     }
@@ -223,6 +227,11 @@ fn by_provider(
         }
         // SoftBank's "553 <domain> does not exist" names our envelope sender's domain.
         Provider::SoftBank if DOMAIN_DOES_NOT_EXIST.is_match(text) => Some(R::SenderRejected),
+        // BIGLOBE's own DSN says "Mail Delivery Failed... User unknown" for its filter
+        // (go-sisimai `lhost/via-biglobe.go`).
+        Provider::Biglobe if text.contains("mail delivery failed... user unknown") => {
+            Some(R::Filtered)
+        }
         _ => None,
     }
 }
@@ -335,7 +344,7 @@ pub(super) const TEXT_RULES: &[(ReasonCode, &str)] = &[
     // text wins over whatever 4.4.x code comes with it.
     (
         ReasonCode::Expired,
-        r"message expired|could not contact dns servers|not delivered within|did not accept our requests to connect|connection timed out|host not reachable|unable to connect successfully|will be retried for|delivery (time )?expired|message timed out|配信期限",
+        r"message expired|could not contact dns servers|not delivered within|did not accept our requests to connect|connection timed out|host not reachable|unable to connect successfully|will be retried for|delivery (time )?expired|message timed out|配信期限|期限切れ|有効期限が切れ|(配信|配送|再送)を(中止|断念)",
     ),
     // Programs on the recipient's server that failed (Sisimai MailerError.pm).
     (
@@ -345,18 +354,18 @@ pub(super) const TEXT_RULES: &[(ReasonCode, &str)] = &[
     // Sisimai MailboxFull.pm and SystemFull.pm; Gmail "over quota", Exchange "size limit".
     (
         ReasonCode::MailboxFull,
-        r"mailbox (is )?full|mail ?box full|mailfolder is full|mailbox (has )?exceeded|mailbox exceeds|mailbox (quota|size limit)|inbox (is )?full|full mailbox|over ?(its |the |their |his |her |disk )?quota|quota (exceeded|exceed|full|violation|usage)|exceeded (the |their |its )?(storage|quota|disk)|exceeding (its |their )?(mailbox )?quota|exceeds? (the |their |its )?(mailbox |disk |storage )?quota|insufficient (disk |system )?(space|storage)|not (enough|sufficient) (disk |storage )?(space|storage)|does not have enough space|disk quota|disc quota|diskspace quota|storage (allocation )?(exceeded|full)|exceeded storage allocation|user has exceeded|mail system (storage )?(is )?full|no space left on device|space has been used up|too many messages (on the server|in|for)|number of messages in recipient's mailbox exceeded|exceeded the local limit|mail file size exceeds|exceeding receiving limits|recipient reached disk quota|would exceed maximum allowed storage|boite du destinataire pleine|容量(が|を)?(不足|オーバー|超過)|(メールボックス|受信箱)(が|の容量が)?(いっぱい|満杯|一杯)",
+        r"mailbox (is )?full|mail ?box full|mailfolder is full|mailbox (has )?exceeded|mailbox exceeds|mailbox (quota|size limit)|inbox (is )?full|full mailbox|over ?(its |the |their |his |her |disk )?quota|quota (exceeded|exceed|full|violation|usage)|exceeded (the |their |its )?(storage|quota|disk)|exceeding (its |their )?(mailbox )?quota|exceeds? (the |their |its )?(mailbox |disk |storage )?quota|insufficient (disk |system )?(space|storage)|not (enough|sufficient) (free )?(disk |storage )?(space|storage)|does not have enough space|disk quota|disc quota|diskspace quota|storage (allocation )?(exceeded|full)|exceeded storage allocation|user has exceeded|mail system (storage )?(is )?full|no space left on device|space has been used up|too many messages (on the server|in|for)|number of messages in recipient's mailbox exceeded|exceeded the local limit|mail file size exceeds|exceeding receiving limits|recipient reached disk quota|would exceed maximum allowed storage|boite du destinataire pleine|容量(が|を)?(不足|オーバー|超過|超え)|空き容量が(不足|ありません|足りません)|(メールボックス|受信箱)(が|の容量が)?(いっぱい|満杯|一杯)",
     ),
     // Sisimai MesgTooBig.pm and ExceedLimit.pm.
     (
         ReasonCode::MessageTooBig,
-        r"(message|mail|email|e-mail|file) (size )?(is )?too (big|large|long)|message size (exceeds|limit|too)|size (exceeds|limit|too)|exceeds? (the )?(fixed |maximum |max |allowed )?(message )?size|exceeded (the )?(maximum )?(inbound )?(message )?size|message too large|larger than (the )?(maximum|allowed|permitted)|maximum (message )?size|max message size|message length exceeds|line limit exceeded|message file too big|header size exceeds|taille limite du message|サイズ(が|の)?(上限|制限|超過|大き)",
+        r"(message|mail|email|e-mail|file) (size )?(is )?too (big|large|long)|message size (exceeds|limit|too)|size (exceeds|limit|too)|exceeds? (the )?(fixed |maximum |max |allowed )?(message )?size|exceeded (the )?(maximum )?(inbound )?(message )?size|message too large|larger than (the )?(maximum|allowed|permitted)|maximum (message )?size|max message size|message length exceeds|line limit exceeded|message file too big|header size exceeds|taille limite du message|サイズ(が|の)?(上限|制限|超過|大き)|大きすぎ",
     ),
     // Sisimai Suspend.pm; Gmail "is disabled", Yahoo "This mailbox is disabled (554.30)",
     // La Poste "The recipient account is blocked".
     (
         ReasonCode::Suspended,
-        r"(account|mailbox)( \S+){0,6} (is|has been|was) (disabled|deactivated|suspended|inactive|locked|frozen|not active|no longer active|terminated|discontinued)|(account|mailbox|user|recipient) (disabled|deactivated|suspended|inactive|locked|frozen|terminated)|(disabled|inactive|suspended|deactivated|expired|closed|archived) (email |e-mail )?(user|account|mailbox|recipient|address)|account (has )?expired|(account|mailbox) (is )?closed|recipient('s)? account is blocked|is currently suspended|has been suspended|temporar(il)?y locked|temporarily inactive|user is terminated|no longer accepts mail|mailbox unavailable or access denied|user or domain is disabled|recipient suspend|boite du destinataire archivee|アカウント(が|は)?(停止|無効)",
+        r"(account|mailbox)( \S+){0,6} (is|has been|was) (disabled|deactivated|suspended|inactive|locked|frozen|not active|no longer active|terminated|discontinued)|(account|mailbox|user|recipient) (disabled|deactivated|suspended|inactive|locked|frozen|terminated)|(disabled|inactive|suspended|deactivated|expired|closed|archived) (email |e-mail )?(user|account|mailbox|recipient|address)|account (has )?expired|(account|mailbox) (is )?closed|recipient('s)? account is blocked|is currently suspended|has been suspended|temporar(il)?y locked|temporarily inactive|user is terminated|no longer accepts mail|mailbox unavailable or access denied|user or domain is disabled|recipient suspend|boite du destinataire archivee|アカウント(が|は)?(停止|無効)|(利用|受信)停止中|休止中",
     ),
     // Before security: "relaying denied. proper authentication required" (Sisimai NoRelaying.pm).
     (
@@ -378,10 +387,18 @@ pub(super) const TEXT_RULES: &[(ReasonCode, &str)] = &[
     ),
     // Our IP's or domain's reputation, and refusals before any address was given (Sisimai
     // BadReputation.pm and Blocked.pm; Yahoo [TSS04] "unexpected volume or user complaints";
-    // Microsoft 4.7.650 "rate limited due to IP reputation"). Before rate_limited.
+    // Microsoft 4.7.650 "rate limited due to IP reputation"). Before rate_limited: the issue's
+    // rule, "mail from your IP has been blocked" is reputation even when Gmail says it saw
+    // "an unusual rate of unsolicited mail".
     (
         ReasonCode::Blocked,
-        r"reputation|\[tss04\]|\[tss09\]|unexpected volume or user complaints|esmtp not accepting connections|after initial connection|my name was rejected|refused to talk to me|after (ehlo|helo)|in reply to (ehlo|helo)|ホワイトリストにありません|ブラックリスト|迷惑メールが送信されたことを検出",
+        r"reputation|(mail|messages) (sent )?from your ip (address )?(has|have) been (temporarily )?blocked|\[tss04\]|\[tss09\]|unexpected volume or user complaints|esmtp not accepting connections|after initial connection|my name was rejected|refused to talk to me|after (ehlo|helo)|in reply to (ehlo|helo)|ホワイトリストにありません|ipアドレス(が|は)?(ブロック|拒否)|ブロックリスト|ブラックリスト|迷惑メールが送信されたことを検出",
+    ),
+    // Our envelope sender's domain does not resolve: a refusal of our sender even when the
+    // server calls it a temporary deferral (Yahoo's "unresolvable RFC.5321 from domain").
+    (
+        ReasonCode::SenderRejected,
+        r"(unresolvable|unverifiable|non-?existent|invalid) (rfc\.?5321 )?(mail )?from domain",
     ),
     // Gmail's 4.7.28 and 4.2.1 "receiving mail at a rate" (Sisimai Speeding.pm,
     // TooManyConn.pm; Gmail's and Tencent's postmaster texts).
@@ -392,13 +409,13 @@ pub(super) const TEXT_RULES: &[(ReasonCode, &str)] = &[
     // Our envelope sender or its domain was refused (Sisimai Rejected.pm).
     (
         ReasonCode::SenderRejected,
-        r"sender (address |email address )?(rejected|denied|not allowed|was rejected|is in my black list|is spammer|verify failed|not pre-approved|domain is empty|domain must exist)|sender email address rejected|address that has been blacklisted|sender address has been blacklisted|your email address has been blacklisted|domain of sender address|unroutable sender|invalid sender|emetteur invalide|mail from not owned|bogus mail from|empty envelope senders|null sender is not allowed|\bbatv\b|backscatter protection|envelope blocked|this server does not accept mail from|returned mail not accepted here|from: domain is invalid|without a valid sender domain|can't determine purported responsible address|fully qualified email address required|is not a registered gateway user|sending this from a different address|on senderfilterconfig list|recipient addresses rejected : access denied|does not exist e2110|sender domain (does not|doesn't) exist",
+        r"sender (address |email address )?(rejected|denied|not allowed|was rejected|is in my black list|is spammer|verify failed|not pre-approved|domain is empty|domain must exist)|sender email address rejected|address that has been blacklisted|sender address has been blacklisted|your email address has been blacklisted|domain of sender address|unroutable sender|invalid sender|emetteur invalide|mail from not owned|bogus mail from|empty envelope senders|null sender is not allowed|\bbatv\b|backscatter protection|envelope blocked|this server does not accept mail from|returned mail not accepted here|from: domain is invalid|without a valid sender domain|can't determine purported responsible address|fully qualified email address required|is not a registered gateway user|sending this from a different address|on senderfilterconfig list|recipient addresses rejected : access denied|does not exist e2110|sender domain (does not|doesn't) exist|(送信者|差出人|送信元)の?(メール)?アドレス(が|は)(拒否|無効)",
     ),
     // The domain does not exist (Sisimai HostUnknown.pm). Before the blocklists: Exim says
     // "the account or domain may not exist, they may be blacklisted".
     (
         ReasonCode::HostUnknown,
-        r"host or domain name not found|bad destination system address|all host address lookups failed permanently|mx records point to non-existent hosts|illegal host/domain name|dns server returned answer with no data|(domain|host) (name )?(does not|doesn't|must) exist|no such domain|unknown (host|domain)|(host|domain) (name )?(is )?unknown|host \S+ not found|host not found|domain (name )?not found|unrouteable (mail )?domain|unroutable domain|unrout(e)?able address|account or domain may not exist|(^|[ :])([a-z0-9-]+\.)+[a-z]{2,} does not exist|ドメイン(が|は)?(存在しません|見つかりません)",
+        r"host or domain name not found|bad destination system address|all host address lookups failed permanently|mx records point to non-existent hosts|illegal host/domain name|dns server returned answer with no data|(domain|host) (name )?(does not|doesn't|must) exist|no such domain|unknown (host|domain)|(host|domain) (name )?(is )?unknown|host \S+ not found|host not found|domain (name )?not found|unrouteable (mail )?domain|unroutable domain|unrout(e)?able address|account or domain may not exist|(^|[ :])([a-z0-9-]+\.)+[a-z]{2,} does not exist|ドメイン(名)?(が|は)?(存在しません|見つかりません|不明)|ホスト(名)?(が|は)?(見つかりません|不明)",
     ),
     // Our IP or domain, not this message: blocklists (Sisimai Blocked.pm; Outlook 5.7.606
     // "banned sending IP"). Before user_unknown: Outlook says "mailbox unavailable" when it
@@ -411,7 +428,7 @@ pub(super) const TEXT_RULES: &[(ReasonCode, &str)] = &[
     // of Domino, Notes, Microsoft's Japanese NDRs and Japanese ISPs).
     (
         ReasonCode::UserUnknown,
-        r"user unknown|unknown user|does not like recipient|user name is unknown|unknown (recipient|mailbox|address|local[- ]part|alias)|unknown or illegal alias|(no such|invalid|bad) (user|mailbox|recipient|address|account|local|person|destination mailbox)|(does not|doesn't|did not|not) exists?\b|not (a )?valid (user|mailbox|recipient|address)|is not a known user|(recipient|user|mailbox|address|account|addressee|userid) (not found|not known|not exist|not present|missing)|not found (recipient|in directory)|address not present|mailbox (unavailable|not available|is unavailable|unavaiable|invalid|is inactive)|no mailbox|mailbox not present|recipient address rejected(\.|$| \(in reply|: (access denied|undeliverable|unknown|user|invalid|no such))|<recipient rejected>|recipient rejected$|recipient not (ok|accepted|exist)|recipient is not (accepted|local)|undeliverable address|(doesn't|does not) have an? \S+ account|not our customer|not listed in|address unknown|recipient unknown|can't accept user|there is no one at this address|no account by that name|address couldn't be found|could not be found|check if address is correct|email address (is )?(wrong|invalid|does not exist)|not an active address|destination addresses were unknown|destination server rejected recipients|rejected recipients|not a local address|no valid recipients|badrcptto|badrecipientto|validrcptto|envelope recipient (has been denied|is in)|has been replaced by|no longer valid|invalid final delivery userid|user not active|vdeliver|user missing home directory|utilisateur inconnu|no existe|nessun utente|address invalid|invalid address|#5\.1\.1|宛先(が|の)?(不明|見つかりません)|ユーザー?(は|が)?(登録されていません|見つかりません|存在しません)|存在しません|存在しない|見つかりません|リストにありません|不明なアドレス|無効な受信者|形式が正しくありません",
+        r"user unknown|unknown user|does not like recipient|user name is unknown|unknown (recipient|mailbox|address|local[- ]part|alias)|unknown or illegal alias|(no such|invalid|bad) (user|mailbox|recipient|address|account|local|person|destination mailbox)|(does not|doesn't|did not|not) exists?\b|not (a )?valid (user|mailbox|recipient|address)|is not a known user|(recipient|user|mailbox|address|account|addressee|userid) (not found|not known|not exist|not present|missing)|not found (recipient|in directory)|address not present|mailbox (unavailable|not available|is unavailable|unavaiable|invalid|is inactive)|no mailbox|mailbox not present|recipient address rejected(\.|$| \(in reply|: (access denied|undeliverable|unknown|user|invalid|no such))|<recipient rejected>|recipient rejected$|recipient not (ok|accepted|exist)|recipient is not (accepted|local)|undeliverable address|(doesn't|does not) have an? \S+ account|not our customer|not listed in|address unknown|recipient unknown|can't accept user|there is no one at this address|no account by that name|address couldn't be found|could not be found|check if address is correct|email address (is )?(wrong|invalid|does not exist)|not an active address|destination addresses were unknown|destination server rejected recipients|rejected recipients|not a local address|no valid recipients|badrcptto|badrecipientto|validrcptto|envelope recipient (has been denied|is in)|has been replaced by|no longer valid|invalid final delivery userid|user not active|vdeliver|user missing home directory|utilisateur inconnu|no existe|nessun utente|address invalid|invalid address|#5\.1\.1|宛先(が|の)?(不明|見つかりません)|ユーザー?(は|が)?(登録されていません|見つかりません|存在しません)|存在しません|存在しない|見つかりません|リストにありません|不明なアドレス|アドレス(に|が)誤り|(メール)?アドレスが正しくありません|宛先(アドレス)?(に|が)誤り|無効な受信者|形式が正しくありません",
     ),
     // Weaker signs that our sender was refused (Sisimai Rejected.pm).
     (
@@ -444,7 +461,7 @@ pub(super) const TEXT_RULES: &[(ReasonCode, &str)] = &[
     // This message's content (Sisimai SpamDetected.pm).
     (
         ReasonCode::SpamDetected,
-        r"spam|unsolicited|junk (mail|e-?mail)|bulk (mail|e-?mail)|bulk\.advertising|\bube\b|phish|scam|content filter|message filtered|suspicious (content|message|url|link)|message (looks|is) suspicious|message content rejected|mail content denied|unacceptable content|classified as bulk|recurrent pattern|rejecting (banned|mail) content|迷惑メール",
+        r"spam|unsolicited|junk (mail|e-?mail)|bulk (mail|e-?mail)|bulk\.advertising|\bube\b|phish|scam|content filter|message filtered|suspicious (content|message|url|link)|message (looks|is) suspicious|message content rejected|mail content denied|unacceptable content|classified as bulk|recurrent pattern|rejecting (banned|mail) content|迷惑メール|スパム",
     ),
     (ReasonCode::Policy, r"policy"),
     // Our side's SMTP dialogue (Sisimai SyntaxError.pm: 50x replies).
@@ -452,10 +469,18 @@ pub(super) const TEXT_RULES: &[(ReasonCode, &str)] = &[
         ReasonCode::SyntaxError,
         r"syntax error|command unrecognized|command not (recognized|implemented)|unrecognized command|bad sequence of commands|improper sequence|angle-brackets nested too deep|expected word or .<.|domain missing in source-routed address|too many bad commands?|command parameter not implemented|malformed address",
     ),
+    // A message going round between servers (Sisimai NetworkError.pm: "hop count exceeded",
+    // "mail forwarding loop for", "routing loop", "too many hops"; Gmail's "exceeded 50
+    // hops"), and the routing failures of go-sisimai's `lhost/via-*.go` message lists. A
+    // server that loops back to itself is its own error (next row).
+    (
+        ReasonCode::Network,
+        r"hop count exceeded|too many hops|exceeded \d+ hops|mail forwarding loop for|forwarding loop count|message looping|routing loop|probably in a routing loop|loop detected|all routes to destination blocked|temporary failure in mx lookup|had no relevant answers|address family mismatch|could not retrieve source address|network error on destination|no valid route to|bad dns lookup error code",
+    ),
     // Trouble inside the recipient's server (Sisimai SystemError.pm).
     (
         ReasonCode::SystemError,
-        r"mail(ing)? loop|forwarding loop|loops back to myself|routing loop|too many hops|hop count exceeded|too many received|aliasing/forwarding loop|can't create user output file|could not load drd|internal error|local configuration error|local error in processing|mail system configuration error|system config error|server configuration error|remote server is misconfigured|queue file write error|no mdb|temporary local problem|interrupted system call|it encountered an error while being processed|operation now in progress|database error|spool fail|operating system error|delivery to (file|pipe) forbidden|local delivery failed|lmtp error after|bad interpreter|system error|several matches found|violates rfc 1035|duplicated message-id|ldap server|transaction failed",
+        r"mail(ing)? loop|forwarding loop|loops back to myself|loop was found in the mail exchanger|too many received|aliasing/forwarding loop|can't create user output file|could not load drd|internal error|local configuration error|local error in processing|mail system configuration error|system config error|server configuration error|remote server is misconfigured|queue file write error|no mdb|temporary local problem|interrupted system call|it encountered an error while being processed|operation now in progress|database error|spool fail|operating system error|delivery to (file|pipe) forbidden|local delivery failed|lmtp error after|bad interpreter|system error|several matches found|violates rfc 1035|duplicated message-id|ldap server|transaction failed",
     ),
     // Exim's "retry timeout exceeded", qmail's "in the queue too long" (Sisimai Expired.pm).
     (
@@ -465,8 +490,70 @@ pub(super) const TEXT_RULES: &[(ReasonCode, &str)] = &[
     // The recipient's server could not be reached (Sisimai NetworkError.pm).
     (
         ReasonCode::Network,
-        r"connection (timeout|refused|reset|dropped|closed|lost|failed|error|died)|timed out|timeout|(unable|could not|couldn't|can't|cannot|failed|wasn't able) to (connect|establish)|no route to host|(network|host) (is )?unreachable|lost connection|broken pipe|read error|write error|\btls\b|\bssl\b|starttls|certificate|handshake|unable to resolve route|could not find a gateway|server did not respond",
+        r"connection (timeout|refused|reset|dropped|closed|lost|failed|error|died)|timed out|timeout|(unable|could not|couldn't|can't|cannot|failed|wasn't able) to (connect|establish)|no route to host|(network|host) (is )?unreachable|lost connection|broken pipe|read error|write error|\btls\b|\bssl\b|starttls|certificate|handshake|unable to resolve route|could not find a gateway|server did not respond|タイムアウト|接続(できません|に失敗)",
     ),
+    // Sisimai's phrase lists (go-sisimai `reason/why-*.go` `index` and `pairs`, BSD-2-Clause)
+    // that no row above reads; a pair ("user", "was not found") is the two parts in order.
+    // Before the generic rows below, which would read them more vaguely.
+    (
+        ReasonCode::UserUnknown,
+        r"no mail ?box available for (this|that) user|account unavailable|no \S+ in name directory|non-?existent (user|recipient|mailbox|address)|recipient \S+ was not found in|user \S+ (was not found|does not exist)|user \(.{1,80}\) unknown|rcpt [<(].{1,80}t exist|unknown e-?mail address|unknown local[- ]?part|recipients? was undeliverable|email name is not found|resolver\.adr\.recipient ?notfound|<[^>]{1,80}> not found|bad \S+ recipient|account \S+ does not exist at the organization",
+    ),
+    // Not Postfix's "delivery temporarily suspended", which is about the connection.
+    (
+        ReasonCode::Suspended,
+        r"(account|mailbox|user|recipient)( \S+){0,3} (temporarily|currently) suspended",
+    ),
+    (
+        ReasonCode::MailboxFull,
+        r"over the allowed quota|too much mail data",
+    ),
+    (
+        ReasonCode::MessageTooBig,
+        r"exceeded the maximum incoming message size",
+    ),
+    (
+        ReasonCode::SpamDetected,
+        r"mail score \(.{1,40} over |our system has detected that this message is|this message scored .{1,20} spam points|sender domain listed at|mail rejete\. mail rejected",
+    ),
+    (
+        ReasonCode::Blocked,
+        r"no matches to nameserver query|has not passed validation|access ip .{1,60} has been rejected|server ip .{1,60} listed as abusive|the (ip|domain|email) .{1,60} is blacklisted|rejected based on blacklist|is in an \S* ?rbl on",
+    ),
+    (
+        ReasonCode::SenderRejected,
+        r"access to submit messages to this e-mail system has been rejected|denied \[bouncedeny\]|no third-party dsns|invalid domain, see <url:|rule imposed mailbox access for",
+    ),
+    (
+        ReasonCode::Security,
+        r"authentication turned on in your email client|cannot resolve your address|is a dead domain|not subscribed to ses|not authorized to perform ses:",
+    ),
+    (
+        ReasonCode::Policy,
+        r"because the recipient is not accepting mail with",
+    ),
+    // The message lists of go-sisimai's MTA modules (`lhost/via-*.go`: KDDI, EZweb, Domino,
+    // Exim, X6 …) that no row above reads.
+    (
+        ReasonCode::HostUnknown,
+        r"remote domain doesn'?t exist|invalid domain name|dns lookup failure: host",
+    ),
+    (
+        ReasonCode::NotAccept,
+        r"seems? to reject all mails|no mx found for (destination|domain)",
+    ),
+    (ReasonCode::NoRelaying, r"smtp relay error"),
+    (ReasonCode::Security, r"could not retrieve credentials"),
+    (ReasonCode::Suspended, r"account is temporarily limited"),
+    (
+        ReasonCode::UserUnknown,
+        r"no se encuentra en el directorio de domino|non répertorié dans l'annuaire domino",
+    ),
+    (
+        ReasonCode::Network,
+        r"could not connect and send the mail to",
+    ),
+    (ReasonCode::Expired, r"failed to deliver to domain"),
     // Generic refusals by the recipient's server.
     (
         ReasonCode::Policy,
@@ -475,7 +562,7 @@ pub(super) const TEXT_RULES: &[(ReasonCode, &str)] = &[
     // Generic temporary trouble on the recipient's side.
     (
         ReasonCode::SystemError,
-        r"service (is )?(currently |temporarily )?unavailable|temporarily unavailable|server (is )?(busy|unavailable)|too busy|(system|server) (is )?(busy|overloaded)|overloaded|local error|temporary (local |server |system )?(problem|error|failure)|try again later|resources temporarily|other mail system problem|一時的な問題|ビジー|しばらくしてから",
+        r"service (is )?(currently |temporarily )?unavailable|temporarily unavailable|server (is )?(busy|unavailable)|too busy|(system|server) (is )?(busy|overloaded)|overloaded|local error|temporary (local |server |system )?(problem|error|failure)|try again later|resources temporarily|other mail system problem|一時的な(問題|エラー|障害)|ビジー|しばらくしてから",
     ),
     // Last: an "expired" bounce usually quotes the last real error, matched above.
     (
@@ -516,6 +603,34 @@ pub(super) fn reason_from_text(text: &str) -> Option<ReasonCode> {
 fn reason_from_stage(text: &str) -> Option<ReasonCode> {
     (text.contains("mail from")).then_some(ReasonCode::SenderRejected)
 }
+
+/// The basic SMTP reply code's meaning (RFC 5321 4.2, RFC 7504, RFC 4954, as Sisimai's
+/// `smtp/reply` lists them), when the text says nothing more. 550 ("mailbox unavailable,
+/// or rejected for policy reasons") and 554 ("transaction failed") cover every kind of
+/// refusal and say nothing. A Permanent bounce that only quotes a
+/// 421 is a server that kept closing the connection until the retries ran out. Reads the
+/// raw diagnostic: [`normalise`] drops the codes that start a reply line.
+fn reason_from_reply(text: &str, bounce_type: &str) -> Option<ReasonCode> {
+    use ReasonCode as R;
+    let caps = REPLY_CODE.captures(text)?;
+    let code = match caps.get(1).map(|m| m.as_str()).unwrap_or_default() {
+        "421" if bounce_type.eq_ignore_ascii_case("Permanent") => R::Expired,
+        "421" | "450" | "451" => R::SystemError,
+        "452" | "552" => R::MailboxFull,
+        "454" | "530" | "534" | "535" | "538" => R::Security,
+        "500" | "501" | "502" | "503" | "504" | "555" => R::SyntaxError,
+        "521" | "556" => R::NotAccept,
+        "525" => R::Suspended,
+        "551" | "553" => R::UserUnknown,
+        _ => return None,
+    };
+    Some(code)
+}
+
+/// A basic SMTP reply code standing as a word (not part of an IP address or a number).
+static REPLY_CODE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[\s:;(\[])([45][0-5]\d)(?:[\s\-:]|$)").expect("valid regex")
+});
 
 /// Lower-case, drop SMTP reply prefixes, collapse whitespace (including newlines) to one
 /// space, so that the rules can be written as plain phrases.
@@ -758,6 +873,113 @@ mod tests {
         assert_eq!(
             classify(&facts("au.com", None, missing)),
             ReasonCode::UserUnknown
+        );
+    }
+
+    #[test]
+    fn provider_wording_counts_without_the_provider() {
+        // An Exchange Online tenant on a company domain: no provider is named.
+        let text = "550 5.7.509 Access denied, sending domain example.org does not pass DMARC verification and has a DMARC policy of reject";
+        assert_eq!(
+            classify(&facts("example.co.jp", Some("5.7.509"), text)),
+            ReasonCode::Security
+        );
+        // A short phrase of a provider's table ("mailbox full") is not read that way, and
+        // the status must agree with the table's.
+        assert_eq!(
+            provider_rules_any(Some("5.7.1"), "does not pass dmarc verification"),
+            None
+        );
+    }
+
+    fn provider_rules_any(status: Option<&str>, text: &str) -> Option<ReasonCode> {
+        super::super::provider_rules::lookup_any(status, text)
+    }
+
+    /// Each text, classified for a recipient at `domain`, gives its reason.
+    fn check(domain: &str, table: &[(&str, ReasonCode)]) {
+        for (text, want) in table {
+            assert_eq!(classify(&facts(domain, None, text)), *want, "{text}");
+        }
+    }
+
+    #[test]
+    fn loops_between_servers_are_network_trouble() {
+        use ReasonCode as R;
+        check(
+            "example.net",
+            &[
+                (
+                    "554 5.4.6 Hop count exceeded - possible mail loop",
+                    R::Network,
+                ),
+                ("Too many hops 26 (25 max)", R::Network),
+                ("mail forwarding loop for someone@example.net", R::Network),
+                // A server looping back to itself is its own trouble.
+                ("mail for example.net loops back to myself", R::SystemError),
+                // Postfix's "delivery temporarily suspended" is not a suspended account.
+                (
+                    "delivery temporarily suspended: lost connection with mx.example.net while receiving the initial server greeting",
+                    R::Network,
+                ),
+                (
+                    "Mailbox currently suspended - please contact the recipient",
+                    R::Suspended,
+                ),
+            ],
+        );
+    }
+
+    #[test]
+    fn a_bare_reply_code_has_its_rfc_meaning() {
+        use ReasonCode as R;
+        check(
+            "example.net",
+            &[
+                ("552 <someone@example.net>", R::MailboxFull),
+                ("556 example.net", R::NotAccept),
+                ("535 incorrect", R::Security),
+                ("503 please", R::SyntaxError),
+                ("554 no", R::Undetermined),
+                ("550 no", R::Undetermined),
+                // Digits inside an address are not reply codes.
+                ("[192.0.2.550]", R::Undetermined),
+            ],
+        );
+    }
+
+    #[test]
+    fn ip_blocked_is_reputation_even_at_an_unusual_rate() {
+        use ReasonCode as R;
+        let blocked = "421 4.7.0 We saw an unusual rate of unsolicited mail from your IP address, so mail sent from your IP address has been temporarily blocked.";
+        let rate = "450 4.2.1 The user is receiving mail at a rate that prevents more messages.";
+        check(
+            "example.net",
+            &[(blocked, R::Blocked), (rate, R::RateLimited)],
+        );
+    }
+
+    #[test]
+    fn japanese_wordings_of_each_class() {
+        use ReasonCode as R;
+        check(
+            "example.jp",
+            &[
+                ("550 4.4.7 キューの有効期限が切れました", R::Expired),
+                ("受信者のメールボックスの容量を超えています", R::MailboxFull),
+                ("メッセージのサイズが大きすぎます", R::MessageTooBig),
+                ("このメールアドレスは現在利用停止中です", R::Suspended),
+                (
+                    "送信元 IP アドレスがブロックリストに登録されています",
+                    R::Blocked,
+                ),
+                ("宛先のドメイン名が不明です", R::HostUnknown),
+                ("宛先アドレスに誤りがあります", R::UserUnknown),
+                ("サーバーで一時的なエラーが発生しました", R::SystemError),
+                ("受信サーバーに接続できません", R::Network),
+                ("スパムと判定されました", R::SpamDetected),
+                ("差出人のメールアドレスが拒否されました", R::SenderRejected),
+            ],
         );
     }
 

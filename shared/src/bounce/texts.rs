@@ -13,6 +13,7 @@
 use super::{Explanation, Lang, ReasonCode, Severity, ex};
 
 /// (Japanese, English) texts of one reason.
+#[allow(clippy::too_many_lines)] // a data table: one arm of reviewed texts per reason
 pub(super) fn reason_texts(code: ReasonCode) -> (Explanation, Explanation) {
     use ReasonCode as R;
     match code {

@@ -4,13 +4,10 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::Request;
-use http_body_util::BodyExt;
 use logdesk_api::source::LogSource;
 use logdesk_api::{AppState, Config, router};
+use logdesk_e2e::http;
 use serde_json::Value;
-use tower::ServiceExt;
 
 /// The default configuration with `TIME_BUDGET_MS` set.
 pub fn budget_config(budget_ms: u64) -> Config {
@@ -26,23 +23,15 @@ pub fn app(source: impl LogSource + 'static, budget_ms: u64) -> axum::Router {
 
 /// The status, headers and body of `GET uri`.
 pub async fn send(app: &axum::Router, uri: &str) -> (u16, axum::http::HeaderMap, Vec<u8>) {
-    let resp = app
-        .clone()
-        .oneshot(Request::builder().uri(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    let body = resp.into_body().collect().await.unwrap().to_bytes();
-    (status, headers, body.to_vec())
+    let a = http::get(app, uri).await;
+    (a.status.as_u16(), a.headers, a.body)
 }
 
 /// The status and the JSON body of `GET uri`.
 pub async fn call(app: &axum::Router, uri: &str) -> (u16, Value) {
-    let (status, _, body) = send(app, uri).await;
-    let value = serde_json::from_slice(&body)
-        .unwrap_or_else(|e| panic!("{uri}: not JSON ({e}): {}", String::from_utf8_lossy(&body)));
-    (status, value)
+    let a = http::get(app, uri).await;
+    let value = a.json();
+    (a.status.as_u16(), value)
 }
 
 /// The headers and the text body of `GET uri`, which must answer 200 with CSV.
@@ -55,11 +44,7 @@ pub async fn get_csv(app: &axum::Router, uri: &str) -> (axum::http::HeaderMap, S
 }
 
 /// The JSON body of `GET uri`, which must answer 200.
-pub async fn get(app: &axum::Router, uri: &str) -> Value {
-    let (status, v) = call(app, uri).await;
-    assert_eq!(status, 200, "{uri}: {v}");
-    v
-}
+pub use http::get_ok as get;
 
 /// Every answer to `uri` and to the cursors that follow it, in order; a partial answer must
 /// carry a cursor.

@@ -17,13 +17,13 @@ MAP = {
  'syntaxerror':('syntax_error',''), 'vacation':('auto_reply',''), 'suppressed':('suppressed',''),
 }
 COMMIT='21cfb932'
-seen=set(); dev=[]; held=[]
-for line in open(os.environ.get('SISIMAI_DUMP', 'sisimai-dump.jsonl')):
-    r=json.loads(line)
-    if r['reason'] not in MAP: continue
+
+
+def row_of(r, src):
+    """One corpus row from one record of Sisimai's dump, or None when it has no use."""
+    if r['reason'] not in MAP: return None
     d=r['diagnosticcode'].strip()
-    if not d or d in seen: continue
-    seen.add(d)
+    if not d: return None
     st=r['deliverystatus']
     m=re.match(r'^([245])\.(\d+)\.(\d+)$',st)
     if not m or int(m.group(3))>=900: st=''
@@ -50,16 +50,27 @@ for line in open(os.environ.get('SISIMAI_DUMP', 'sisimai-dump.jsonl')):
             also='rate_limited'
         elif r['reason']=='securityerror' and not re.search(r'auth|tls|spf|dkim|dmarc|secur|verif|ptr|dns',low):
             also='policy'
-    src='github.com/sisimai/p5-sisimai@%s:%s'%(COMMIT,r['file'].replace('/tmp/sisimai/',''))
-    row={'status':st,'diagnostic':d,'remote_mta':r['rhost'],'recipient_domain':r['destination'],
+    return {'status':st,'diagnostic':d,'remote_mta':r['rhost'],'recipient_domain':r['destination'],
          'bounce_type':bt,'bounce_subtype':'General','expected':exp,'also':also,
          'source':src,'source_reason':'sisimai:'+r['reason']}
-    h=int(hashlib.sha1(r['file'].encode()).hexdigest(),16)
-    (held if h%5==0 else dev).append(row)
-import os
-out=os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
-os.makedirs(out,exist_ok=True)
-for name,rows in (('sisimai.jsonl',dev),('heldout-sisimai.jsonl',held)):
-    with open(os.path.join(out,name),'w') as f:
-        for row in rows: f.write(json.dumps(row,ensure_ascii=False)+'\n')
-print(len(dev),len(held))
+
+
+def main():
+    seen=set(); dev=[]; held=[]
+    for line in open(os.environ.get('SISIMAI_DUMP', 'sisimai-dump.jsonl')):
+        r=json.loads(line)
+        src='github.com/sisimai/p5-sisimai@%s:%s'%(COMMIT,r['file'].replace('/tmp/sisimai/',''))
+        row=row_of(r, src)
+        if row is None or row['diagnostic'] in seen: continue
+        seen.add(row['diagnostic'])
+        h=int(hashlib.sha1(r['file'].encode()).hexdigest(),16)
+        (held if h%5==0 else dev).append(row)
+    out=os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
+    for name,rows in (('sisimai.jsonl',dev),('heldout-sisimai.jsonl',held)):
+        with open(os.path.join(out,name),'w') as f:
+            for row in rows: f.write(json.dumps(row,ensure_ascii=False)+'\n')
+    print(len(dev),len(held))
+
+
+if __name__ == '__main__':
+    main()

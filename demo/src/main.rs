@@ -58,6 +58,9 @@ fn parse_args() -> Result<Args, String> {
 }
 
 fn main() -> ExitCode {
+    // Warnings only: the functions' info lines (one per object ingested) would bury the demo's
+    // own output. `RUST_LOG` overrides it, here and for the API process started below.
+    logdesk_core::telemetry::init_tracing("warn");
     let args = match parse_args() {
         Ok(a) => a,
         Err(e) => {

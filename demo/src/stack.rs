@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use anyhow::{Context as _, anyhow};
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::SdkConfig;
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use aws_sdk_sqs::types::QueueAttributeName;
 use logdesk_ingest::backfill;
@@ -34,18 +34,7 @@ pub struct Clients {
 impl Clients {
     /// Clients with test credentials for `endpoint` in `region`.
     pub async fn new(endpoint: &str, region: &str) -> Clients {
-        let sdk = aws_config::defaults(BehaviorVersion::latest())
-            .endpoint_url(endpoint)
-            .region(aws_config::Region::new(region.to_owned()))
-            .credentials_provider(aws_sdk_s3::config::Credentials::new(
-                "test",
-                "test",
-                None,
-                None,
-                "logdesk-demo",
-            ))
-            .load()
-            .await;
+        let sdk = logdesk_e2e::sdk_config(endpoint, region).await;
         let s3 = aws_sdk_s3::Client::from_conf(
             aws_sdk_s3::config::Builder::from(&sdk)
                 .force_path_style(true)

@@ -51,5 +51,8 @@ pub mod visits;
 
 pub mod source;
 
+#[cfg(feature = "telemetry")]
+pub mod telemetry;
+
 pub use error::ParseError;
 pub use record::{Record, SCHEMA_VERSION};

@@ -790,22 +790,7 @@ impl LogFormat {
                 Field::Other => keep(vars, var, self.text(raw)),
             }
         }
-        if r.method.is_none() && r.url.is_none() && r.request_raw.is_none() {
-            r.method = method;
-            r.url = uri;
-            r.protocol = protocol;
-        } else {
-            let parts = [
-                ("request_method", method),
-                ("request_uri", uri),
-                ("server_protocol", protocol),
-            ];
-            for (name, value) in parts {
-                if let Some(value) = value {
-                    r.vars.insert(name.to_string(), value);
-                }
-            }
-        }
+        request_parts(&mut r, method, uri, protocol);
         r.t = pick_time(&times)?;
         r.extra = self.split_extra(extra);
         Ok(r)
@@ -887,6 +872,32 @@ impl std::str::FromStr for LogFormat {
 
     fn from_str(s: &str) -> Result<LogFormat, FormatError> {
         LogFormat::parse(s)
+    }
+}
+
+/// `$request_method`, `$request_uri` and `$server_protocol` become the record's method, URL and
+/// protocol when the format logs no `$request`; next to a `$request` they stay in `vars`.
+fn request_parts(
+    r: &mut RequestRecord,
+    method: Option<String>,
+    uri: Option<String>,
+    protocol: Option<String>,
+) {
+    if r.method.is_none() && r.url.is_none() && r.request_raw.is_none() {
+        r.method = method;
+        r.url = uri;
+        r.protocol = protocol;
+    } else {
+        let parts = [
+            ("request_method", method),
+            ("request_uri", uri),
+            ("server_protocol", protocol),
+        ];
+        for (name, value) in parts {
+            if let Some(value) = value {
+                r.vars.insert(name.to_string(), value);
+            }
+        }
     }
 }
 
@@ -1139,65 +1150,74 @@ fn read_tokens(text: &str, base: usize) -> Result<Vec<Token>, FormatError> {
             }
             '\'' | '"' => {
                 chars.next();
-                let mut out = String::new();
-                let mut closed = false;
-                while let Some((_, ch)) = chars.next() {
-                    if ch == c {
-                        closed = true;
-                        break;
-                    }
-                    if ch != '\\' {
-                        out.push(ch);
-                        continue;
-                    }
-                    match chars.peek().map(|&(_, n)| n) {
-                        Some(n @ ('"' | '\'' | '\\')) => {
-                            out.push(n);
-                            chars.next();
-                        }
-                        Some('t') => {
-                            out.push('\t');
-                            chars.next();
-                        }
-                        Some('r') => {
-                            out.push('\r');
-                            chars.next();
-                        }
-                        Some('n') => {
-                            out.push('\n');
-                            chars.next();
-                        }
-                        _ => out.push('\\'),
-                    }
-                }
-                if !closed {
-                    return Err(FormatError::UnterminatedQuote {
-                        quote: c,
-                        at: base + at,
-                    });
-                }
-                tokens.push(Token {
-                    text: out,
-                    quoted: true,
-                });
+                tokens.push(read_quoted(&mut chars, c, base + at)?);
             }
-            _ => {
-                let mut out = String::new();
-                while let Some(&(_, ch)) = chars.peek() {
-                    if ch.is_whitespace() || ch == ';' || ch == '\'' || ch == '"' {
-                        break;
-                    }
-                    out.push(ch);
-                    chars.next();
-                }
-                tokens.push(Token {
-                    text: out,
-                    quoted: false,
-                });
-            }
+            _ => tokens.push(read_bare(&mut chars)),
         }
     }
     Ok(tokens)
+}
+
+/// The characters of a directive with their byte offsets, as [`read_tokens`] walks them.
+type Chars<'a> = std::iter::Peekable<std::str::CharIndices<'a>>;
+
+/// A quoted token after its opening `quote` (at offset `at` of the pasted text): the text up
+/// to the closing quote with `\"` `\'` `\\` `\t` `\r` `\n` resolved; any other backslash stays.
+fn read_quoted(chars: &mut Chars<'_>, quote: char, at: usize) -> Result<Token, FormatError> {
+    let mut out = String::new();
+    let mut closed = false;
+    while let Some((_, ch)) = chars.next() {
+        if ch == quote {
+            closed = true;
+            break;
+        }
+        if ch != '\\' {
+            out.push(ch);
+            continue;
+        }
+        match chars.peek().map(|&(_, n)| n) {
+            Some(n @ ('"' | '\'' | '\\')) => {
+                out.push(n);
+                chars.next();
+            }
+            Some('t') => {
+                out.push('\t');
+                chars.next();
+            }
+            Some('r') => {
+                out.push('\r');
+                chars.next();
+            }
+            Some('n') => {
+                out.push('\n');
+                chars.next();
+            }
+            _ => out.push('\\'),
+        }
+    }
+    if !closed {
+        return Err(FormatError::UnterminatedQuote { quote, at });
+    }
+    Ok(Token {
+        text: out,
+        quoted: true,
+    })
+}
+
+/// A bare word: up to white space, `;` or a quote.
+fn read_bare(chars: &mut Chars<'_>) -> Token {
+    let mut out = String::new();
+    while let Some(&(_, ch)) = chars.peek() {
+        if ch.is_whitespace() || ch == ';' || ch == '\'' || ch == '"' {
+            break;
+        }
+        out.push(ch);
+        chars.next();
+    }
+    Token {
+        text: out,
+        quoted: false,
+    }
 }
 
 /// Takes a leading `escape=…` token off the format pieces.

@@ -430,110 +430,14 @@ fn mail_records(
     event: Envelope,
 ) -> Result<Vec<MailRecord>, ParseError> {
     let mail = event.mail.ok_or(ParseError::MissingField("mail"))?;
-    let message_id = some(mail.message_id).ok_or(ParseError::MissingField("mail.messageId"))?;
-    let sent = match mail.timestamp.as_deref() {
-        Some(ts) => Some(parse_time(ts).ok_or_else(|| ParseError::invalid("mail.timestamp", ts))?),
-        None => None,
-    };
-    let headers = mail.common_headers.unwrap_or_default();
-    // The From header says who the reader saw; `mail.source` (the envelope sender) is the
-    // fallback when SES did not include headers.
-    let from_header = headers.from.into_iter().next().or(mail.source);
-    let (from_name, from) = match from_header.as_deref().map(parse_mailbox) {
-        Some((name, address)) => (name, some(Some(address))),
-        None => (None, None),
-    };
-    let base = MailRecord {
-        v: SCHEMA_VERSION,
-        t: 0,
-        event: kind,
-        notification,
-        message_id,
-        sent,
-        from,
-        from_name,
-        subject: some(headers.subject.map(|s| decode_header(&s).into_owned())),
-        config_set: mail
-            .tags
-            .and_then(|t| t.configuration_set.into_iter().next()),
-        ..MailRecord::default()
-    };
-    let destination = mail.destination;
-    let sent_t = |field| sent.ok_or(ParseError::MissingField(field));
+    let (base, destination) = mail_fields(kind, notification, mail)?;
+    let sent_t = |field| base.sent.ok_or(ParseError::MissingField(field));
 
     let mut out = match base.event.as_str() {
-        "Bounce" => {
-            let b = event.bounce.unwrap_or_default();
-            let template = MailRecord {
-                // When the ISP sent the bounce.
-                t: event_time("bounce.timestamp", b.timestamp.as_deref())?,
-                bounce_type: some(b.bounce_type),
-                bounce_subtype: some(b.bounce_sub_type),
-                reporting_mta: some(b.reporting_mta),
-                remote_mta_ip: some(b.remote_mta_ip),
-                feedback_id: some(b.feedback_id),
-                ..base
-            };
-            per_recipient(template, b.bounced_recipients, |r, to| {
-                r.recipient = some(to.email_address);
-                // DSN fields, only present when the ISP sent a DSN.
-                r.action = some(to.action);
-                r.status = some(to.status);
-                r.diagnostic = some(to.diagnostic_code);
-            })
-        }
-        "Complaint" => {
-            let c = event.complaint.unwrap_or_default();
-            let template = MailRecord {
-                // When the ISP sent the complaint.
-                t: event_time("complaint.timestamp", c.timestamp.as_deref())?,
-                feedback_id: some(c.feedback_id),
-                // Feedback-report fields, only with a feedback report.
-                complaint_type: some(c.complaint_feedback_type),
-                complaint_subtype: some(c.complaint_sub_type),
-                user_agent: some(c.user_agent),
-                ..base
-            };
-            per_recipient(template, c.complained_recipients, |r, to| {
-                r.recipient = some(to.email_address);
-            })
-        }
-        "Delivery" => {
-            let d = event.delivery.unwrap_or_default();
-            let template = MailRecord {
-                // When the receiving server accepted the message.
-                t: event_time("delivery.timestamp", d.timestamp.as_deref())?,
-                smtp_response: some(d.smtp_response),
-                processing_ms: d.processing_time_millis,
-                reporting_mta: some(d.reporting_mta),
-                remote_mta_ip: some(d.remote_mta_ip),
-                ..base
-            };
-            per_recipient(template, d.recipients, |r, to| r.recipient = some(Some(to)))
-        }
-        "DeliveryDelay" => {
-            let d = event.delivery_delay.unwrap_or_default();
-            let expires = match d.expiration_time.as_deref() {
-                Some(ts) => Some(
-                    parse_time(ts)
-                        .ok_or_else(|| ParseError::invalid("deliveryDelay.expirationTime", ts))?,
-                ),
-                None => None,
-            };
-            let template = MailRecord {
-                // When the delay occurred.
-                t: event_time("deliveryDelay.timestamp", d.timestamp.as_deref())?,
-                delay_type: some(d.delay_type),
-                expires,
-                reporting_mta: some(d.reporting_mta),
-                ..base
-            };
-            per_recipient(template, d.delayed_recipients, |r, to| {
-                r.recipient = some(to.email_address);
-                r.status = some(to.status);
-                r.diagnostic = some(to.diagnostic_code);
-            })
-        }
+        "Bounce" => bounced(base, event.bounce.unwrap_or_default())?,
+        "Complaint" => complained(base, event.complaint.unwrap_or_default())?,
+        "Delivery" => delivered(base, event.delivery.unwrap_or_default())?,
+        "DeliveryDelay" => delayed(base, event.delivery_delay.unwrap_or_default())?,
         "Open" | "Click" => {
             let (engagement, field) = if base.event == "Open" {
                 (event.open, "open.timestamp")
@@ -594,6 +498,122 @@ fn mail_records(
         record.reason = reason_for(record).map(|c| c.as_str().to_string());
     }
     Ok(out)
+}
+
+/// The fields every record of an event shares, from its `mail` object (time still 0), and
+/// `mail.destination`.
+fn mail_fields(
+    kind: String,
+    notification: bool,
+    mail: Mail,
+) -> Result<(MailRecord, Vec<String>), ParseError> {
+    let message_id = some(mail.message_id).ok_or(ParseError::MissingField("mail.messageId"))?;
+    let sent = match mail.timestamp.as_deref() {
+        Some(ts) => Some(parse_time(ts).ok_or_else(|| ParseError::invalid("mail.timestamp", ts))?),
+        None => None,
+    };
+    let headers = mail.common_headers.unwrap_or_default();
+    // The From header says who the reader saw; `mail.source` (the envelope sender) is the
+    // fallback when SES did not include headers.
+    let from_header = headers.from.into_iter().next().or(mail.source);
+    let (from_name, from) = match from_header.as_deref().map(parse_mailbox) {
+        Some((name, address)) => (name, some(Some(address))),
+        None => (None, None),
+    };
+    let base = MailRecord {
+        v: SCHEMA_VERSION,
+        t: 0,
+        event: kind,
+        notification,
+        message_id,
+        sent,
+        from,
+        from_name,
+        subject: some(headers.subject.map(|s| decode_header(&s).into_owned())),
+        config_set: mail
+            .tags
+            .and_then(|t| t.configuration_set.into_iter().next()),
+        ..MailRecord::default()
+    };
+    Ok((base, mail.destination))
+}
+
+/// A bounce: one record per bounced recipient.
+fn bounced(base: MailRecord, b: Bounce) -> Result<Vec<MailRecord>, ParseError> {
+    let template = MailRecord {
+        // When the ISP sent the bounce.
+        t: event_time("bounce.timestamp", b.timestamp.as_deref())?,
+        bounce_type: some(b.bounce_type),
+        bounce_subtype: some(b.bounce_sub_type),
+        reporting_mta: some(b.reporting_mta),
+        remote_mta_ip: some(b.remote_mta_ip),
+        feedback_id: some(b.feedback_id),
+        ..base
+    };
+    Ok(per_recipient(template, b.bounced_recipients, |r, to| {
+        r.recipient = some(to.email_address);
+        // DSN fields, only present when the ISP sent a DSN.
+        r.action = some(to.action);
+        r.status = some(to.status);
+        r.diagnostic = some(to.diagnostic_code);
+    }))
+}
+
+/// A complaint: one record per complaining recipient.
+fn complained(base: MailRecord, c: Complaint) -> Result<Vec<MailRecord>, ParseError> {
+    let template = MailRecord {
+        // When the ISP sent the complaint.
+        t: event_time("complaint.timestamp", c.timestamp.as_deref())?,
+        feedback_id: some(c.feedback_id),
+        // Feedback-report fields, only with a feedback report.
+        complaint_type: some(c.complaint_feedback_type),
+        complaint_subtype: some(c.complaint_sub_type),
+        user_agent: some(c.user_agent),
+        ..base
+    };
+    Ok(per_recipient(template, c.complained_recipients, |r, to| {
+        r.recipient = some(to.email_address);
+    }))
+}
+
+/// A delivery: one record per recipient the receiving server accepted.
+fn delivered(base: MailRecord, d: Delivery) -> Result<Vec<MailRecord>, ParseError> {
+    let template = MailRecord {
+        // When the receiving server accepted the message.
+        t: event_time("delivery.timestamp", d.timestamp.as_deref())?,
+        smtp_response: some(d.smtp_response),
+        processing_ms: d.processing_time_millis,
+        reporting_mta: some(d.reporting_mta),
+        remote_mta_ip: some(d.remote_mta_ip),
+        ..base
+    };
+    Ok(per_recipient(template, d.recipients, |r, to| {
+        r.recipient = some(Some(to));
+    }))
+}
+
+/// A delivery delay: one record per delayed recipient.
+fn delayed(base: MailRecord, d: DeliveryDelay) -> Result<Vec<MailRecord>, ParseError> {
+    let expires = match d.expiration_time.as_deref() {
+        Some(ts) => Some(
+            parse_time(ts)
+                .ok_or_else(|| ParseError::invalid("deliveryDelay.expirationTime", ts))?,
+        ),
+        None => None,
+    };
+    let template = MailRecord {
+        // When the delay occurred.
+        t: event_time("deliveryDelay.timestamp", d.timestamp.as_deref())?,
+        delay_type: some(d.delay_type),
+        expires,
+        reporting_mta: some(d.reporting_mta),
+        ..base
+    };
+    Ok(per_recipient(template, d.delayed_recipients, |r, to| {
+        r.recipient = some(to.email_address);
+        r.status = some(to.status);
+        r.diagnostic = some(to.diagnostic_code);
+    }))
 }
 
 /// One record per item, or the template alone when the list is empty, so that an event without

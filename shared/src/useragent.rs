@@ -382,125 +382,13 @@ fn browser_summary(
     w: &woothee::parser::WootheeResult<'_>,
     in_app: Option<&Known>,
 ) -> UaSummary {
-    use woothee::woothee::VALUE_UNKNOWN;
-    let known = |s: &str| (!s.is_empty() && s != VALUE_UNKNOWN).then(|| s.to_owned());
-    let numeric = |s: &str| {
-        let m = major(s);
-        (!m.is_empty() && m.bytes().all(|b| b.is_ascii_digit())).then(|| m.to_owned())
-    };
-    let wos_version: &str = &w.os_version;
-
     let mut device = match w.category {
         "pc" => Device::Desktop,
         "smartphone" | "mobilephone" => Device::Phone,
         _ => Device::Other,
     };
-    // OS name, OS version, and the OS part of the label.
-    let (os, os_version, os_label) = match w.os {
-        os if os.starts_with("Windows") && os != "Windows Phone OS" && os != "Windows CE" => {
-            let name = os.strip_prefix("Windows ").unwrap_or("");
-            let version = known(name).filter(|n| !n.contains("UNKNOWN"));
-            // Windows 11 sends NT 10.0 too, so 10 can mean 11.
-            let label = match version.as_deref() {
-                Some("10") => "Windows 10 (or later)".to_owned(),
-                Some(v) => format!("Windows {v}"),
-                None => "Windows".to_owned(),
-            };
-            (Some("Windows".to_owned()), version, label)
-        }
-        "Mac OSX" => {
-            let v = known(wos_version).map(|v| major_minor(&v).to_owned());
-            (Some("macOS".to_owned()), v, "macOS".to_owned())
-        }
-        "iPhone" | "iPod" | "iOS" => {
-            device = Device::Phone;
-            let v = numeric(wos_version);
-            let label = match &v {
-                Some(v) => format!("{} iOS {v}", if w.os == "iOS" { "iPhone" } else { w.os }),
-                None => format!("{} iOS", if w.os == "iOS" { "iPhone" } else { w.os }),
-            };
-            (Some("iOS".to_owned()), v, label)
-        }
-        "iPad" => {
-            device = Device::Tablet;
-            let v = numeric(wos_version);
-            // Apple renamed the iPad's OS iPadOS from version 13.
-            let name = match v.as_deref().and_then(|v| v.parse::<u32>().ok()) {
-                Some(n) if n >= 13 => "iPadOS",
-                _ => "iOS",
-            };
-            let label = match &v {
-                Some(v) => format!("iPad {name} {v}"),
-                None => format!("iPad {name}"),
-            };
-            (Some(name.to_owned()), v, label)
-        }
-        "Android" => {
-            // Google's rule: Android phones send "Mobile", tablets do not.
-            device = if ua.contains("Mobile") {
-                Device::Phone
-            } else {
-                Device::Tablet
-            };
-            let v = numeric(wos_version);
-            // Chrome's reduced user agent freezes "Android 10; K" whatever the real version.
-            let frozen = ua.contains("Android 10; K)");
-            let mut label = match &v {
-                Some(v) => format!("Android {v}"),
-                None => "Android".to_owned(),
-            };
-            if frozen {
-                label.push_str(" (or later)");
-            }
-            if device == Device::Tablet {
-                label.push_str(" tablet");
-            }
-            (Some("Android".to_owned()), v, label)
-        }
-        "Linux" | "ChromeOS" | "BSD" => {
-            device = Device::Desktop;
-            (Some(w.os.to_owned()), None, w.os.to_owned())
-        }
-        os => match known(os) {
-            Some(os) => {
-                let v = known(wos_version);
-                let label = match &v {
-                    Some(v) => format!("{os} {v}"),
-                    None => os.clone(),
-                };
-                (Some(os), v, label)
-            }
-            None => (None, None, String::new()),
-        },
-    };
-
-    let (browser, browser_version, browser_label) = match in_app {
-        Some(app) => {
-            let v = version_after(ua, app.token).map(|v| major(v).to_owned());
-            let label = match &v {
-                Some(v) => format!("{} {v} (in-app)", app.name),
-                None => format!("{} (in-app)", app.name),
-            };
-            (Some(app.name.to_owned()), v, label)
-        }
-        None => match w.name {
-            "Webview" => (None, None, "in-app browser".to_owned()),
-            name => {
-                let name = known(name);
-                let v = numeric(w.version);
-                let label = match (&name, &v) {
-                    // On iOS, Safari's version is the OS version: saying it twice is noise.
-                    (Some(n), _) if n == "Safari" && matches!(w.os, "iPhone" | "iPad" | "iPod") => {
-                        n.clone()
-                    }
-                    (Some(n), Some(v)) => format!("{n} {v}"),
-                    (Some(n), None) => n.clone(),
-                    (None, _) => String::new(),
-                };
-                (name, v, label)
-            }
-        },
-    };
+    let (os, os_version, os_label) = os_summary(ua, w, &mut device);
+    let (browser, browser_version, browser_label) = browser_part(ua, w, in_app);
 
     let label = match (os_label.is_empty(), browser_label.is_empty()) {
         (false, false) => format!("{os_label} + {browser_label}"),
@@ -517,6 +405,138 @@ fn browser_summary(
         is_bot: false,
         label,
     }
+}
+
+/// OS name, OS version, and the OS part of the label; sets `device` where the OS tells it.
+fn os_summary(
+    ua: &str,
+    w: &woothee::parser::WootheeResult<'_>,
+    device: &mut Device,
+) -> (Option<String>, Option<String>, String) {
+    let wos_version: &str = &w.os_version;
+    match w.os {
+        os if os.starts_with("Windows") && os != "Windows Phone OS" && os != "Windows CE" => {
+            let name = os.strip_prefix("Windows ").unwrap_or("");
+            let version = woothee_value(name).filter(|n| !n.contains("UNKNOWN"));
+            // Windows 11 sends NT 10.0 too, so 10 can mean 11.
+            let label = match version.as_deref() {
+                Some("10") => "Windows 10 (or later)".to_owned(),
+                Some(v) => format!("Windows {v}"),
+                None => "Windows".to_owned(),
+            };
+            (Some("Windows".to_owned()), version, label)
+        }
+        "Mac OSX" => {
+            let v = woothee_value(wos_version).map(|v| major_minor(&v).to_owned());
+            (Some("macOS".to_owned()), v, "macOS".to_owned())
+        }
+        "iPhone" | "iPod" | "iOS" => {
+            *device = Device::Phone;
+            let v = numeric_major(wos_version);
+            let label = match &v {
+                Some(v) => format!("{} iOS {v}", if w.os == "iOS" { "iPhone" } else { w.os }),
+                None => format!("{} iOS", if w.os == "iOS" { "iPhone" } else { w.os }),
+            };
+            (Some("iOS".to_owned()), v, label)
+        }
+        "iPad" => {
+            *device = Device::Tablet;
+            let v = numeric_major(wos_version);
+            // Apple renamed the iPad's OS iPadOS from version 13.
+            let name = match v.as_deref().and_then(|v| v.parse::<u32>().ok()) {
+                Some(n) if n >= 13 => "iPadOS",
+                _ => "iOS",
+            };
+            let label = match &v {
+                Some(v) => format!("iPad {name} {v}"),
+                None => format!("iPad {name}"),
+            };
+            (Some(name.to_owned()), v, label)
+        }
+        "Android" => {
+            // Google's rule: Android phones send "Mobile", tablets do not.
+            *device = if ua.contains("Mobile") {
+                Device::Phone
+            } else {
+                Device::Tablet
+            };
+            let v = numeric_major(wos_version);
+            // Chrome's reduced user agent freezes "Android 10; K" whatever the real version.
+            let frozen = ua.contains("Android 10; K)");
+            let mut label = match &v {
+                Some(v) => format!("Android {v}"),
+                None => "Android".to_owned(),
+            };
+            if frozen {
+                label.push_str(" (or later)");
+            }
+            if *device == Device::Tablet {
+                label.push_str(" tablet");
+            }
+            (Some("Android".to_owned()), v, label)
+        }
+        "Linux" | "ChromeOS" | "BSD" => {
+            *device = Device::Desktop;
+            (Some(w.os.to_owned()), None, w.os.to_owned())
+        }
+        os => match woothee_value(os) {
+            Some(os) => {
+                let v = woothee_value(wos_version);
+                let label = match &v {
+                    Some(v) => format!("{os} {v}"),
+                    None => os.clone(),
+                };
+                (Some(os), v, label)
+            }
+            None => (None, None, String::new()),
+        },
+    }
+}
+
+/// Browser name, major version, and the browser part of the label.
+fn browser_part(
+    ua: &str,
+    w: &woothee::parser::WootheeResult<'_>,
+    in_app: Option<&Known>,
+) -> (Option<String>, Option<String>, String) {
+    match in_app {
+        Some(app) => {
+            let v = version_after(ua, app.token).map(|v| major(v).to_owned());
+            let label = match &v {
+                Some(v) => format!("{} {v} (in-app)", app.name),
+                None => format!("{} (in-app)", app.name),
+            };
+            (Some(app.name.to_owned()), v, label)
+        }
+        None => match w.name {
+            "Webview" => (None, None, "in-app browser".to_owned()),
+            name => {
+                let name = woothee_value(name);
+                let v = numeric_major(w.version);
+                let label = match (&name, &v) {
+                    // On iOS, Safari's version is the OS version: saying it twice is noise.
+                    (Some(n), _) if n == "Safari" && matches!(w.os, "iPhone" | "iPad" | "iPod") => {
+                        n.clone()
+                    }
+                    (Some(n), Some(v)) => format!("{n} {v}"),
+                    (Some(n), None) => n.clone(),
+                    (None, _) => String::new(),
+                };
+                (name, v, label)
+            }
+        },
+    }
+}
+
+/// A woothee value that says something (not empty, not woothee's "UNKNOWN").
+fn woothee_value(s: &str) -> Option<String> {
+    (!s.is_empty() && s != woothee::woothee::VALUE_UNKNOWN).then(|| s.to_owned())
+}
+
+/// The major version when it is a plain number.
+fn numeric_major(s: &str) -> Option<String> {
+    let m = major(s);
+    (!m.is_empty() && m.bytes().all(|b| b.is_ascii_digit())).then(|| m.to_owned())
 }
 
 /// Memoised [`summarize`]: log data repeats a few hundred user agents across millions of lines.

@@ -156,6 +156,69 @@ pub fn build_visits<'r>(
     opts: &VisitOptions,
 ) -> Vec<Visit<'r>> {
     let mut cache = UaCache::new();
+    let (visitors, mut entries) = kept_requests(records, opts, &mut cache);
+
+    // Same-time requests are ordered by what they are, so input order never shows.
+    entries.sort_unstable_by(|a, b| {
+        (a.visitor, a.t)
+            .cmp(&(b.visitor, b.t))
+            .then_with(|| (a.path, a.method, a.status).cmp(&(b.path, b.method, b.status)))
+    });
+
+    let gap_us = opts.gap_seconds.max(0).saturating_mul(1_000_000);
+    let mut visits = Vec::new();
+    let mut rest = entries.as_slice();
+    while let Some(&Entry {
+        visitor: id,
+        t: first_t,
+        ..
+    }) = rest.first()
+    {
+        // The visit runs while the same visitor keeps coming back within the gap.
+        let mut len = 1;
+        let mut prev_t = first_t;
+        while let Some(next) = rest.get(len) {
+            let t = next.t;
+            if next.visitor != id || t.saturating_sub(prev_t) > gap_us {
+                break;
+            }
+            prev_t = t;
+            len += 1;
+        }
+        let (run, tail) = rest.split_at(len);
+        rest = tail;
+        let Some(v) = visitors.get(id as usize) else {
+            continue;
+        };
+        let pages = page_views(run);
+        visits.push(Visit {
+            ip: Cow::Borrowed(v.ip),
+            user_agent: v.user_agent.map(Cow::Borrowed),
+            ua: cache
+                .by_id(v.ua)
+                .cloned()
+                .unwrap_or_else(|| crate::useragent::summarize("")),
+            start: first_t,
+            end: prev_t,
+            pages,
+        });
+    }
+    visits.sort_by(|a, b| {
+        a.start
+            .cmp(&b.start)
+            .then_with(|| a.ip.cmp(&b.ip))
+            .then_with(|| a.user_agent.cmp(&b.user_agent))
+    });
+    visits
+}
+
+/// The requests a visit can hold (with a client IP and a path; assets and bots as `opts`
+/// says), in input order, and the visitors they belong to.
+fn kept_requests<'r>(
+    records: impl IntoIterator<Item = &'r RequestRecord>,
+    opts: &VisitOptions,
+    cache: &mut UaCache,
+) -> (Vec<Visitor<'r>>, Vec<Entry<'r>>) {
     // Visitor ids by IP, then by user agent: hashing the IP alone and comparing the few user
     // agents of one IP is much cheaper than hashing a 150-byte user agent for every request.
     let mut ids: HashMap<&'r str, Vec<(Option<&'r str>, u32)>> = HashMap::new();
@@ -205,71 +268,23 @@ pub fn build_visits<'r>(
             method: r.method.as_deref(),
         });
     }
+    (visitors, entries)
+}
 
-    // Same-time requests are ordered by what they are, so input order never shows.
-    entries.sort_unstable_by(|a, b| {
-        (a.visitor, a.t)
-            .cmp(&(b.visitor, b.t))
-            .then_with(|| (a.path, a.method, a.status).cmp(&(b.path, b.method, b.status)))
-    });
-
-    let gap_us = opts.gap_seconds.max(0).saturating_mul(1_000_000);
-    let mut visits = Vec::new();
-    let mut rest = entries.as_slice();
-    while let Some(&Entry {
-        visitor: id,
-        t: first_t,
-        ..
-    }) = rest.first()
-    {
-        // The visit runs while the same visitor keeps coming back within the gap.
-        let mut len = 1;
-        let mut prev_t = first_t;
-        while let Some(next) = rest.get(len) {
-            let t = next.t;
-            if next.visitor != id || t.saturating_sub(prev_t) > gap_us {
-                break;
-            }
-            prev_t = t;
-            len += 1;
-        }
-        let (run, tail) = rest.split_at(len);
-        rest = tail;
-        let Some(v) = visitors.get(id as usize) else {
-            continue;
-        };
-        let pages: Vec<PageView<'r>> = run
-            .iter()
-            .enumerate()
-            .map(|(i, e)| PageView {
-                t: e.t,
-                method: e.method.map(Cow::Borrowed),
-                path: Cow::Borrowed(e.path),
-                status: e.status,
-                dwell_seconds: run
-                    .get(i + 1)
-                    .map(|next| next.t.saturating_sub(e.t) as f64 / 1e6),
-            })
-            .collect();
-        visits.push(Visit {
-            ip: Cow::Borrowed(v.ip),
-            user_agent: v.user_agent.map(Cow::Borrowed),
-            ua: cache
-                .by_id(v.ua)
-                .cloned()
-                .unwrap_or_else(|| crate::useragent::summarize("")),
-            start: first_t,
-            end: prev_t,
-            pages,
-        });
-    }
-    visits.sort_by(|a, b| {
-        a.start
-            .cmp(&b.start)
-            .then_with(|| a.ip.cmp(&b.ip))
-            .then_with(|| a.user_agent.cmp(&b.user_agent))
-    });
-    visits
+/// The page views of one visit's requests; each dwells until the next one.
+fn page_views<'r>(run: &[Entry<'r>]) -> Vec<PageView<'r>> {
+    run.iter()
+        .enumerate()
+        .map(|(i, e)| PageView {
+            t: e.t,
+            method: e.method.map(Cow::Borrowed),
+            path: Cow::Borrowed(e.path),
+            status: e.status,
+            dwell_seconds: run
+                .get(i + 1)
+                .map(|next| next.t.saturating_sub(e.t) as f64 / 1e6),
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -6,12 +6,16 @@
 //! Lambda runs them.
 //!
 //! Only the standard library is used, so the developer commands (`cargo xtask`) can depend on
-//! this crate without building the AWS SDK; the `sdk` feature adds
-//! `Emulator::sdk_config`, the one AWS SDK configuration every emulator test uses.
+//! this crate without building the AWS SDK; the `sdk` feature adds `sdk_config` (and
+//! `Emulator::sdk_config`), the one AWS SDK configuration every emulator client uses, and the
+//! `events` feature adds `lambda_events`, the SNS and SQS event envelopes of the notify tests;
+//! `router` adds `http`, requests through the API's router.
 #![forbid(unsafe_code)]
 
 #[cfg(feature = "router")]
 pub mod http;
+#[cfg(feature = "events")]
+pub mod lambda_events;
 pub mod runtime_api;
 
 use std::fs::{self, File, OpenOptions};
@@ -176,18 +180,7 @@ impl Emulator {
     /// emulator serves no virtual-host buckets).
     #[cfg(feature = "sdk")]
     pub async fn sdk_config(&self) -> aws_config::SdkConfig {
-        aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(self.endpoint())
-            .region(aws_config::Region::new("us-east-1"))
-            .credentials_provider(aws_credential_types::Credentials::new(
-                "test",
-                "test",
-                None,
-                None,
-                "logdesk-tests",
-            ))
-            .load()
-            .await
+        sdk_config(&self.endpoint(), "us-east-1").await
     }
 
     /// Waits for the server to exit (it exits when this process's stdin pipe closes or at its
@@ -202,6 +195,46 @@ impl Drop for Emulator {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// An AWS SDK configuration for an emulator at `endpoint` (`http://127.0.0.1:PORT`) in
+/// `region`, with fixed test credentials and nothing read from the environment's profiles.
+/// S3 clients built from it also need `force_path_style(true)`.
+#[cfg(feature = "sdk")]
+pub async fn sdk_config(endpoint: &str, region: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new(region.to_owned()))
+        .credentials_provider(aws_credential_types::Credentials::new(
+            "test",
+            "test",
+            None,
+            None,
+            "logdesk-tests",
+        ))
+        .load()
+        .await
+}
+
+/// The environment Lambda gives a function's process (`AWS_LAMBDA_*`, 256 MB, the region)
+/// plus the emulator's test credentials, for running a `bootstrap` under the local Runtime API
+/// at `runtime_api` (`127.0.0.1:PORT`). Callers start from `env_clear()` and add the
+/// function's own settings.
+pub fn lambda_env(runtime_api: &str, function: &str) -> [(&'static str, String); 9] {
+    [
+        ("AWS_LAMBDA_RUNTIME_API", runtime_api.to_owned()),
+        ("AWS_LAMBDA_FUNCTION_NAME", function.to_owned()),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256".to_owned()),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
+        (
+            "AWS_LAMBDA_LOG_GROUP_NAME",
+            format!("/aws/lambda/{function}"),
+        ),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", "local".to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+        ("AWS_ACCESS_KEY_ID", "test".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
+    ]
 }
 
 /// Appends a line to a log file under `target/` (used by long-running commands to leave a trace).

@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-use aws_config::BehaviorVersion;
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use axum::body::Body;
 use axum::http::Request;
@@ -25,18 +24,7 @@ const GROUPS: [(Group, &str); 4] = [
 ];
 
 async fn logs_client(endpoint: &str) -> aws_sdk_cloudwatchlogs::Client {
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_cloudwatchlogs::config::Credentials::new(
-            "test",
-            "test",
-            None,
-            None,
-            "logdesk-tests",
-        ))
-        .load()
-        .await;
+    let config = logdesk_e2e::sdk_config(endpoint, "us-east-1").await;
     aws_sdk_cloudwatchlogs::Client::new(&config)
 }
 

@@ -11,10 +11,11 @@ use std::time::Duration;
 
 use aws_config::SdkConfig;
 use logdesk_e2e::Emulator;
+use logdesk_e2e::lambda_events::{batch_item_failures as failures, sns_envelope, sqs_event};
 use logdesk_notify::config::WebhookUrl;
 use logdesk_notify::slack::{SlackClient, SlackPolicy};
 use logdesk_notify::{Config, Deps, handler};
-use serde_json::{Value, json};
+use serde_json::Value;
 use slack_stub::{Answer, SlackStub};
 
 const BOUNCE: &str = include_str!("../../shared/tests/data/ses-events/bounce.json");
@@ -92,39 +93,6 @@ async fn drain(aws: &SdkConfig, queue_url: &str) -> Vec<Value> {
     out
 }
 
-/// An SNS notification as SNS delivers it to SQS (raw message delivery off).
-fn sns_envelope(sns_id: &str, message: &str) -> String {
-    json!({
-        "Type": "Notification",
-        "MessageId": sns_id,
-        "TopicArn": "arn:aws:sns:us-east-1:123456789012:ses-events",
-        "Subject": "Amazon SES Email Event Notification",
-        "Message": format!("{message}\n"),
-        "Timestamp": "2026-11-22T01:15:00.000Z",
-        "SignatureVersion": "1",
-        "Signature": "EXAMPLE",
-        "SigningCertURL": "https://sns.us-east-1.amazonaws.com/cert.pem",
-        "UnsubscribeURL": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe"
-    })
-    .to_string()
-}
-
-fn sqs_event(messages: &[(&str, String)]) -> Value {
-    let records: Vec<Value> = messages
-        .iter()
-        .map(|(id, body)| {
-            json!({
-                "messageId": id, "receiptHandle": "AQEB", "body": body,
-                "attributes": {}, "messageAttributes": {}, "md5OfBody": "x",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:logdesk-notify",
-                "awsRegion": "us-east-1"
-            })
-        })
-        .collect();
-    json!({ "Records": records })
-}
-
 fn batch() -> Value {
     sqs_event(&[
         ("m-bounce", sns_envelope("sns-1", BOUNCE)),
@@ -153,15 +121,6 @@ fn deps(aws: &SdkConfig, topic_arn: &str, slack: &SlackStub) -> Deps {
         sns: aws_sdk_sns::Client::new(aws),
         slack: Some(slack),
     }
-}
-
-fn failures(response: &Value) -> BTreeSet<String> {
-    response["batchItemFailures"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["itemIdentifier"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 #[tokio::test]

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use ingest_common::{BUCKET, LB_GROUP, MAIL_GROUP, alb_object, gz, put};
 use logdesk_e2e::runtime_api::{Answer, RuntimeApi};
-use logdesk_e2e::{Emulator, project_root};
+use logdesk_e2e::{Emulator, lambda_env, project_root};
 use serde_json::Value;
 
 /// Longest wait for any answer.
@@ -52,18 +52,7 @@ impl Function {
         assert!(path.exists(), "{} is not built", path.display());
         let child = Command::new(&path)
             .env_clear()
-            .env("AWS_LAMBDA_RUNTIME_API", api.address())
-            .env("AWS_LAMBDA_FUNCTION_NAME", function)
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env(
-                "AWS_LAMBDA_LOG_GROUP_NAME",
-                format!("/aws/lambda/{function}"),
-            )
-            .env("AWS_LAMBDA_LOG_STREAM_NAME", "local")
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .envs(lambda_env(api.address(), function))
             .env("AWS_ENDPOINT_URL", emulator.endpoint())
             .envs(env.iter().copied())
             .stdout(Stdio::null())

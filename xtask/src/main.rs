@@ -1,8 +1,9 @@
 //! logdesk's developer commands, run as `cargo xtask <command>`:
 //!
 //! - `test`: installs what the tests need (the emulator's virtualenv) and runs every test.
-//! - `ci`: what `.ci/run` runs: format check, clippy, docs, `test`, the browser tests, and
-//!   the `deploy-check` steps beside them (at the lowest CPU priority), each step timed.
+//! - `ci`: what `.ci/run` runs: format check, clippy (and clippy's `too_many_lines` on the
+//!   libraries and binaries), docs, `test`, the browser tests, and the `deploy-check` steps
+//!   beside them (at the lowest CPU priority), each step timed.
 //! - `deploy-check`: cfn-lint, `sam validate --lint`, `cargo lambda build --release` of the
 //!   three functions (x86_64), their glibc needs and sizes; see `xtask/src/deploy.rs`.
 //! - `demo [--port 8080] [--token T]`: the local demo (emulator, a generated day of traffic,
@@ -119,6 +120,21 @@ fn ci_steps(steps: &mut deploy::Steps) -> Result {
             "--",
             "-D",
             "warnings",
+        ])
+    })?;
+    // No production function over the `too-many-lines-threshold` of clippy.toml (data tables
+    // carry an `allow` saying so). Libraries and binaries only: a test may be longer.
+    steps.run("cargo clippy too_many_lines", || {
+        cargo(&[
+            "clippy",
+            "--workspace",
+            "--lib",
+            "--bins",
+            "--",
+            "-D",
+            "warnings",
+            "-W",
+            "clippy::too_many_lines",
         ])
     })?;
     steps.run("cargo doc -D warnings", || {

@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use logdesk_e2e::project_root;
 use logdesk_e2e::runtime_api::{Answer, RuntimeApi};
+use logdesk_e2e::{lambda_env, project_root};
 
 use crate::deploy::{Steps, target_dir};
 use crate::{Result, cargo};
@@ -130,18 +130,7 @@ fn once(
     let started = Instant::now();
     let mut child = Command::new(binary)
         .env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", api.address())
-        .env("AWS_LAMBDA_FUNCTION_NAME", function)
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env(
-            "AWS_LAMBDA_LOG_GROUP_NAME",
-            format!("/aws/lambda/{function}"),
-        )
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "local")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .envs(lambda_env(api.address(), function))
         .env("AWS_EC2_METADATA_DISABLED", "true")
         // Nothing listens there: the invocations make no AWS call.
         .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")

@@ -40,14 +40,7 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .without_time()
-        .init();
+    logdesk_core::telemetry::init_tracing(logdesk_core::telemetry::DEFAULT_FILTER);
     let config = Config::from_env().context("reading the environment")?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let client = aws_sdk_cloudwatchlogs::Client::new(&aws);

@@ -139,66 +139,81 @@ impl GzStream {
                     if at >= out.len() {
                         return Ok(written);
                     }
-                    let (status, read, wrote) = decompress(
-                        &mut self.inflater,
-                        input,
-                        out,
-                        at,
-                        TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF | TINFL_FLAG_HAS_MORE_INPUT,
-                    );
-                    let new = out.get(at..at + wrote).unwrap_or_default();
-                    self.crc.update(new);
-                    self.size = self.size.wrapping_add(wrote as u32);
-                    written += wrote;
-                    *input = input.get(read..).unwrap_or_default();
-                    match status {
-                        TINFLStatus::Done => self.part = Part::Trailer([0; 8], 0),
-                        // Out of room, or of input: the caller brings more. Neither read nor
-                        // written with both at hand would loop for ever.
-                        TINFLStatus::HasMoreOutput | TINFLStatus::NeedsMoreInput => {
-                            if read == 0 && wrote == 0 {
-                                return Err(invalid("gzip decoder stalled"));
-                            }
-                        }
-                        failed => {
-                            return Err(invalid(format!(
-                                "corrupt deflate data in gzip member {} ({failed:?})",
-                                self.members
-                            )));
-                        }
-                    }
+                    written += self.body(input, out, at)?;
                 }
-                Part::Trailer(bytes, have) => {
-                    let take = (8 - *have).min(input.len());
-                    let (head, rest) = input.split_at(take);
-                    if let Some(to) = bytes.get_mut(*have..*have + take) {
-                        to.copy_from_slice(head);
-                    }
-                    *have += take;
-                    *input = rest;
-                    if *have == 8 {
-                        let [c0, c1, c2, c3, s0, s1, s2, s3] = *bytes;
-                        let crc = u32::from_le_bytes([c0, c1, c2, c3]);
-                        let size = u32::from_le_bytes([s0, s1, s2, s3]);
-                        let actual = std::mem::take(&mut self.crc).finalize();
-                        if crc != actual {
-                            return Err(invalid(format!(
-                                "gzip member {} fails its CRC-32 check (trailer {crc:08x}, data {actual:08x})",
-                                self.members
-                            )));
-                        }
-                        if size != self.size {
-                            return Err(invalid(format!(
-                                "gzip member {} has the wrong length (trailer {size}, data {} mod 2^32)",
-                                self.members, self.size
-                            )));
-                        }
-                        self.part = Part::Between;
-                    }
-                }
+                Part::Trailer(..) => self.trailer(input)?,
             }
         }
         Ok(written)
+    }
+
+    /// Inflates deflate data of a member's body into `out[at..]` (not full) and checks it
+    /// into the member's CRC and size; moves to the trailer at the end of the deflate stream.
+    /// Returns the bytes written.
+    fn body(&mut self, input: &mut &[u8], out: &mut [u8], at: usize) -> io::Result<usize> {
+        let (status, read, wrote) = decompress(
+            &mut self.inflater,
+            input,
+            out,
+            at,
+            TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF | TINFL_FLAG_HAS_MORE_INPUT,
+        );
+        let new = out.get(at..at + wrote).unwrap_or_default();
+        self.crc.update(new);
+        self.size = self.size.wrapping_add(wrote as u32);
+        *input = input.get(read..).unwrap_or_default();
+        match status {
+            TINFLStatus::Done => self.part = Part::Trailer([0; 8], 0),
+            // Out of room, or of input: the caller brings more. Neither read nor
+            // written with both at hand would loop for ever.
+            TINFLStatus::HasMoreOutput | TINFLStatus::NeedsMoreInput => {
+                if read == 0 && wrote == 0 {
+                    return Err(invalid("gzip decoder stalled"));
+                }
+            }
+            failed => {
+                return Err(invalid(format!(
+                    "corrupt deflate data in gzip member {} ({failed:?})",
+                    self.members
+                )));
+            }
+        }
+        Ok(wrote)
+    }
+
+    /// Reads the 8-byte member trailer (CRC-32 and length mod 2^32, little-endian) and checks
+    /// it against the data inflated; back between members when it matches.
+    fn trailer(&mut self, input: &mut &[u8]) -> io::Result<()> {
+        let Part::Trailer(bytes, have) = &mut self.part else {
+            return Ok(());
+        };
+        let take = (8 - *have).min(input.len());
+        let (head, rest) = input.split_at(take);
+        if let Some(to) = bytes.get_mut(*have..*have + take) {
+            to.copy_from_slice(head);
+        }
+        *have += take;
+        *input = rest;
+        if *have == 8 {
+            let [c0, c1, c2, c3, s0, s1, s2, s3] = *bytes;
+            let crc = u32::from_le_bytes([c0, c1, c2, c3]);
+            let size = u32::from_le_bytes([s0, s1, s2, s3]);
+            let actual = std::mem::take(&mut self.crc).finalize();
+            if crc != actual {
+                return Err(invalid(format!(
+                    "gzip member {} fails its CRC-32 check (trailer {crc:08x}, data {actual:08x})",
+                    self.members
+                )));
+            }
+            if size != self.size {
+                return Err(invalid(format!(
+                    "gzip member {} has the wrong length (trailer {size}, data {} mod 2^32)",
+                    self.members, self.size
+                )));
+            }
+            self.part = Part::Between;
+        }
+        Ok(())
     }
 
     /// At the end of the input: an error unless the stream ended after a whole member.

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use logdesk_core::nginx::LogFormat;
 use logdesk_core::source::{Counts, ParseOptions, SourceKind};
+use logdesk_core::telemetry::{DEFAULT_FILTER, init_tracing};
 use logdesk_ingest::handler::{self, Deps};
 use logdesk_ingest::route::{Config, ConfigError};
 use logdesk_ingest::{JsonLines, backfill, parse_file};
@@ -96,18 +97,6 @@ fn run_async(f: impl std::future::Future<Output = ExitCode>) -> ExitCode {
     }
 }
 
-fn init_tracing() {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_current_span(false)
-        .with_writer(io::stderr)
-        .init();
-}
-
 async fn deps() -> Result<Deps, ConfigError> {
     let config = Config::from_env()?;
     let aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
@@ -125,7 +114,7 @@ async fn deps() -> Result<Deps, ConfigError> {
 }
 
 async fn run_lambda() -> ExitCode {
-    init_tracing();
+    init_tracing(DEFAULT_FILTER);
     let deps = match deps().await {
         Ok(d) => d,
         Err(e) => {
@@ -165,7 +154,7 @@ fn parse_since(text: &str) -> Result<jiff::Timestamp, String> {
 }
 
 async fn backfill(bucket: String, prefix: String, since: Option<String>) -> ExitCode {
-    init_tracing();
+    init_tracing(DEFAULT_FILTER);
     let since = match since.as_deref().map(parse_since).transpose() {
         Ok(s) => s,
         Err(e) => {

@@ -168,6 +168,78 @@ fn is_precondition_failed<E: ProvideErrorMetadata>(
             .is_some_and(|r| matches!(r.status().as_u16(), 409 | 412))
 }
 
+/// The lock object's body: who holds it and until when.
+fn lock_body(stream: &str, lease: Duration) -> String {
+    let expires = now_ms() + lease.as_millis() as i64;
+    serde_json::json!({
+        "stream": stream,
+        "owner": owner_id(),
+        "expires_ms": expires,
+    })
+    .to_string()
+}
+
+/// How a conditional write of the lock object went.
+enum Put {
+    /// Written; the new object's ETag.
+    Won(Option<String>),
+    /// Another holder got there first (or the object changed or went away meanwhile).
+    Lost,
+}
+
+/// Writes the lock object if there is none (`etag` None) or if it is still the one with
+/// `etag` (taking over an expired lease).
+async fn put_lock(
+    s3: &Client,
+    bucket: &str,
+    key: &str,
+    body: String,
+    etag: Option<&str>,
+) -> Result<Put, OnceError> {
+    let req = s3.put_object().bucket(bucket).key(key);
+    let req = match etag {
+        None => req.if_none_match("*"),
+        Some(etag) => req.if_match(etag),
+    };
+    let put = req
+        .content_type("application/json")
+        .body(ByteStream::from(body.into_bytes()))
+        .send()
+        .await;
+    match put {
+        Ok(out) => Ok(Put::Won(out.e_tag().map(str::to_string))),
+        Err(e) if is_precondition_failed(&e) => Ok(Put::Lost),
+        Err(e) if etag.is_some() && e.code() == Some("NoSuchKey") => Ok(Put::Lost),
+        Err(e) => Err(s3_error("PutObject (lock)", bucket, key, &e)),
+    }
+}
+
+/// The held lock's ETag and the end of its lease (ms; 0 when unreadable), or `None` when it
+/// went away meanwhile.
+async fn read_lease(
+    s3: &Client,
+    bucket: &str,
+    key: &str,
+) -> Result<Option<(Option<String>, i64)>, OnceError> {
+    let held = match s3.get_object().bucket(bucket).key(key).send().await {
+        Ok(out) => out,
+        Err(e) if e.code() == Some("NoSuchKey") => return Ok(None),
+        Err(e) => return Err(s3_error("GetObject (lock)", bucket, key, &e)),
+    };
+    let etag = held.e_tag().map(str::to_string);
+    let bytes = held
+        .body
+        .collect()
+        .await
+        .map(|b| b.into_bytes())
+        .unwrap_or_default();
+    let held_until = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|v| v.get("expires_ms").and_then(serde_json::Value::as_i64))
+        .unwrap_or(0);
+    Ok(Some((etag, held_until)))
+}
+
 impl Lock {
     /// Takes the lock for `stream` in `bucket`, waiting up to `policy.wait` for another holder.
     pub async fn acquire(
@@ -180,75 +252,23 @@ impl Lock {
         let key = lock_key(stream);
         let started = Instant::now();
         loop {
-            let expires = now_ms() + policy.lease.as_millis() as i64;
-            let body = serde_json::json!({
-                "stream": stream,
-                "owner": owner_id(),
-                "expires_ms": expires,
-            })
-            .to_string();
-            let put = s3
-                .put_object()
-                .bucket(bucket)
-                .key(&key)
-                .if_none_match("*")
-                .content_type("application/json")
-                .body(ByteStream::from(body.clone().into_bytes()))
-                .send()
-                .await;
-            match put {
-                Ok(out) => {
-                    return Ok(Lock {
-                        bucket: bucket.to_string(),
-                        key,
-                        etag: out.e_tag().map(str::to_string),
-                    });
-                }
-                Err(e) if is_precondition_failed(&e) => {}
-                Err(e) => return Err(s3_error("PutObject (lock)", bucket, &key, &e)),
+            let body = lock_body(stream, policy.lease);
+            if let Put::Won(etag) = put_lock(s3, bucket, &key, body.clone(), None).await? {
+                return Ok(Lock::held(bucket, key, etag));
             }
             // Held: look at its lease.
-            let held = s3.get_object().bucket(bucket).key(&key).send().await;
-            let held = match held {
-                Ok(out) => out,
-                Err(e) if e.code() == Some("NoSuchKey") => continue,
-                Err(e) => return Err(s3_error("GetObject (lock)", bucket, &key, &e)),
+            let Some((etag, held_until)) = read_lease(s3, bucket, &key).await? else {
+                continue;
             };
-            let etag = held.e_tag().map(str::to_string);
-            let bytes = held
-                .body
-                .collect()
-                .await
-                .map(|b| b.into_bytes())
-                .unwrap_or_default();
-            let held_until = serde_json::from_slice::<serde_json::Value>(&bytes)
-                .ok()
-                .and_then(|v| v.get("expires_ms").and_then(serde_json::Value::as_i64))
-                .unwrap_or(0);
             if held_until < now_ms()
                 && let Some(etag) = etag
             {
-                let take = s3
-                    .put_object()
-                    .bucket(bucket)
-                    .key(&key)
-                    .if_match(&etag)
-                    .content_type("application/json")
-                    .body(ByteStream::from(body.into_bytes()))
-                    .send()
-                    .await;
-                match take {
-                    Ok(out) => {
+                match put_lock(s3, bucket, &key, body, Some(&etag)).await? {
+                    Put::Won(etag) => {
                         tracing::warn!(bucket, key = object_key, lock = %key, "took over an expired ingest lock");
-                        return Ok(Lock {
-                            bucket: bucket.to_string(),
-                            key,
-                            etag: out.e_tag().map(str::to_string),
-                        });
+                        return Ok(Lock::held(bucket, key, etag));
                     }
-                    Err(e) if is_precondition_failed(&e) => continue,
-                    Err(e) if e.code() == Some("NoSuchKey") => continue,
-                    Err(e) => return Err(s3_error("PutObject (lock)", bucket, &key, &e)),
+                    Put::Lost => continue,
                 }
             }
             if started.elapsed() >= policy.wait {
@@ -259,6 +279,15 @@ impl Lock {
                 });
             }
             tokio::time::sleep(policy.poll).await;
+        }
+    }
+
+    /// The lock `key` in `bucket`, written with the given ETag.
+    fn held(bucket: &str, key: String, etag: Option<String>) -> Lock {
+        Lock {
+            bucket: bucket.to_string(),
+            key,
+            etag,
         }
     }
 

@@ -128,6 +128,44 @@ struct Meaning {
     en_action: &'static str,
 }
 
+/// The fixed words of an alarm's text in one language; labels end with their separator.
+struct BodyWords {
+    /// The opening line in the ALARM state.
+    alarm: &'static str,
+    /// The opening line in the OK state.
+    ok: &'static str,
+    /// The opening line in the INSUFFICIENT_DATA state.
+    insufficient: &'static str,
+    /// Label of the state change's time.
+    time: &'static str,
+    /// Label of what the alarm means.
+    what: &'static str,
+    /// Label of what to do.
+    action: &'static str,
+    /// What to do about an alarm that is not one of the stack's.
+    contact: &'static str,
+}
+
+const JA_WORDS: BodyWords = BodyWords {
+    alarm: "logdesk の監視で、次の問題を検知しました。",
+    ok: "次の問題は解消しました。対応は不要です。",
+    insufficient: "監視に必要なデータが足りず、状態を判断できません。",
+    time: "日時：",
+    what: "内容：",
+    action: "対応：",
+    contact: "システム担当者に連絡してください。",
+};
+
+const EN_WORDS: BodyWords = BodyWords {
+    alarm: "logdesk monitoring detected a problem.",
+    ok: "The problem below is resolved; nothing to do.",
+    insufficient: "The alarm does not have enough data to decide its state.",
+    time: "Time: ",
+    what: "What: ",
+    action: "Action: ",
+    contact: "contact the system administrator.",
+};
+
 /// The alarms the stack creates, by the name suffix after `<stack>-`.
 const KINDS: &[(&str, Meaning)] = &[
     (
@@ -344,10 +382,10 @@ impl AlarmMessage {
             .collect();
         let mut body = String::new();
         if lang == Lang::Ja {
-            body.push_str(&self.text_ja(tz));
+            body.push_str(&self.text(tz, Lang::Ja));
             body.push_str("\n---- English ----\n\n");
         }
-        body.push_str(&self.text_en(tz));
+        body.push_str(&self.text(tz, Lang::En));
         body.push_str(&self.technical());
         Email { subject, body }
     }
@@ -355,11 +393,11 @@ impl AlarmMessage {
     /// The Slack payload: the same text, Japanese first.
     pub fn slack(&self, lang: Lang, tz: &TimeZone) -> Value {
         let (headline, mut text) = match lang {
-            Lang::Ja => (self.headline_ja(), self.text_ja(tz)),
-            Lang::En => (self.headline_en(), self.text_en(tz)),
+            Lang::Ja => (self.headline_ja(), self.text(tz, Lang::Ja)),
+            Lang::En => (self.headline_en(), self.text(tz, Lang::En)),
         };
         if lang == Lang::Ja {
-            let _ = write!(text, "\n*English*\n{}", self.text_en(tz));
+            let _ = write!(text, "\n*English*\n{}", self.text(tz, Lang::En));
         }
         text.push_str(&self.technical());
         let text: String = text.chars().take(crate::alert::SLACK_SECTION_MAX).collect();
@@ -398,64 +436,38 @@ impl AlarmMessage {
         format!("[{state}] {}", self.title_en())
     }
 
-    fn text_ja(&self, tz: &TimeZone) -> String {
+    /// The message text in `lang`: headline, what happened, when, what it means, what to do.
+    fn text(&self, tz: &TimeZone, lang: Lang) -> String {
+        let (w, headline) = match lang {
+            Lang::Ja => (&JA_WORDS, self.headline_ja()),
+            Lang::En => (&EN_WORDS, self.headline_en()),
+        };
         let mut t = String::new();
-        let _ = writeln!(t, "{}", self.headline_ja());
+        let _ = writeln!(t, "{headline}");
         let _ = writeln!(t);
-        let _ = writeln!(
-            t,
-            "{}",
-            match self.state {
-                AlarmState::Alarm => "logdesk の監視で、次の問題を検知しました。",
-                AlarmState::Ok => "次の問題は解消しました。対応は不要です。",
-                AlarmState::InsufficientData =>
-                    "監視に必要なデータが足りず、状態を判断できません。",
-            }
-        );
-        let _ = writeln!(t, "日時：{}", self.when(tz, Lang::Ja));
+        let opening = match self.state {
+            AlarmState::Alarm => w.alarm,
+            AlarmState::Ok => w.ok,
+            AlarmState::InsufficientData => w.insufficient,
+        };
+        let _ = writeln!(t, "{opening}");
+        let _ = writeln!(t, "{}{}", w.time, self.when(tz, lang));
+        let alarm = self.state == AlarmState::Alarm;
         match meaning(&self.name) {
             Some(m) => {
-                let _ = writeln!(t, "内容：{}", m.ja_text);
-                if self.state == AlarmState::Alarm {
-                    let _ = writeln!(t, "対応：{}", m.ja_action);
+                let (text, action) = match lang {
+                    Lang::Ja => (m.ja_text, m.ja_action),
+                    Lang::En => (m.en_text, m.en_action),
+                };
+                let _ = writeln!(t, "{}{text}", w.what);
+                if alarm {
+                    let _ = writeln!(t, "{}{action}", w.action);
                 }
             }
-            None => {
-                if self.state == AlarmState::Alarm {
-                    let _ = writeln!(t, "対応：システム担当者に連絡してください。");
-                }
+            None if alarm => {
+                let _ = writeln!(t, "{}{}", w.action, w.contact);
             }
-        }
-        t
-    }
-
-    fn text_en(&self, tz: &TimeZone) -> String {
-        let mut t = String::new();
-        let _ = writeln!(t, "{}", self.headline_en());
-        let _ = writeln!(t);
-        let _ = writeln!(
-            t,
-            "{}",
-            match self.state {
-                AlarmState::Alarm => "logdesk monitoring detected a problem.",
-                AlarmState::Ok => "The problem below is resolved; nothing to do.",
-                AlarmState::InsufficientData =>
-                    "The alarm does not have enough data to decide its state.",
-            }
-        );
-        let _ = writeln!(t, "Time: {}", self.when(tz, Lang::En));
-        match meaning(&self.name) {
-            Some(m) => {
-                let _ = writeln!(t, "What: {}", m.en_text);
-                if self.state == AlarmState::Alarm {
-                    let _ = writeln!(t, "Action: {}", m.en_action);
-                }
-            }
-            None => {
-                if self.state == AlarmState::Alarm {
-                    let _ = writeln!(t, "Action: contact the system administrator.");
-                }
-            }
+            None => {}
         }
         t
     }

@@ -4,21 +4,13 @@
 
 use aws_config::BehaviorVersion;
 use lambda_runtime::{LambdaEvent, service_fn};
+use logdesk_core::telemetry::{DEFAULT_FILTER, init_tracing};
 use logdesk_notify::{Config, Deps, handler};
 use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_current_span(false)
-        .without_time()
-        .with_target(false)
-        .init();
+    init_tracing(DEFAULT_FILTER);
     let config = Config::from_env().inspect_err(|error| {
         tracing::error!(%error, "the function's environment variables are wrong");
     })?;

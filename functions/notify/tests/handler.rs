@@ -10,6 +10,9 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_sns::operation::publish::PublishOutput;
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
+use logdesk_e2e::lambda_events::{
+    batch_item_failures as failures, sns_envelope, sns_event, sqs_event,
+};
 use logdesk_notify::config::WebhookUrl;
 use logdesk_notify::slack::{SlackClient, SlackPolicy};
 use logdesk_notify::{Config, Deps, handler};
@@ -31,70 +34,6 @@ fn bounce_for(recipient: &str, minute: u32) -> String {
     v["bounce"]["bouncedRecipients"][0]["emailAddress"] = json!(recipient);
     v["bounce"]["timestamp"] = json!(format!("2026-11-22T01:{minute:02}:00.000Z"));
     v.to_string()
-}
-
-/// An SNS notification as SNS delivers it to SQS (raw message delivery off).
-fn sns_envelope(sns_id: &str, message: &str) -> String {
-    json!({
-        "Type": "Notification",
-        "MessageId": sns_id,
-        "TopicArn": "arn:aws:sns:us-east-1:123456789012:ses-events",
-        "Subject": "Amazon SES Email Event Notification",
-        "Message": format!("{message}\n"),
-        "Timestamp": "2026-11-22T01:15:00.000Z",
-        "SignatureVersion": "1",
-        "Signature": "EXAMPLE",
-        "SigningCertURL": "https://sns.us-east-1.amazonaws.com/cert.pem",
-        "UnsubscribeURL": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe"
-    })
-    .to_string()
-}
-
-fn sqs_event(messages: &[(&str, String)]) -> Value {
-    let records: Vec<Value> = messages
-        .iter()
-        .map(|(id, body)| {
-            json!({
-                "messageId": id,
-                "receiptHandle": "AQEB",
-                "body": body,
-                "attributes": {},
-                "messageAttributes": {},
-                "md5OfBody": "x",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:logdesk-notify",
-                "awsRegion": "us-east-1"
-            })
-        })
-        .collect();
-    json!({ "Records": records })
-}
-
-fn sns_event(messages: &[(&str, String)]) -> Value {
-    let records: Vec<Value> = messages
-        .iter()
-        .map(|(id, message)| {
-            json!({
-                "EventVersion": "1.0",
-                "EventSubscriptionArn": "arn:aws:sns:us-east-1:123456789012:ses-events:1",
-                "EventSource": "aws:sns",
-                "Sns": {
-                    "Type": "Notification",
-                    "MessageId": id,
-                    "TopicArn": "arn:aws:sns:us-east-1:123456789012:ses-events",
-                    "Subject": null,
-                    "Message": message,
-                    "Timestamp": "2026-11-22T01:15:00.000Z",
-                    "SignatureVersion": "1",
-                    "Signature": "EXAMPLE",
-                    "SigningCertUrl": "https://sns.us-east-1.amazonaws.com/cert.pem",
-                    "UnsubscribeUrl": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe",
-                    "MessageAttributes": {}
-                }
-            })
-        })
-        .collect();
-    json!({ "Records": records })
 }
 
 fn fast_policy() -> SlackPolicy {
@@ -142,15 +81,6 @@ fn deps(config: Config, sns: aws_sdk_sns::Client, slack: Option<&SlackStub>) -> 
     let slack = slack
         .map(|s| SlackClient::with_policy(WebhookUrl::new(s.url.clone()), fast_policy()).unwrap());
     Deps { config, sns, slack }
-}
-
-fn failures(response: &Value) -> BTreeSet<String> {
-    response["batchItemFailures"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["itemIdentifier"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 #[tokio::test]

@@ -103,15 +103,7 @@ async fn binary_handles_one_sqs_invocation() {
     let secret_arn = create_secret(&emulator.endpoint(), &slack.url).await;
     let mut child = Command::new(env!("CARGO_BIN_EXE_logdesk-notify"))
         .env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", &api)
-        .env("AWS_LAMBDA_FUNCTION_NAME", "logdesk-notify")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/logdesk-notify")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .envs(logdesk_e2e::lambda_env(&api, "logdesk-notify"))
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_ENDPOINT_URL", emulator.endpoint())
         .env("SLACK_WEBHOOK_SECRET_ARN", &secret_arn)
@@ -142,15 +134,8 @@ async fn binary_handles_one_sqs_invocation() {
 
 /// A Secrets Manager secret in the emulator holding `url`; returns its ARN.
 async fn create_secret(endpoint: &str, url: &str) -> String {
-    let config = aws_sdk_secretsmanager::Config::builder()
-        .behavior_version(aws_sdk_secretsmanager::config::BehaviorVersion::latest())
-        .region(aws_sdk_secretsmanager::config::Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
-            "test", "test", None, None, "test",
-        ))
-        .build();
-    let client = aws_sdk_secretsmanager::Client::from_conf(config);
+    let config = logdesk_e2e::sdk_config(endpoint, "us-east-1").await;
+    let client = aws_sdk_secretsmanager::Client::new(&config);
     let created = client
         .create_secret()
         .name("logdesk-local/slack-webhook")

@@ -16,10 +16,11 @@ use aws_sdk_secretsmanager::operation::get_secret_value::{
 use aws_sdk_secretsmanager::types::error::ResourceNotFoundException;
 use aws_sdk_sns::operation::publish::PublishOutput;
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+use logdesk_e2e::lambda_events::{self, batch_item_failures as failures};
 use logdesk_notify::slack::{SlackClient, SlackPolicy};
 use logdesk_notify::webhook::{PLACEHOLDER, SecretError, Webhook, WebhookSecret};
 use logdesk_notify::{Config, Deps, handler};
-use serde_json::{Value, json};
+use serde_json::Value;
 use support::slack_stub::{Answer, SlackStub};
 
 const BOUNCE: &str = include_str!("../../../shared/tests/data/ses-events/bounce.json");
@@ -28,15 +29,9 @@ const SECRET_ARN: &str =
     "arn:aws:secretsmanager:us-east-1:123456789012:secret:logdesk/slack-webhook-AbCdEf";
 const SECRET_PATH: &str = "/services/T0000/B0000/S3CR3TT0K3N";
 
+/// One SQS record holding the bounce sample, as the SES events queue delivers it.
 fn sqs_event(id: &str) -> Value {
-    let body = json!({"Type": "Notification", "MessageId": "sns-1", "Message": BOUNCE});
-    json!({"Records": [{
-        "messageId": id, "receiptHandle": "r", "body": body.to_string(),
-        "attributes": {}, "messageAttributes": {}, "md5OfBody": "",
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:logdesk-ses-events",
-        "awsRegion": "us-east-1"
-    }]})
+    lambda_events::sqs_event(&[(id, lambda_events::sns_envelope("sns-1", BOUNCE))])
 }
 
 fn config() -> Config {
@@ -112,15 +107,6 @@ fn capture_logs() -> (Captured, tracing::subscriber::DefaultGuard) {
         .with_writer(move || writer.clone())
         .finish();
     (captured, tracing::subscriber::set_default(subscriber))
-}
-
-fn failures(response: &Value) -> BTreeSet<String> {
-    response["batchItemFailures"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["itemIdentifier"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 #[tokio::test]

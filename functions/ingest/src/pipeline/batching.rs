@@ -107,13 +107,13 @@ impl RecordBatcher {
 
     /// The object has ended: parses what was collected whole, and settles the line count.
     pub(super) fn finish(&mut self) {
+        let reader = std::mem::replace(&mut self.reader, ObjectReader::Ses(Vec::new()));
         let RecordBatcher {
-            reader,
             batcher,
             stats,
             settings,
+            ..
         } = self;
-        let reader = std::mem::replace(reader, ObjectReader::Ses(Vec::new()));
         let mut emit = |record| push_record(record, batcher, stats, *settings);
         let lines = match reader {
             ObjectReader::Alb(alb) => alb.lines(),

@@ -7,15 +7,11 @@
 use std::sync::Arc;
 
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
 use logdesk_api::source::CloudWatchSource;
 use logdesk_api::{AppState, Config, router};
 use logdesk_demo::stack::Clients;
-use logdesk_e2e::Emulator;
+use logdesk_e2e::{Emulator, http};
 use serde_json::Value;
-use tower::ServiceExt;
 
 const S3_LINES: &str = include_str!("../../shared/tests/data/alb-samples.log");
 const NATIVE: &str = include_str!("../../shared/tests/data/alb-native-access.jsonl");
@@ -125,16 +121,7 @@ fn app(c: &Clients, lb_group: &str) -> axum::Router {
 }
 
 async fn get(app: &axum::Router, uri: &str) -> Value {
-    let resp = app
-        .clone()
-        .oneshot(Request::builder().uri(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status();
-    let body = resp.into_body().collect().await.unwrap().to_bytes();
-    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    assert_eq!(status, StatusCode::OK, "{uri}: {v}");
-    v
+    http::get_ok(app, uri).await
 }
 
 /// An answer without what differs by construction between two groups: row ids (event ids)

@@ -4,9 +4,7 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::StatusCode;
 use logdesk_api::source::CloudWatchSource;
 use logdesk_api::{AppState, Config, router};
 use logdesk_demo::examples::{examples, has_data};
@@ -15,25 +13,12 @@ use logdesk_demo::traffic::{
     API_500_PATH, DELIVERED_TO, HARD_BOUNCE_TO, SOFT_BOUNCE_TO, VISITOR_IP, VISITOR_PATHS,
 };
 use logdesk_demo::{now_us, setup_and_seed};
-use logdesk_e2e::Emulator;
+use logdesk_e2e::{Emulator, http};
 use serde_json::Value;
-use tower::ServiceExt;
 
 async fn get(app: &axum::Router, uri: &str) -> (StatusCode, Vec<u8>) {
-    let resp = app
-        .clone()
-        .oneshot(Request::builder().uri(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status();
-    let body = resp
-        .into_body()
-        .collect()
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
-    (status, body)
+    let a = http::get(app, uri).await;
+    (a.status, a.body)
 }
 
 async fn json(app: &axum::Router, uri: &str) -> Value {

@@ -6,15 +6,11 @@
 use std::sync::Arc;
 
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
-use axum::body::Body;
-use axum::http::Request;
-use http_body_util::BodyExt;
 use logdesk_api::source::CloudWatchSource;
 use logdesk_api::synthetic::{self, Group};
 use logdesk_api::{AppState, Config, router};
-use logdesk_e2e::Emulator;
+use logdesk_e2e::{Emulator, http};
 use serde_json::Value;
-use tower::ServiceExt;
 
 const GROUPS: [(Group, &str); 4] = [
     (Group::Lb, "/logdesk/lb"),
@@ -86,16 +82,8 @@ fn app(logs: &aws_sdk_cloudwatchlogs::Client, endpoint: &str, reference: bool) -
 }
 
 async fn get(app: &axum::Router, uri: &str) -> (u16, Value) {
-    let resp = app
-        .clone()
-        .oneshot(Request::builder().uri(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    let body = resp.into_body().collect().await.unwrap().to_bytes();
-    let v = serde_json::from_slice(&body)
-        .unwrap_or_else(|e| panic!("{uri}: not JSON ({e}): {}", String::from_utf8_lossy(&body)));
-    (status, v)
+    let a = http::get(app, uri).await;
+    (a.status.as_u16(), a.json())
 }
 
 /// `us` as the API writes times in UTC, escaped for a query string.

@@ -8,15 +8,11 @@
 use std::sync::Arc;
 
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
-use axum::body::Body;
-use axum::http::Request;
-use http_body_util::BodyExt;
 use logdesk_api::source::CloudWatchSource;
 use logdesk_api::synthetic::{self, Group};
 use logdesk_api::{AppState, Config, router};
-use logdesk_e2e::Emulator;
+use logdesk_e2e::{Emulator, http};
 use serde_json::Value;
-use tower::ServiceExt;
 
 const GROUP: &str = "/logdesk/lb";
 
@@ -89,16 +85,7 @@ async fn seed(logs: &aws_sdk_cloudwatchlogs::Client, events: &[(i64, String)]) {
 }
 
 async fn get(app: &axum::Router, uri: &str) -> Value {
-    let resp = app
-        .clone()
-        .oneshot(Request::builder().uri(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    let body = resp.into_body().collect().await.unwrap().to_bytes();
-    let v: Value = serde_json::from_slice(&body).unwrap();
-    assert_eq!(status, 200, "{uri}: {v}");
-    v
+    http::get_ok(app, uri).await
 }
 
 fn ips(v: &Value) -> Vec<String> {

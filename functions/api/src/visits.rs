@@ -14,7 +14,7 @@ use crate::csv;
 use crate::engine::{Engine, INSIGHTS_FROM_US, LOGS_INSIGHTS};
 use crate::error::ApiError;
 use crate::insights::{self, Got, Part};
-use crate::params::{self, Common, Order};
+use crate::params::{self, Common, Order, Params};
 use crate::request_view::{self, Scratch};
 use crate::requests::{RequestFilter, Source, for_each_request, take_source};
 use crate::respond::{CsvRow, Page, respond, respond_counted};
@@ -211,23 +211,14 @@ pub async fn visits(
     State(st): State<AppState>,
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
-    let (mut p, fingerprint, mut c) = params::paged(q.as_deref(), &st.config, 24)?;
-    // Visits span sources: an ALB row and the nginx row of one request would be two page
-    // views, so `all` reads the load balancer only when both are configured.
-    let source = match take_source(&mut p)? {
-        Source::All => Source::Lb,
-        source => source,
-    };
-    let filter = RequestFilter::take(&mut p)?;
-    let opts = VisitOptions {
-        include_assets: p.take_bool("assets", false)?,
-        include_bots: p.take_bool("bots", false)?,
-        ..VisitOptions::default()
-    };
-    let engine = p.take("engine");
-    let order = p.take_order(Order::Asc)?;
-    p.finish()?;
-    let engine = Engine::parse(engine.as_deref())?;
+    let (p, fingerprint, mut c) = params::paged(q.as_deref(), &st.config, 24)?;
+    let VisitParams {
+        source,
+        filter,
+        opts,
+        engine,
+        order,
+    } = VisitParams::take(p)?;
     // The order has its own cursors: a cursor of one order is refused by the other.
     let tag = match order {
         Order::Asc => "visits",
@@ -261,14 +252,7 @@ pub async fn visits(
         // up to the part's end): nothing this time, and the same cursor (with the queries as
         // they are now) tries again.
         let again = params::next_cursor(tag, &fingerprint, &c, end, after, read.parts);
-        let page = Page {
-            engine,
-            rows: Vec::<VisitRow>::new(),
-            next: again,
-            partial: true,
-            covered_to: Some(c.from),
-        };
-        return Ok(respond(&c, page));
+        return Ok(respond(&c, empty_page(engine, again, c.from)));
     }
     let (rows, more, count) = visit_rows(&read.records, &opts, &c, after.as_ref(), order);
     let next = params::next_cursor(tag, &fingerprint, &c, covered, more, read.parts);
@@ -283,6 +267,55 @@ pub async fn visits(
         covered_to: partial.then_some(covered),
     };
     Ok(respond_counted(&c, page, total))
+}
+
+/// The parameters of `/v1/visits` besides the common and paging ones.
+struct VisitParams {
+    source: Source,
+    filter: RequestFilter,
+    opts: VisitOptions,
+    engine: Engine,
+    order: Order,
+}
+
+impl VisitParams {
+    /// Reads them, and refuses any parameter left over.
+    fn take(mut p: Params) -> Result<VisitParams, ApiError> {
+        // Visits span sources: an ALB row and the nginx row of one request would be two page
+        // views, so `all` reads the load balancer only when both are configured.
+        let source = match take_source(&mut p)? {
+            Source::All => Source::Lb,
+            source => source,
+        };
+        let filter = RequestFilter::take(&mut p)?;
+        let opts = VisitOptions {
+            include_assets: p.take_bool("assets", false)?,
+            include_bots: p.take_bool("bots", false)?,
+            ..VisitOptions::default()
+        };
+        let engine = p.take("engine");
+        let order = p.take_order(Order::Asc)?;
+        p.finish()?;
+        let engine = Engine::parse(engine.as_deref())?;
+        Ok(VisitParams {
+            source,
+            filter,
+            opts,
+            engine,
+            order,
+        })
+    }
+}
+
+/// A page with no visits that covers nothing past `covered_to`, with the cursor `next`.
+fn empty_page(engine: &'static str, next: Option<String>, covered_to: i64) -> Page<VisitRow> {
+    Page {
+        engine,
+        rows: Vec::new(),
+        next,
+        partial: true,
+        covered_to: Some(covered_to),
+    }
 }
 
 /// Whether one answer read the whole range (the first part of it, to its end).

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::Found;
 use crate::AppState;
 use crate::error::ApiError;
-use crate::group_read::{Key, read_group};
+use crate::group_read::{Key, Limits, read_group};
 use crate::insights;
 use crate::params::{self, Common};
 use crate::requests::{RequestFilter, Source, decode, groups};
@@ -70,32 +70,13 @@ pub(crate) async fn locally(
         if lo >= at.hi_ms {
             return Ok((strip(found), None, false));
         }
-        // Rows with the token of their message when it is at `shown`'s millisecond.
-        let mut window: Vec<(Key, Option<String>, Found)> = Vec::new();
-        let mut covered = at.hi_ms;
-        for (g, (group, nginx)) in groups(st, source).into_iter().enumerate() {
-            let mut req = filter.fetch_request(c, group, nginx);
-            req.start_ms = lo;
-            req.end_ms = at.hi_ms;
-            let formats = &st.config.nginx_formats;
-            let (from, to) = (c.from, c.to);
-            let read = read_group(&*st.source, req, g as u8, None, None, limits, |e| {
-                let (src, r) = decode(e, nginx, formats)
-                    .filter(|(_, r)| r.t >= from && r.t < to && filter.matches(r))?;
-                let token = shown
-                    .filter(|k| k.t == e.timestamp)
-                    .map(|_| row_token(&e.message));
-                Some((token, src, r))
-            })
-            .await?;
-            if read.cut {
-                covered = covered.min(read.frontier.map_or(lo, |k| k.t));
-            }
-            window.extend(read.rows.into_iter().map(|(k, (token, src, r))| {
-                let id = format!("{}:{}", k.g, k.id);
-                (k, token, (id, src, r))
-            }));
-        }
+        let read = Window {
+            source,
+            filter,
+            shown,
+            limits,
+        };
+        let (mut window, covered) = read.rows(st, c, lo, at.hi_ms).await?;
         if covered < at.hi_ms {
             // The newest part of the window is unknown: show nothing of it, and next time read
             // a narrower window (what was not reached, at most half of this one).
@@ -136,6 +117,54 @@ pub(crate) async fn locally(
         if Instant::now() >= limits.deadline {
             return Ok((strip(found), Some(at), true));
         }
+    }
+}
+
+/// One window's read of [`locally`]: every group of `source`, rows passing `filter`.
+struct Window<'a> {
+    source: Source,
+    filter: &'a RequestFilter,
+    shown: Option<&'a InsightsDesc>,
+    limits: Limits,
+}
+
+impl Window<'_> {
+    /// The rows in `[lo, hi_ms)`, each with the token of its message when it is at `shown`'s
+    /// millisecond, and how far the reads got (`hi_ms` when every group was read to the end).
+    async fn rows(
+        &self,
+        st: &AppState,
+        c: &Common,
+        lo: i64,
+        hi_ms: i64,
+    ) -> Result<(Vec<(Key, Option<String>, Found)>, i64), ApiError> {
+        let (filter, shown) = (self.filter, self.shown);
+        let mut window = Vec::new();
+        let mut covered = hi_ms;
+        for (g, (group, nginx)) in groups(st, self.source).into_iter().enumerate() {
+            let mut req = filter.fetch_request(c, group, nginx);
+            req.start_ms = lo;
+            req.end_ms = hi_ms;
+            let formats = &st.config.nginx_formats;
+            let (from, to) = (c.from, c.to);
+            let read = read_group(&*st.source, req, g as u8, None, None, self.limits, |e| {
+                let (src, r) = decode(e, nginx, formats)
+                    .filter(|(_, r)| r.t >= from && r.t < to && filter.matches(r))?;
+                let token = shown
+                    .filter(|k| k.t == e.timestamp)
+                    .map(|_| row_token(&e.message));
+                Some((token, src, r))
+            })
+            .await?;
+            if read.cut {
+                covered = covered.min(read.frontier.map_or(lo, |k| k.t));
+            }
+            window.extend(read.rows.into_iter().map(|(k, (token, src, r))| {
+                let id = format!("{}:{}", k.g, k.id);
+                (k, token, (id, src, r))
+            }));
+        }
+        Ok((window, covered))
     }
 }
 

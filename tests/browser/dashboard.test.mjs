@@ -537,6 +537,9 @@ test('the stats screen shows the breakdowns when Logs Insights answers, marked a
     assert.match(text, /訪問者数（IP アドレスとブラウザーの組）（概算）/);
     assert.match(text, /ステータスコード別/);
     assert.doesNotMatch(text, /ステータスコード別（概算）/);
+    // No empty URL-group table: the screen says why and what to do.
+    assert.equal(await page.$('table.groups'), null);
+    assert.match(text, /期間を 6 時間未満に絞り込むと表示されます/);
   } finally {
     await page.unroute(pattern);
   }

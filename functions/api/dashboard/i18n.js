@@ -201,6 +201,7 @@ const LABELS = {
     col_p99: '99% 以内',
     col_max: '最大',
     other_groups: 'ほか {n}グループは省略しています。',
+    groups_insights: 'URL グループ別の集計は、6 時間以上の期間では表示できません。期間を 6 時間未満に絞り込むと表示されます。',
     lb_only: 'ロードバランサーが返した 5xx エラー：{n}件（サーバーに届く前に失敗したもの）',
     // errors
     errors_title: 'nginx エラーログ',
@@ -518,6 +519,7 @@ const LABELS = {
     col_p99: '99%',
     col_max: 'Max',
     other_groups: '{n} more groups not shown.',
+    groups_insights: 'URL groups are not counted for ranges of 6 hours or more (Logs Insights counts those). Choose a range under 6 hours to see them.',
     lb_only: '5xx from the load balancer only: {n} (failed before reaching a server)',
     errors_title: 'nginx error log',
     f_level: 'Level',

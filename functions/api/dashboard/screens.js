@@ -1214,7 +1214,8 @@ function statsView(d, tz, width, { onNext, onZoom, zoom }) {
       ),
     ),
     el('h3', {}, t('groups')),
-    groupTable(s),
+    // Logs Insights (ranges of 6 hours or more on AWS) does not count URL groups.
+    d.engine === 'logs_insights' && !(s.groups || []).length ? el('p', { class: 'hint' }, t('groups_insights')) : groupTable(s),
     s.other_groups ? el('p', { class: 'hint' }, t('other_groups', { n: fmtNum(s.other_groups) })) : null,
     breakdowns(s),
   );

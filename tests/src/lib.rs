@@ -216,6 +216,49 @@ pub async fn sdk_config(endpoint: &str, region: &str) -> aws_config::SdkConfig {
         .await
 }
 
+/// Creates log group `group` with one stream `s1` in the emulator and puts `events` (time in
+/// ms, message) into it in time order, as one batch; a rejected event is a panic.
+#[cfg(feature = "sdk")]
+pub async fn log_group_with(
+    logs: &aws_sdk_cloudwatchlogs::Client,
+    group: &str,
+    events: &[(i64, &str)],
+) {
+    use aws_sdk_cloudwatchlogs::types::InputLogEvent;
+    logs.create_log_group()
+        .log_group_name(group)
+        .send()
+        .await
+        .expect("create the log group");
+    logs.create_log_stream()
+        .log_group_name(group)
+        .log_stream_name("s1")
+        .send()
+        .await
+        .expect("create the log stream");
+    let mut sorted = events.to_vec();
+    sorted.sort_by_key(|e| e.0);
+    let batch: Vec<InputLogEvent> = sorted
+        .iter()
+        .map(|(t, m)| {
+            InputLogEvent::builder()
+                .timestamp(*t)
+                .message(*m)
+                .build()
+                .expect("a log event")
+        })
+        .collect();
+    let out = logs
+        .put_log_events()
+        .log_group_name(group)
+        .log_stream_name("s1")
+        .set_log_events(Some(batch))
+        .send()
+        .await
+        .expect("put the log events");
+    assert!(out.rejected_log_events_info().is_none(), "{group}: {out:?}");
+}
+
 /// The environment Lambda gives a function's process (`AWS_LAMBDA_*`, 256 MB, the region)
 /// plus the emulator's test credentials, for running a `bootstrap` under the local Runtime API
 /// at `runtime_api` (`127.0.0.1:PORT`). Callers start from `env_clear()` and add the

@@ -6,7 +6,6 @@
 use logdesk_e2e::http;
 use std::sync::Arc;
 
-use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use axum::http::StatusCode;
 use logdesk_api::source::CloudWatchSource;
 use logdesk_api::synthetic::{self, Group};
@@ -31,37 +30,12 @@ async fn seeded(emulator: &Emulator, base_us: i64, extra: &[(&str, &str)]) -> ax
     let logs = logs_client(emulator).await;
     let events = synthetic::day(base_us);
     for (group, name) in GROUPS {
-        logs.create_log_group()
-            .log_group_name(name)
-            .send()
-            .await
-            .unwrap();
-        logs.create_log_stream()
-            .log_group_name(name)
-            .log_stream_name("s1")
-            .send()
-            .await
-            .unwrap();
-        let batch: Vec<InputLogEvent> = events
+        let mine: Vec<(i64, &str)> = events
             .iter()
             .filter(|e| e.group == group)
-            .map(|e| {
-                InputLogEvent::builder()
-                    .timestamp(e.timestamp)
-                    .message(&e.message)
-                    .build()
-                    .unwrap()
-            })
+            .map(|e| (e.timestamp, e.message.as_str()))
             .collect();
-        let out = logs
-            .put_log_events()
-            .log_group_name(name)
-            .log_stream_name("s1")
-            .set_log_events(Some(batch))
-            .send()
-            .await
-            .unwrap();
-        assert!(out.rejected_log_events_info().is_none(), "{name}: {out:?}");
+        logdesk_e2e::log_group_with(&logs, name, &mine).await;
     }
     app_over(logs, extra)
 }

@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use logdesk_api::source::CloudWatchSource;
 use logdesk_api::synthetic::{self, Group};
 use logdesk_api::{AppState, Config, router};
@@ -28,35 +27,12 @@ async fn logs_client(endpoint: &str) -> aws_sdk_cloudwatchlogs::Client {
 async fn seed(logs: &aws_sdk_cloudwatchlogs::Client, base_us: i64) {
     let events = synthetic::day(base_us);
     for (group, name) in GROUPS {
-        logs.create_log_group()
-            .log_group_name(name)
-            .send()
-            .await
-            .unwrap();
-        logs.create_log_stream()
-            .log_group_name(name)
-            .log_stream_name("s1")
-            .send()
-            .await
-            .unwrap();
-        let batch: Vec<InputLogEvent> = events
+        let mine: Vec<(i64, &str)> = events
             .iter()
             .filter(|e| e.group == group)
-            .map(|e| {
-                InputLogEvent::builder()
-                    .timestamp(e.timestamp)
-                    .message(&e.message)
-                    .build()
-                    .unwrap()
-            })
+            .map(|e| (e.timestamp, e.message.as_str()))
             .collect();
-        logs.put_log_events()
-            .log_group_name(name)
-            .log_stream_name("s1")
-            .set_log_events(Some(batch))
-            .send()
-            .await
-            .unwrap();
+        logdesk_e2e::log_group_with(logs, name, &mine).await;
     }
 }
 

@@ -7,7 +7,6 @@
 
 use std::sync::Arc;
 
-use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use logdesk_api::source::CloudWatchSource;
 use logdesk_api::synthetic::{self, Group};
 use logdesk_api::{AppState, Config, router};
@@ -52,36 +51,8 @@ fn native_events(base_us: i64) -> Vec<(i64, String)> {
 }
 
 async fn seed(logs: &aws_sdk_cloudwatchlogs::Client, events: &[(i64, String)]) {
-    logs.create_log_group()
-        .log_group_name(GROUP)
-        .send()
-        .await
-        .unwrap();
-    logs.create_log_stream()
-        .log_group_name(GROUP)
-        .log_stream_name("s1")
-        .send()
-        .await
-        .unwrap();
-    let mut sorted = events.to_vec();
-    sorted.sort_by_key(|e| e.0);
-    let batch: Vec<InputLogEvent> = sorted
-        .iter()
-        .map(|(t, m)| {
-            InputLogEvent::builder()
-                .timestamp(*t)
-                .message(m)
-                .build()
-                .unwrap()
-        })
-        .collect();
-    logs.put_log_events()
-        .log_group_name(GROUP)
-        .log_stream_name("s1")
-        .set_log_events(Some(batch))
-        .send()
-        .await
-        .unwrap();
+    let events: Vec<(i64, &str)> = events.iter().map(|(t, m)| (*t, m.as_str())).collect();
+    logdesk_e2e::log_group_with(logs, GROUP, &events).await;
 }
 
 async fn get(app: &axum::Router, uri: &str) -> Value {

@@ -8,6 +8,8 @@ use jiff::tz::TimeZone;
 use logdesk_core::Record;
 use logdesk_core::record::{MailRecord, RequestRecord};
 
+use crate::source::MemorySource;
+
 /// Which log group an event belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Group {
@@ -19,6 +21,29 @@ pub enum Group {
     NginxAccess,
     /// Raw nginx error-log entries.
     NginxError,
+}
+
+impl Group {
+    /// The group's name under `prefix` (`""` gives `/lb`, `/logdesk` gives `/logdesk/lb`).
+    pub fn name(self, prefix: &str) -> String {
+        let suffix = match self {
+            Group::Lb => "/lb",
+            Group::Mail => "/mail",
+            Group::NginxAccess => "/nginx/access",
+            Group::NginxError => "/nginx/error",
+        };
+        format!("{prefix}{suffix}")
+    }
+}
+
+/// The day of [`day`] starting at `base_us` in a [`MemorySource`] with pages of `page_size`
+/// events, each group under [`Group::name`] with `prefix`.
+pub fn day_source(base_us: i64, prefix: &str, page_size: usize) -> MemorySource {
+    let mut src = MemorySource::new(page_size);
+    for e in day(base_us) {
+        src.push(&e.group.name(prefix), e.timestamp, e.message);
+    }
+    src
 }
 
 /// One event to put: group, timestamp in ms, message.

@@ -7,8 +7,7 @@ use logdesk_e2e::http;
 use std::sync::Arc;
 
 use axum::http::StatusCode;
-use logdesk_api::source::MemorySource;
-use logdesk_api::synthetic::{self, Group};
+use logdesk_api::synthetic;
 use logdesk_api::{AppState, Config, router};
 use serde_json::Value;
 
@@ -17,16 +16,7 @@ const BASE: i64 = 1_795_132_800_000_000;
 const RANGE: &str = "from=2026-11-20T00:00:00Z&to=2026-11-20T02:00:00Z";
 
 fn app() -> axum::Router {
-    let mut src = MemorySource::new(3);
-    for e in synthetic::day(BASE) {
-        let group = match e.group {
-            Group::Lb => "/lb",
-            Group::Mail => "/mail",
-            Group::NginxAccess => "/nginx/access",
-            Group::NginxError => "/nginx/error",
-        };
-        src.push(group, e.timestamp, e.message);
-    }
+    let src = synthetic::day_source(BASE, "", 3);
     let vars = [
         ("LB_LOG_GROUP", "/lb"),
         ("MAIL_LOG_GROUP", "/mail"),

@@ -4,8 +4,7 @@
 use std::sync::Arc;
 
 use http_body_util::BodyExt;
-use logdesk_api::source::MemorySource;
-use logdesk_api::synthetic::{self, Group};
+use logdesk_api::synthetic;
 use logdesk_api::{AppState, Config, router};
 use tower::ServiceExt;
 
@@ -34,16 +33,7 @@ const EVENTS: &[(&str, &str)] = &[
 
 #[tokio::test]
 async fn sample_function_url_events_get_answers() {
-    let mut src = MemorySource::new(100);
-    for e in synthetic::day(BASE) {
-        let g = match e.group {
-            Group::Lb => "/logdesk/lb",
-            Group::Mail => "/logdesk/mail",
-            Group::NginxAccess => "/logdesk/nginx/access",
-            Group::NginxError => "/logdesk/nginx/error",
-        };
-        src.push(g, e.timestamp, e.message);
-    }
+    let src = synthetic::day_source(BASE, "/logdesk", 100);
     let app = router(AppState::new(
         Config::from_lookup(|_| None).unwrap(),
         Arc::new(src),

@@ -4,8 +4,7 @@ use logdesk_e2e::http;
 use std::sync::Arc;
 
 use axum::http::StatusCode;
-use logdesk_api::source::MemorySource;
-use logdesk_api::synthetic::{self, Group};
+use logdesk_api::synthetic;
 use logdesk_api::{AppState, Config, router};
 use proptest::prelude::*;
 use serde_json::Value;
@@ -13,16 +12,7 @@ use serde_json::Value;
 const BASE: i64 = 1_795_132_800_000_000;
 
 fn app() -> axum::Router {
-    let mut src = MemorySource::new(4);
-    for e in synthetic::day(BASE) {
-        let g = match e.group {
-            Group::Lb => "/logdesk/lb",
-            Group::Mail => "/logdesk/mail",
-            Group::NginxAccess => "/logdesk/nginx/access",
-            Group::NginxError => "/logdesk/nginx/error",
-        };
-        src.push(g, e.timestamp, e.message);
-    }
+    let src = synthetic::day_source(BASE, "/logdesk", 4);
     let config = Config::from_lookup(|_| None).unwrap();
     router(AppState::new(config, Arc::new(src)))
 }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use logdesk_api::serve::{ServeLimits, serve};
 use logdesk_api::source::MemorySource;
-use logdesk_api::synthetic::{self, Group};
+use logdesk_api::synthetic;
 use logdesk_api::{AppState, Config, router};
 use logdesk_e2e::{install_requirements, project_root};
 
@@ -32,16 +32,7 @@ fn start_server() -> u16 {
             .build()
             .unwrap();
         rt.block_on(async move {
-            let mut src = MemorySource::new(100);
-            for e in synthetic::day(BASE) {
-                let g = match e.group {
-                    Group::Lb => "/logdesk/lb",
-                    Group::Mail => "/logdesk/mail",
-                    Group::NginxAccess => "/logdesk/nginx/access",
-                    Group::NginxError => "/logdesk/nginx/error",
-                };
-                src.push(g, e.timestamp, e.message);
-            }
+            let src = synthetic::day_source(BASE, "/logdesk", 100);
             let config = Config::from_lookup(|_| None).unwrap();
             let app = router(AppState::new(config, Arc::new(src)));
             let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))

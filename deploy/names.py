@@ -145,21 +145,26 @@ class Resolver:
         raise ValueError(f"names.py cannot evaluate GetAtt {name}.{attr}")
 
     def cond(self, c):
-        if isinstance(c, str):
-            return self.cond(self.t["Conditions"][c])
-        (k, a), = c.items()
-        if k == "Fn::Equals":
-            x, y = self.ev(a[0]), self.ev(a[1])
-            return str(x) == str(y)
-        if k == "Fn::Not":
-            return not self.cond(a[0])
-        if k == "Fn::And":
-            return all(self.cond(x) for x in a)
-        if k == "Fn::Or":
-            return any(self.cond(x) for x in a)
-        if k == "Condition":
-            return self.cond(a)
-        raise ValueError(f"names.py cannot evaluate condition {k}")
+        return condition(self.t, c, self.ev)
+
+
+def condition(template: dict, c, ev) -> bool:
+    """The value of condition `c` (a name in the template's Conditions, or a condition
+    function), with `ev` evaluating the operands of Fn::Equals."""
+    if isinstance(c, str):
+        return condition(template, template["Conditions"][c], ev)
+    (k, a), = c.items()
+    if k == "Fn::Equals":
+        return str(ev(a[0])) == str(ev(a[1]))
+    if k == "Fn::Not":
+        return not condition(template, a[0], ev)
+    if k == "Fn::And":
+        return all(condition(template, x, ev) for x in a)
+    if k == "Fn::Or":
+        return any(condition(template, x, ev) for x in a)
+    if k == "Condition":
+        return condition(template, a, ev)
+    raise ValueError(f"names.py cannot evaluate condition {k}")
 
 
 def derive(stack: str = STACK, account: str = ACCOUNT, region: str = REGION) -> dict:

@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT / "deploy"))
 
 import yaml  # noqa: E402
 
-from names import Resolver, _Loader  # noqa: E402
+from names import Resolver, _Loader, condition  # noqa: E402
 
 TOKEN = "0" * 63 + "f"
 SECRET_ARN = "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:logdesk/slack-AbCdEf"
@@ -85,20 +85,7 @@ class Deployed:
             assert re.fullmatch(p["AllowedPattern"], value), (name, value)
 
     def cond(self, c) -> bool:
-        if isinstance(c, str):
-            return self.cond(self.t["Conditions"][c])
-        ((k, a),) = c.items()
-        if k == "Fn::Equals":
-            return str(self.ev(a[0])) == str(self.ev(a[1]))
-        if k == "Fn::Not":
-            return not self.cond(a[0])
-        if k == "Fn::And":
-            return all(self.cond(x) for x in a)
-        if k == "Fn::Or":
-            return any(self.cond(x) for x in a)
-        if k == "Condition":
-            return self.cond(a)
-        raise ValueError(k)
+        return condition(self.t, c, self.ev)
 
     def ev(self, v):
         if isinstance(v, list):

@@ -409,19 +409,7 @@ impl RequestRecord {
         if let Some(h) = self.host.as_deref() {
             return Some(h);
         }
-        let url = self.url.as_deref()?;
-        if url.starts_with('/') {
-            return None;
-        }
-        let rest = url.split_once("://")?.1;
-        let authority = rest.split(['/', '?']).next().unwrap_or(rest);
-        // Strip the port, taking care of bracketed IPv6 hosts.
-        let host = if let Some(stripped) = authority.strip_prefix('[') {
-            stripped.split(']').next().unwrap_or(stripped)
-        } else {
-            authority.rsplit_once(':').map_or(authority, |(h, _)| h)
-        };
-        Some(host)
+        self.url.as_deref().and_then(crate::urlgroup::host_of)
     }
 
     /// The path and query of the request: the URL without scheme and authority.

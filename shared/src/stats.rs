@@ -271,7 +271,18 @@ impl GroupAcc {
 }
 
 /// A group's method and host.
-type MethodHost = (Option<String>, Option<String>);
+pub type MethodHost = (Option<String>, Option<String>);
+
+/// The order of [`Stats::groups`], on each group's (requests, method and host, group): most
+/// requests first; ties by method, host, then group, so the order never depends on hashing.
+pub fn busiest_first(
+    a: (u64, &MethodHost, &str),
+    b: (u64, &MethodHost, &str),
+) -> std::cmp::Ordering {
+    b.0.cmp(&a.0)
+        .then_with(|| a.1.cmp(b.1))
+        .then_with(|| a.2.cmp(b.2))
+}
 
 /// Groups of one method and host (few of each, so they are searched in a short list).
 type MethodGroups = (MethodHost, HashMap<Box<str>, GroupAcc>);
@@ -472,12 +483,8 @@ impl<'a> StatsAccumulator<'a> {
             .flat_map(|(m, gs)| gs.into_iter().map(move |(g, acc)| (m.clone(), g, acc)))
             .collect();
         let group_count = groups.len() as u64;
-        // Busiest first; ties by method, host, then group so the order never depends on hashing.
         groups.sort_unstable_by(|a, b| {
-            b.2.count
-                .cmp(&a.2.count)
-                .then_with(|| a.0.cmp(&b.0))
-                .then_with(|| a.1.cmp(&b.1))
+            busiest_first((a.2.count, &a.0, &a.1), (b.2.count, &b.0, &b.1))
         });
         let rest = groups.split_off(self.top_groups.min(groups.len()));
         let other_groups = self.ungrouped + rest.iter().map(|g| g.2.count).sum::<u64>();

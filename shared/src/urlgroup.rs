@@ -113,6 +113,23 @@ pub fn path_of(url: &str) -> &str {
     }
 }
 
+/// The host of an absolute URL (`scheme://host:port/…`) without its port (IPv6 without its
+/// brackets); `None` for a path (`/…`) or anything without `://`.
+pub fn host_of(url: &str) -> Option<&str> {
+    if url.starts_with('/') {
+        return None;
+    }
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+    // Strip the port, taking care of bracketed IPv6 hosts.
+    let host = if let Some(stripped) = authority.strip_prefix('[') {
+        stripped.split(']').next().unwrap_or(stripped)
+    } else {
+        authority.rsplit_once(':').map_or(authority, |(h, _)| h)
+    };
+    Some(host)
+}
+
 /// The default collapsing of identifier-like segments, borrowing when nothing collapses.
 fn collapse(path: &str) -> Cow<'_, str> {
     let mut buf = String::new();

@@ -515,16 +515,17 @@ test('the stats screen: charts with data, hover values, sortable groups, zoom wi
   await page.waitForSelector('figure.chart canvas');
 });
 
-test('the stats screen shows the breakdowns when Logs Insights answers, marked approximate', async () => {
-  // The demo has no Logs Insights: its own answer is given the shape of one (engine, no URL
-  // groups, visitors counted by count_distinct), as the API gives it on AWS.
+test('the stats screen shows Logs Insights answers with their estimates marked', async () => {
+  // The demo has no Logs Insights: its own answer is given the shape of one (engine, visitors
+  // counted by count_distinct, the busiest URL group merged from several URLs, the per-URL
+  // query cut at its row limit), as the API gives it on AWS.
   const pattern = /\/v1\/stats\?/;
   await page.route(pattern, async (route) => {
     const response = await route.fetch();
     const json = await response.json();
     json.engine = 'logs_insights';
-    json.stats.groups = [];
-    json.stats.breakdowns.approximate = ['unique_visitors'];
+    json.stats.groups[0].approximate = true;
+    json.stats.breakdowns.approximate = ['unique_visitors', 'groups'];
     await route.fulfill({ response, json });
   });
   try {
@@ -537,9 +538,12 @@ test('the stats screen shows the breakdowns when Logs Insights answers, marked a
     assert.match(text, /訪問者数（IP アドレスとブラウザーの組）（概算）/);
     assert.match(text, /ステータスコード別/);
     assert.doesNotMatch(text, /ステータスコード別（概算）/);
-    // No empty URL-group table: the screen says why and what to do.
-    assert.equal(await page.$('table.groups'), null);
-    assert.match(text, /期間を 6 時間未満に絞り込むと表示されます/);
+    // The URL groups are there; the merged group's percentiles say 約, its maximum does not.
+    assert.match(text, /URL グループ別（概算）/);
+    const busiest = (await rowsText('table.groups tbody tr')).find((r) => /約/.test(r));
+    assert.ok(busiest, 'a group marked 約');
+    assert.equal((busiest.match(/約/g) || []).length, 3, busiest);
+    assert.match(text, /「約」の付いた値は/);
   } finally {
     await page.unroute(pattern);
   }

@@ -1060,7 +1060,13 @@ function sortedGroups(groups) {
 
 /** The URL groups, sortable by each column (the box re-renders itself on a click). */
 function groupTable(s, box = el('div', { class: 'groups-box' })) {
-  const lat = (g, k) => (g.latency ? fmtSeconds(g.latency[k]) : '');
+  // A group of several URLs counted by Logs Insights has estimated percentiles (約); its
+  // maximum is exact.
+  const lat = (g, k) => {
+    if (!g.latency) return '';
+    const v = fmtSeconds(g.latency[k]);
+    return g.approximate && k !== 'max' ? t('about', { v }) : v;
+  };
   const groups = s.groups || [];
   const hosts = groups.some((g) => g.host);
   const rows = sortedGroups(groups).map((g) =>
@@ -1116,7 +1122,8 @@ function groupTable(s, box = el('div', { class: 'groups-box' })) {
       SORT_CHOICES.map(([key, dir, label]) => el('option', { value: `${key}:${dir}`, selected: groupSort.key === key && groupSort.desc === (dir === 'desc') }, t(label))),
     ),
   );
-  box.replaceChildren(choice, table(columns, rows, { caption: t('groups'), className: 'groups', sort }));
+  const estimated = groups.some((g) => g.approximate) ? el('p', { class: 'hint' }, t('groups_estimated')) : null;
+  box.replaceChildren(...[choice, table(columns, rows, { caption: t('groups'), className: 'groups', sort }), estimated].filter(Boolean));
   return box;
 }
 
@@ -1213,9 +1220,8 @@ function statsView(d, tz, width, { onNext, onZoom, zoom }) {
         { kind: 'seconds', log: true, onZoom },
       ),
     ),
-    el('h3', {}, t('groups')),
-    // Logs Insights (ranges of 6 hours or more on AWS) does not count URL groups.
-    d.engine === 'logs_insights' && !(s.groups || []).length ? el('p', { class: 'hint' }, t('groups_insights')) : groupTable(s),
+    el('h3', {}, approxTitle(s, 'groups', t('groups'))),
+    groupTable(s),
     s.other_groups ? el('p', { class: 'hint' }, t('other_groups', { n: fmtNum(s.other_groups) })) : null,
     breakdowns(s),
   );

@@ -31,10 +31,13 @@ pub mod query;
 pub mod results;
 
 pub use query::{
-    Bins, Breakdown, Inexpressible, MAX_ROWS, Unquotable, bounded, breakdown_query, messages_query,
-    newest_query, series_query, string_literal, totals_query,
+    Bins, Breakdown, Inexpressible, MAX_ROWS, Unquotable, bounded, breakdown_query, groups_query,
+    messages_query, newest_query, series_query, string_literal, totals_query,
 };
-pub use results::{Latency, Message, ResultError, Row, SeriesBin, Shares, Totals, timestamp_ms};
+pub use results::{
+    Latency, Message, PathLatency, PathRow, ResultError, Row, SeriesBin, Shares, Totals,
+    timestamp_ms,
+};
 
 /// Most parts a cursor carries: a cursor stays well within the longest accepted value (each
 /// part is some 90 bytes of base64 with its query id). Parts past it are merged into one not

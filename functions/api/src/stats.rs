@@ -19,6 +19,7 @@ use crate::source::SourceError;
 use crate::{AppState, now_us};
 
 mod breakdowns;
+mod groups;
 
 /// Most URL-group patterns accepted.
 const MAX_URL_GROUPS: usize = 50;
@@ -182,8 +183,9 @@ fn take_top(p: &mut Params) -> Result<usize, ApiError> {
 }
 
 /// The queries of `/v1/stats` through Logs Insights, in the order a cursor carries their
-/// parts: totals, series, then one per [`insights::Breakdown`] (status, User-Agent, referrer).
-const QUERIES: usize = 5;
+/// parts: totals, series, one per [`insights::Breakdown`] (status, User-Agent, referrer), then
+/// the URL groups.
+const QUERIES: usize = 6;
 
 /// The queries of Logs Insights, when it can answer (`source=lb` and filters it can
 /// express); `Err(Some(_))` names a value it cannot quote.
@@ -200,6 +202,7 @@ fn insights_queries(
         for b in insights::Breakdown::ALL {
             q.push(insights::breakdown_query(filter, b)?);
         }
+        q.push(insights::groups_query(filter)?);
         Ok(q)
     };
     match all() {
@@ -401,10 +404,11 @@ struct InsightsStats<'a> {
     fingerprint: &'a str,
 }
 
-/// `/v1/stats` answered by Logs Insights: totals, the series and the breakdowns, in the local
-/// answer's shape (percentiles are Insights' approximations, unique visitors its
-/// `count_distinct`; per-URL groups are not computed); with `format=csv`, the series as the
-/// local answer's CSV ([`stats_csv`]).
+/// `/v1/stats` answered by Logs Insights: totals, the series, the breakdowns and the URL
+/// groups, in the local answer's shape (percentiles are Insights' approximations, unique
+/// visitors its `count_distinct`, a URL group's percentiles estimated when it merges several
+/// URLs, see [`groups`]); with `format=csv`, the series as the local answer's CSV
+/// ([`stats_csv`]).
 ///
 /// The queries cover the whole range, so there is no exact answer before all complete. When
 /// the time runs out first, the answer covers nothing (`covered_to` = `from`, the numbers of an
@@ -473,7 +477,7 @@ fn read_insights_stats(
     bins: insights::Bins,
     opts: &StatsOptions<'_>,
 ) -> Result<(Vec<Bucket>, serde_json::Value), SourceError> {
-    let [totals, series, status, agents, referrers] = rows else {
+    let [totals, series, status, agents, referrers, paths] = rows else {
         return Err(insights::ResultError::Rows { rows: rows.len() }.into());
     };
     let totals = insights::Totals::read(totals)?;
@@ -496,6 +500,21 @@ fn read_insights_stats(
         insights::Shares::read(referrers, insights::Breakdown::Referrer)?,
     ];
     let count = totals.count;
+    let paths_capped = paths.len() >= insights::MAX_ROWS;
+    let groups = match opts.url_groups {
+        Some(grouper) => groups::from_rows(
+            &insights::PathRow::read_all(paths)?,
+            count,
+            grouper,
+            opts.top_groups,
+        ),
+        // Not asked for (as the local engine, which then counts no group).
+        None => groups::Groups::default(),
+    };
+    let mut breakdowns = breakdowns::from_insights(&totals, shares);
+    if let (true, Some(list)) = (paths_capped, breakdowns["approximate"].as_array_mut()) {
+        list.push("groups".into());
+    }
     let rate = |n: u64| (count > 0).then(|| n as f64 / count as f64);
     let stats = serde_json::json!({
         "count": count,
@@ -513,8 +532,10 @@ fn read_insights_stats(
         })),
         "bucket_seconds": opts.bucket_seconds,
         "buckets": buckets,
-        "groups": [],
-        "breakdowns": breakdowns::from_insights(&totals, shares),
+        "groups": groups.groups,
+        "group_count": groups.group_count,
+        "other_groups": groups.other_groups,
+        "breakdowns": breakdowns,
     });
     Ok((buckets, stats))
 }

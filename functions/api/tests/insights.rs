@@ -92,9 +92,9 @@ async fn insights_and_local_give_the_same_stats_for_the_same_day() {
     ] {
         assert_eq!(a.pointer(path), b.pointer(path), "{path}: {a} vs {b}");
     }
-    // Polled until Complete: each of the five queries answered Running first.
-    assert_eq!(rules[0].num_calls(), 5);
-    assert_eq!(rules[1].num_calls(), 10);
+    // Polled until Complete: each of the six queries answered Running first.
+    assert_eq!(rules[0].num_calls(), 6);
+    assert_eq!(rules[1].num_calls(), 12);
 }
 
 #[tokio::test]

@@ -195,7 +195,7 @@ fn sample_day() -> Vec<(i64, String)> {
 const STATS: &str =
     "/v1/stats?from=2026-11-20T00:00:00Z&to=2026-11-20T08:00:00Z&source=lb&interval=1h";
 
-/// The five stats queries' results for the sample day.
+/// The six stats queries' results for the sample day.
 fn stats_results(_: i64, _: i64, q: &str) -> Option<Vec<Vec<ResultField>>> {
     let s = |v: &str| v.to_owned();
     for key in ["st", "agent", "referrer"] {
@@ -203,6 +203,25 @@ fn stats_results(_: i64, _: i64, q: &str) -> Option<Vec<Vec<ResultField>>> {
             let value = if key == "st" { "200" } else { "-" };
             return Some(vec![fields(&[(key, s(value)), ("count", s("8"))])]);
         }
+    }
+    if q.contains("by gm, gu\n") {
+        return Some(vec![fields(&[
+            ("gm", s("GET")),
+            ("gu", s("https://www.example.com:443/apply")),
+            ("count", s("8")),
+            ("client_errors", s("1")),
+            ("server_errors", s("2")),
+            ("target_server_errors", s("1")),
+            ("both_server_errors", s("1")),
+            ("timed", s("8")),
+            ("mean", s("0.042")),
+            ("min", s("0.042")),
+            ("p50", s("0.042")),
+            ("p90", s("0.042")),
+            ("p95", s("0.042")),
+            ("p99", s("0.042")),
+            ("max", s("0.042")),
+        ])]);
     }
     Some(vec![if q.contains("as bucket") {
         fields(&[
@@ -232,7 +251,7 @@ fn stats_results(_: i64, _: i64, q: &str) -> Option<Vec<Vec<ResultField>>> {
     }])
 }
 
-/// The first answer: the five queries still running when the budget ends.
+/// The first answer: the six queries still running when the budget ends.
 async fn pending_stats(app: &axum::Router, ins: &Insights, rules: &[Rule]) -> (Value, String) {
     let v = get(app, STATS).await;
     assert_eq!(v["engine"], "logs_insights");
@@ -241,7 +260,7 @@ async fn pending_stats(app: &axum::Router, ins: &Insights, rules: &[Rule]) -> (V
     assert_eq!(v["covered_to"], v["from"]);
     assert_eq!(v["stats"]["count"], 0);
     assert_eq!(v["stats"]["buckets"], serde_json::json!([]));
-    assert_eq!(ins.starts(), 5);
+    assert_eq!(ins.starts(), 6);
     assert!(rules[1].num_calls() >= 2, "polled");
     assert_eq!(rules[2].num_calls(), 0, "no StopQuery");
     let cursor = v["next_cursor"].as_str().expect("a cursor").to_owned();
@@ -258,11 +277,11 @@ async fn stats_past_the_budget_continue_from_the_running_queries() {
     let again = get(&app, &format!("{STATS}&cursor={cursor}")).await;
     assert_eq!(again["partial"], true);
     assert_eq!(again["next_cursor"], cursor.as_str());
-    assert_eq!(ins.starts(), 5);
+    assert_eq!(ins.starts(), 6);
 
     ins.done.store(true, Ordering::SeqCst);
     let v = get(&app, &format!("{STATS}&cursor={cursor}")).await;
-    assert_eq!(ins.starts(), 5, "read by id, not started again");
+    assert_eq!(ins.starts(), 6, "read by id, not started again");
     assert_eq!(rules[2].num_calls(), 0, "no StopQuery");
     assert_eq!(v["engine"], "logs_insights");
     assert_eq!(v["partial"], false);
@@ -308,7 +327,7 @@ async fn a_stats_cursor_belongs_to_its_parameters_and_endpoint() {
         assert_eq!(status, 400, "{uri}: {v}");
         assert_eq!(v["error"]["parameter"], "cursor", "{uri}: {v}");
     }
-    assert_eq!(ins.starts(), 5);
+    assert_eq!(ins.starts(), 6);
     // With engine=local the same cursor is answered by the local engine: the whole range
     // (the pending answer covered nothing), exactly.
     let local = get(&app, &format!("{STATS}&engine=local&cursor={cursor}")).await;
@@ -316,7 +335,7 @@ async fn a_stats_cursor_belongs_to_its_parameters_and_endpoint() {
     assert_eq!(local["engine"], "memory");
     assert_eq!(local["partial"], false);
     assert_eq!(local["stats"], whole["stats"]);
-    assert_eq!(ins.starts(), 5);
+    assert_eq!(ins.starts(), 6);
 }
 
 #[tokio::test]
@@ -347,7 +366,7 @@ async fn stats_csv_through_insights_has_the_local_columns_and_the_pending_header
     assert_eq!(text, HEADER);
     assert_eq!(h["x-partial"], "true");
     let cursor = h["x-next-cursor"].to_str().expect("a cursor").to_owned();
-    assert_eq!(ins.starts(), 5);
+    assert_eq!(ins.starts(), 6);
     let (h, text) = get_csv(&app, &format!("{uri}&cursor={cursor}")).await;
     assert_eq!(text, HEADER);
     assert_eq!(h["x-partial"], "true");
@@ -355,7 +374,7 @@ async fn stats_csv_through_insights_has_the_local_columns_and_the_pending_header
 
     ins.done.store(true, Ordering::SeqCst);
     let (h, text) = get_csv(&app, &format!("{uri}&cursor={cursor}")).await;
-    assert_eq!(ins.starts(), 5, "read by id, not started again");
+    assert_eq!(ins.starts(), 6, "read by id, not started again");
     assert_eq!(rules[2].num_calls(), 0, "no StopQuery");
     assert_eq!(h["x-partial"], "false");
     assert!(h.get("x-next-cursor").is_none(), "{h:?}");
@@ -403,7 +422,7 @@ async fn a_lost_query_is_started_again_once_then_it_is_an_error() {
     ins.lose("q1", "unknown");
     ins.done.store(true, Ordering::SeqCst);
     let v = get(&app, &format!("{STATS}&cursor={cursor}")).await;
-    assert_eq!(ins.starts(), 7, "each lost query started once more");
+    assert_eq!(ins.starts(), 8, "each lost query started once more");
     assert_eq!(v["partial"], false);
     assert_eq!(v["stats"]["count"], 8);
     assert_eq!(v["stats"]["buckets"][0]["count"], 8);
@@ -418,14 +437,14 @@ async fn a_lost_query_is_started_again_once_then_it_is_an_error() {
     ins.lose("q1", "Failed");
     let v = get(&app, &format!("{STATS}&cursor={cursor}")).await;
     assert_eq!(v["partial"], true);
-    assert_eq!(ins.starts(), 7);
+    assert_eq!(ins.starts(), 8);
     let cursor = v["next_cursor"].as_str().unwrap().to_owned();
-    // q5 is q0 started again.
-    ins.lose("q5", "Cancelled");
+    // q6 is q0 started again.
+    ins.lose("q6", "Cancelled");
     let (status, v) = call(&app, &format!("{STATS}&cursor={cursor}")).await;
     assert_eq!(status, 500, "{v}");
     assert_eq!(v["error"]["code"], "internal");
-    assert_eq!(ins.starts(), 7);
+    assert_eq!(ins.starts(), 8);
     assert_eq!(rules[2].num_calls(), 0, "no StopQuery");
 }
 

@@ -75,9 +75,9 @@ async fn native_records_are_read_and_both_engines_agree() {
     assert_eq!(by_insights["engine"], "logs_insights", "{by_insights}");
     assert_eq!(local["engine"], "memory");
     assert_eq!(by_insights["partial"], false);
-    // Five queries, each reading our records and native ones alike.
+    // Six queries, each reading our records and native ones alike.
     let started = seen.started.lock().unwrap().clone();
-    assert_eq!(started.len(), 5);
+    assert_eq!(started.len(), 6);
     for q in &started {
         assert!(q.contains("or ispresent(request_line)"), "{q}");
         assert!(q.contains("coalesce(s, elb_status_code) as st"), "{q}");
@@ -251,4 +251,73 @@ async fn mail_stats_past_the_budget_continue_from_the_running_queries() {
         support::call(&app, &format!("{MAIL_STATS}&interval=1d&cursor={cursor}")).await;
     assert_eq!(status, 400, "{e}");
     assert_eq!(e["error"]["parameter"], "cursor");
+}
+
+/// The URL groups of both engines: the same groups in the same order with the same counts;
+/// latencies the same where a group is one URL, and within the group's range where Insights'
+/// percentiles of several URLs are estimated (`approximate`).
+#[tokio::test]
+async fn url_groups_through_insights_are_the_local_engines() {
+    let events = events();
+    let records = canned::lb_records(&events);
+    let (rules, _) = canned::rules(move |q| canned::stats_rows(&records, q));
+    let app = app(&events, &rules);
+    for uri in [
+        STATS.to_owned(),
+        format!("{STATS}&top=3"),
+        format!("{STATS}&url_groups=^/item/"),
+    ] {
+        let by_insights = get(&app, &uri).await;
+        let local = get(&app, &format!("{uri}&engine=local")).await;
+        assert_eq!(by_insights["engine"], "logs_insights", "{by_insights}");
+        let (a, b) = (&by_insights["stats"], &local["stats"]);
+        assert_eq!(a["group_count"], b["group_count"], "{uri}");
+        assert_eq!(a["other_groups"], b["other_groups"], "{uri}");
+        let (ga, gb) = (
+            a["groups"].as_array().unwrap(),
+            b["groups"].as_array().unwrap(),
+        );
+        assert!(!ga.is_empty(), "{uri}");
+        assert_eq!(ga.len(), gb.len(), "{uri}");
+        for (x, y) in ga.iter().zip(gb) {
+            for key in [
+                "method",
+                "host",
+                "group",
+                "count",
+                "client_errors",
+                "server_errors",
+                "target_server_errors",
+                "lb_only_server_errors",
+            ] {
+                assert_eq!(x.get(key), y.get(key), "{uri} {key}: {x} vs {y}");
+            }
+            let (lx, ly) = (&x["latency"], &y["latency"]);
+            assert_eq!(lx["max"], ly["max"], "{x} vs {y}");
+            assert_eq!(lx["count"], ly["count"], "{x} vs {y}");
+            if ly.is_null() {
+                continue;
+            }
+            let mean = |l: &Value| l["mean"].as_f64().unwrap();
+            assert!((mean(lx) - mean(ly)).abs() < 1e-9, "{x} vs {y}");
+            for p in ["median", "p90", "p95", "p99"] {
+                if x.get("approximate").is_some() {
+                    let v = lx[p].as_f64().unwrap();
+                    assert!(v >= 0.0 && v <= ly["max"].as_f64().unwrap(), "{p}: {x}");
+                } else {
+                    assert_eq!(lx[p], ly[p], "{p}: {x} vs {y}");
+                }
+            }
+        }
+    }
+    // The sample day has groups of several URLs, so the estimate is exercised.
+    let v = get(&app, STATS).await;
+    assert!(
+        v["stats"]["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["approximate"] == true),
+        "{v}"
+    );
 }

@@ -242,6 +242,31 @@ pub fn breakdown_query(filter: &RequestFilter, which: Breakdown) -> Result<Strin
     ))
 }
 
+/// Method and URL of every load-balancer record, as the local engine groups them: `gm` is
+/// `m`, or the method of a native record's `request_line` (`METHOD URL HTTP/x`, split as
+/// `logdesk_core::alb` splits it); `gu` is `u` or that line's URL, without its query (the URL
+/// group never includes it). `-` for a record without one.
+const METHOD_AND_URL: &str = "| parse request_line /^(?<nm>[^ ]+) (?<nu>.+) HTTP\\/[^ ]*$/\n\
+| fields coalesce(m, nm, \"-\") as gm, coalesce(u, nu, \"-\") as gurl\n\
+| parse gurl /^(?<gu>[^?]*)/\n";
+
+/// Per method and URL without its query: counts, error counts and the latency summary the
+/// URL groups are merged from ([`super::PathRow`]), most requests first, so that a result
+/// cut at [`MAX_ROWS`] rows keeps the busiest. `lb_only_server_errors` is `server_errors −
+/// both_server_errors` (a 5xx of the load balancer without one of the target).
+pub fn groups_query(filter: &RequestFilter) -> Result<String, Inexpressible> {
+    Ok(format!(
+        "{}{METHOD_AND_URL}{FIELDS}, \
+if(st >= 500 and st <= 599 and tst >= 500 and tst <= 599, 1, 0) as e55\n\
+| stats count(*) as count, sum(e4) as client_errors, sum(e5) as server_errors, \
+sum(t5) as target_server_errors, sum(e55) as both_server_errors, count(lat) as timed, \
+avg(lat) as mean, min(lat) as min, pct(lat, 50) as p50, pct(lat, 90) as p90, \
+pct(lat, 95) as p95, pct(lat, 99) as p99, max(lat) as max by gm, gu\n\
+| sort count desc",
+        filters(filter)?
+    ))
+}
+
 /// Most rows one Logs Insights query returns here (StartQuery's `limit`).
 pub const MAX_ROWS: usize = 10_000;
 
@@ -349,6 +374,27 @@ mod tests {
         for b in Breakdown::ALL {
             assert_eq!(breakdown_query(&host, b), Err(Inexpressible::HostOrPath));
         }
+    }
+
+    #[test]
+    fn golden_groups_query() {
+        assert_eq!(
+            groups_query(&RequestFilter::default()).unwrap(),
+            format!(
+                "{PREFIX}\
+| parse request_line /^(?<nm>[^ ]+) (?<nu>.+) HTTP\\/[^ ]*$/\n\
+| fields coalesce(m, nm, \"-\") as gm, coalesce(u, nu, \"-\") as gurl\n\
+| parse gurl /^(?<gu>[^?]*)/\n\
+| fields coalesce(d, pq + pt + pr, pt) as lat, if(st >= 400 and st <= 499, 1, 0) as e4, if(st >= 500 and st <= 599, 1, 0) as e5, if(tst >= 500 and tst <= 599, 1, 0) as t5, concat(cip, \" \", agent) as visitor, if(st >= 500 and st <= 599 and tst >= 500 and tst <= 599, 1, 0) as e55\n\
+| stats count(*) as count, sum(e4) as client_errors, sum(e5) as server_errors, sum(t5) as target_server_errors, sum(e55) as both_server_errors, count(lat) as timed, avg(lat) as mean, min(lat) as min, pct(lat, 50) as p50, pct(lat, 90) as p90, pct(lat, 95) as p95, pct(lat, 99) as p99, max(lat) as max by gm, gu\n\
+| sort count desc"
+            )
+        );
+        let path = RequestFilter {
+            path: Some("/apply".to_owned()),
+            ..Default::default()
+        };
+        assert_eq!(groups_query(&path), Err(Inexpressible::HostOrPath));
     }
 
     #[test]
@@ -494,6 +540,7 @@ mod tests {
             breakdown_query(&d, Breakdown::Status).unwrap(),
             breakdown_query(&d, Breakdown::UserAgent).unwrap(),
             breakdown_query(&d, Breakdown::Referrer).unwrap(),
+            groups_query(&d).unwrap(),
             super::super::mail::buckets_query(Bins {
                 width_s: 86_400,
                 offset_s: 32_400,

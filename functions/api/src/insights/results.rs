@@ -235,6 +235,82 @@ impl Shares {
     }
 }
 
+/// One row of [`super::groups_query`]: the requests of one method and URL (without query).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PathRow {
+    /// The method; `None` for records without one (`-` or absent).
+    pub method: Option<String>,
+    /// The URL without its query; `None` for records without one (`-` or absent).
+    pub url: Option<String>,
+    /// Records.
+    pub count: u64,
+    /// 4xx answers of the load balancer.
+    pub client_errors: u64,
+    /// 5xx answers of the load balancer.
+    pub server_errors: u64,
+    /// 5xx answers of the targets.
+    pub target_server_errors: u64,
+    /// 5xx answers of the load balancer without a 5xx of the target.
+    pub lb_only_server_errors: u64,
+    /// Latencies; `None` when no record had one.
+    pub latency: Option<PathLatency>,
+}
+
+/// The latency summary of a [`PathRow`], seconds (to the µs but for the mean).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PathLatency {
+    /// Records with a latency.
+    pub count: u64,
+    /// Mean.
+    pub mean: f64,
+    /// Smallest, 50th, 90th, 95th and 99th percentile, largest.
+    pub knots: [f64; 6],
+}
+
+impl PathRow {
+    /// Reads every row of a groups query.
+    pub fn read_all(rows: &[Row]) -> Result<Vec<PathRow>, ResultError> {
+        rows.iter().map(PathRow::read).collect()
+    }
+
+    fn read(row: &Row) -> Result<PathRow, ResultError> {
+        // Absent (a group of null values) or `-`: the record had none.
+        let named = |name: &'static str| row.get(name).filter(|v| *v != "-").cloned();
+        let server_errors = count(row, "server_errors")?;
+        let both = count(row, "both_server_errors")?;
+        let timed = count(row, "timed")?;
+        let latency = if timed == 0 {
+            None
+        } else {
+            let need = |name: &'static str| {
+                seconds(row, name)?.ok_or(ResultError::Missing { field: name })
+            };
+            Some(PathLatency {
+                count: timed,
+                mean: number(row, "mean")?.ok_or(ResultError::Missing { field: "mean" })?,
+                knots: [
+                    need("min")?,
+                    need("p50")?,
+                    need("p90")?,
+                    need("p95")?,
+                    need("p99")?,
+                    need("max")?,
+                ],
+            })
+        };
+        Ok(PathRow {
+            method: named("gm"),
+            url: named("gu"),
+            count: count(row, "count")?,
+            client_errors: count(row, "client_errors")?,
+            server_errors,
+            target_server_errors: count(row, "target_server_errors")?,
+            lb_only_server_errors: server_errors.saturating_sub(both),
+            latency,
+        })
+    }
+}
+
 /// One row of [`super::series_query`]: a bucket.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SeriesBin {

@@ -127,10 +127,69 @@ pub fn stats_rows(records: &[(i64, RequestRecord)], q: &str) -> Vec<Row> {
             Some(r.referrer.clone().unwrap_or_else(|| "-".to_owned()))
         });
     }
+    if q.contains("by gm, gu\n") {
+        return path_rows(&recs);
+    }
     if let Some((offset, width)) = bins_ms(q) {
         return series_rows(&recs, offset, width);
     }
     totals_rows(&recs)
+}
+
+/// The rows of the URL-groups query: per method and URL without its query (`-` for none),
+/// most requests first.
+fn path_rows(recs: &[&RequestRecord]) -> Vec<Row> {
+    let mut by: BTreeMap<(String, String), Vec<&RequestRecord>> = BTreeMap::new();
+    for r in recs {
+        let method = r.method.clone().unwrap_or_else(|| "-".to_owned());
+        let url = r
+            .url
+            .as_deref()
+            .map_or("-", |u| u.split('?').next().unwrap_or(u));
+        by.entry((method, url.to_owned())).or_default().push(r);
+    }
+    let mut out: Vec<(u64, Row)> = by
+        .into_iter()
+        .map(|((method, url), rs)| {
+            let s = stats::compute(rs.iter().copied(), &StatsOptions::default());
+            let server = |s: Option<u16>| s.is_some_and(|s| (500..=599).contains(&s));
+            let both = rs
+                .iter()
+                .filter(|r| server(r.status) && server(r.target_status))
+                .count();
+            let mut r = row(vec![
+                ("gm", method),
+                ("gu", url),
+                ("count", s.count.to_string()),
+                ("client_errors", s.lb.client_errors.to_string()),
+                ("server_errors", s.lb.server_errors.to_string()),
+                ("target_server_errors", s.target.server_errors.to_string()),
+                ("both_server_errors", both.to_string()),
+            ]);
+            let timed = s.latency.as_ref().map_or(0, |l| l.count);
+            r.push(("timed".to_owned(), timed.to_string()));
+            if let Some(l) = s.latency {
+                let min = rs
+                    .iter()
+                    .filter_map(|r| r.latency())
+                    .fold(f64::MAX, f64::min);
+                for (k, v) in [
+                    ("mean", l.mean),
+                    ("min", min),
+                    ("p50", l.median),
+                    ("p90", l.p90),
+                    ("p95", l.p95),
+                    ("p99", l.p99),
+                    ("max", l.max),
+                ] {
+                    r.push((k.to_owned(), v.to_string()));
+                }
+            }
+            (s.count, r)
+        })
+        .collect();
+    out.sort_by_key(|(n, _)| std::cmp::Reverse(*n));
+    out.into_iter().map(|(_, r)| r).collect()
 }
 
 fn totals_rows(recs: &[&RequestRecord]) -> Vec<Row> {

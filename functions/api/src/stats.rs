@@ -539,3 +539,64 @@ fn read_insights_stats(
     });
     Ok((buckets, stats))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(pairs: &[(&str, String)]) -> insights::Row {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect()
+    }
+
+    /// A per-URL result cut at the rows a query returns: the groups are listed, marked
+    /// approximate as a whole, and the requests of the rows left out are in `other_groups`.
+    #[test]
+    fn a_cut_per_url_result_marks_the_groups_approximate() {
+        let n = insights::MAX_ROWS;
+        let totals = vec![row(&[
+            ("count", (n as u64 + 500).to_string()),
+            ("client_errors", "0".into()),
+            ("server_errors", "0".into()),
+            ("target_server_errors", "0".into()),
+            ("visitors", "1".into()),
+        ])];
+        let paths: Vec<insights::Row> = (0..n)
+            .map(|i| {
+                row(&[
+                    ("gm", "GET".into()),
+                    ("gu", format!("https://h.example:443/p{i}")),
+                    ("count", "1".into()),
+                    ("client_errors", "0".into()),
+                    ("server_errors", "0".into()),
+                    ("target_server_errors", "0".into()),
+                    ("both_server_errors", "0".into()),
+                    ("timed", "0".into()),
+                ])
+            })
+            .collect();
+        let rows = vec![totals, vec![], vec![], vec![], vec![], paths];
+        let grouper = UrlGrouper::new(&[]).unwrap();
+        let opts = StatsOptions {
+            url_groups: Some(&grouper),
+            top_groups: 50,
+            ..StatsOptions::default()
+        };
+        let bins = insights::Bins {
+            width_s: 300,
+            offset_s: 0,
+        };
+        let (_, v) = read_insights_stats(&rows, bins, &opts).unwrap();
+        assert_eq!(v["groups"].as_array().unwrap().len(), 50);
+        assert_eq!(v["group_count"], n as u64);
+        assert_eq!(v["other_groups"], n as u64 + 500 - 50);
+        assert_eq!(
+            v["breakdowns"]["approximate"],
+            serde_json::json!(["unique_visitors", "groups"])
+        );
+        // Five results instead of six: not what the queries produce.
+        assert!(read_insights_stats(&rows[..5], bins, &opts).is_err());
+    }
+}

@@ -56,10 +56,13 @@ pub fn string_literal(parameter: &'static str, v: &str) -> Result<String, Unquot
 const LB_KINDS: &str = "filter k = \"alb\" or k = \"clb\"\n";
 
 /// The load-balancer records of aggregate queries, ours and natively delivered ALB records
-/// alike, with what the stats read under one name each: `st`/`tst` (load-balancer and target
-/// status), `cip` (client IP; a native record's from `client:port`), `agent` (User-Agent, `-`
-/// for none), `pq`/`pt`/`pr` (the three processing times, absent where ALB wrote `-1`), then
-/// the `filter` commands for `filter` on those names. Host and path cannot be expressed
+/// alike, with what the stats read under one name each: `st`/`tgt_st` (load-balancer and
+/// target status), `cip` (client IP; a native record's from `client:port`), `agent`
+/// (User-Agent, `-` for none), `dur_req`/`dur_tgt`/`dur_rsp` (the three processing times,
+/// absent where ALB wrote `-1`), then the `filter` commands for `filter` on those names. No
+/// name is a key of a record (ours have `pr`, the protocol, and `tst`, ALB's transform
+/// status), so no query depends on an alias replacing a record's own field. Host and path
+/// cannot be expressed
 /// exactly ([`Inexpressible::HostOrPath`]).
 fn filters(filter: &RequestFilter) -> Result<String, Inexpressible> {
     if filter.host.is_some() || filter.path.is_some() {
@@ -70,7 +73,7 @@ fn filters(filter: &RequestFilter) -> Result<String, Inexpressible> {
     if let Some(ip) = &filter.ip {
         out.push_str(&format!("| filter cip = {}\n", string_literal("ip", ip)?));
     }
-    if let Some(status) = status_clause(&filter.status, "st", "tst") {
+    if let Some(status) = status_clause(&filter.status, "st", "tgt_st") {
         out.push_str(&format!("| filter {status}\n"));
     }
     if let Some(t) = &filter.trace_id {
@@ -91,11 +94,11 @@ const LB_RECORDS: &str = "filter k = \"alb\" or k = \"clb\" or ispresent(request
 /// time of `-1` (not measured) is left absent, as ingest leaves it for ours.
 const NATIVE_AS_OURS: &str = "| fields coalesce(`client:port`, client_port) as cport\n\
 | parse cport /^\\[?(?<nip>[0-9A-Fa-f.:]*[0-9A-Fa-f.])\\]?:[0-9]+$/\n\
-| fields coalesce(s, elb_status_code) as st, coalesce(ts, target_status_code) as tst, \
+| fields coalesce(s, elb_status_code) as st, coalesce(ts, target_status_code) as tgt_st, \
 coalesce(ip, nip, \"-\") as cip, coalesce(ua, user_agent, \"-\") as agent, \
-if(request_processing_time >= 0, request_processing_time, dq) as pq, \
-if(target_processing_time >= 0, target_processing_time, dt) as pt, \
-if(response_processing_time >= 0, response_processing_time, dr) as pr\n";
+if(request_processing_time >= 0, request_processing_time, dq) as dur_req, \
+if(target_processing_time >= 0, target_processing_time, dt) as dur_tgt, \
+if(response_processing_time >= 0, response_processing_time, dr) as dur_rsp\n";
 
 /// The condition for `status` (codes and classes) on the fields `lb` and `target`; `None`
 /// for no status filter.
@@ -146,9 +149,9 @@ fn listing_narrowing(filter: &RequestFilter) -> Result<String, Unquotable> {
 /// Per-record values the stats commands use: latency as `RequestRecord::latency` computes it,
 /// 0/1 flags for the status classes through the documented `if(condition, 1, 0)`, and the
 /// visitor (client IP and User-Agent, as the local engine pairs them).
-const FIELDS: &str = "| fields coalesce(d, pq + pt + pr, pt) as lat, \
+const FIELDS: &str = "| fields coalesce(d, dur_req + dur_tgt + dur_rsp, dur_tgt) as lat, \
 if(st >= 400 and st <= 499, 1, 0) as e4, if(st >= 500 and st <= 599, 1, 0) as e5, \
-if(tst >= 500 and tst <= 599, 1, 0) as t5, concat(cip, \" \", agent) as visitor";
+if(tgt_st >= 500 and tgt_st <= 599, 1, 0) as t5, concat(cip, \" \", agent) as visitor";
 
 /// Totals over the range: count, error counts and latency percentiles (read by
 /// [`super::Totals::read`]).
@@ -257,7 +260,7 @@ const METHOD_AND_URL: &str = "| parse request_line /^(?<nm>[^ ]+) (?<nu>.+) HTTP
 pub fn groups_query(filter: &RequestFilter) -> Result<String, Inexpressible> {
     Ok(format!(
         "{}{METHOD_AND_URL}{FIELDS}, \
-if(st >= 500 and st <= 599 and tst >= 500 and tst <= 599, 1, 0) as e55\n\
+if(st >= 500 and st <= 599 and tgt_st >= 500 and tgt_st <= 599, 1, 0) as e55\n\
 | stats count(*) as count, sum(e4) as client_errors, sum(e5) as server_errors, \
 sum(t5) as target_server_errors, sum(e55) as both_server_errors, count(lat) as timed, \
 avg(lat) as mean, min(lat) as min, pct(lat, 50) as p50, pct(lat, 90) as p90, \
@@ -311,7 +314,7 @@ mod tests {
     const PREFIX: &str = "filter k = \"alb\" or k = \"clb\" or ispresent(request_line)\n\
 | fields coalesce(`client:port`, client_port) as cport\n\
 | parse cport /^\\[?(?<nip>[0-9A-Fa-f.:]*[0-9A-Fa-f.])\\]?:[0-9]+$/\n\
-| fields coalesce(s, elb_status_code) as st, coalesce(ts, target_status_code) as tst, coalesce(ip, nip, \"-\") as cip, coalesce(ua, user_agent, \"-\") as agent, if(request_processing_time >= 0, request_processing_time, dq) as pq, if(target_processing_time >= 0, target_processing_time, dt) as pt, if(response_processing_time >= 0, response_processing_time, dr) as pr\n";
+| fields coalesce(s, elb_status_code) as st, coalesce(ts, target_status_code) as tgt_st, coalesce(ip, nip, \"-\") as cip, coalesce(ua, user_agent, \"-\") as agent, if(request_processing_time >= 0, request_processing_time, dq) as dur_req, if(target_processing_time >= 0, target_processing_time, dt) as dur_tgt, if(response_processing_time >= 0, response_processing_time, dr) as dur_rsp\n";
 
     #[test]
     fn golden_series_and_totals_queries() {
@@ -330,9 +333,9 @@ mod tests {
             format!(
                 "{PREFIX}\
 | filter cip = \"203.0.113.5\"\n\
-| filter (st >= 500 and st <= 599) or (tst >= 500 and tst <= 599)\n\
+| filter (st >= 500 and st <= 599) or (tgt_st >= 500 and tgt_st <= 599)\n\
 | filter tr like \"Root=1-ab\" or cid = \"Root=1-ab\" or trace_id like \"Root=1-ab\" or conn_trace_id = \"Root=1-ab\"\n\
-| fields coalesce(d, pq + pt + pr, pt) as lat, if(st >= 400 and st <= 499, 1, 0) as e4, if(st >= 500 and st <= 599, 1, 0) as e5, if(tst >= 500 and tst <= 599, 1, 0) as t5, concat(cip, \" \", agent) as visitor, floor((toMillis(@timestamp) + 32400000) / 300000) as bucket\n\
+| fields coalesce(d, dur_req + dur_tgt + dur_rsp, dur_tgt) as lat, if(st >= 400 and st <= 499, 1, 0) as e4, if(st >= 500 and st <= 599, 1, 0) as e5, if(tgt_st >= 500 and tgt_st <= 599, 1, 0) as t5, concat(cip, \" \", agent) as visitor, floor((toMillis(@timestamp) + 32400000) / 300000) as bucket\n\
 | stats count(*) as count, sum(e4) as client_errors, sum(e5) as server_errors, pct(lat, 50) as p50, pct(lat, 95) as p95, max(lat) as max by bucket\n\
 | sort bucket asc"
             )
@@ -341,7 +344,7 @@ mod tests {
             totals_query(&RequestFilter::default()).unwrap(),
             format!(
                 "{PREFIX}\
-| fields coalesce(d, pq + pt + pr, pt) as lat, if(st >= 400 and st <= 499, 1, 0) as e4, if(st >= 500 and st <= 599, 1, 0) as e5, if(tst >= 500 and tst <= 599, 1, 0) as t5, concat(cip, \" \", agent) as visitor\n\
+| fields coalesce(d, dur_req + dur_tgt + dur_rsp, dur_tgt) as lat, if(st >= 400 and st <= 499, 1, 0) as e4, if(st >= 500 and st <= 599, 1, 0) as e5, if(tgt_st >= 500 and tgt_st <= 599, 1, 0) as t5, concat(cip, \" \", agent) as visitor\n\
 | stats count(*) as count, sum(e4) as client_errors, sum(e5) as server_errors, sum(t5) as target_server_errors, avg(lat) as mean, pct(lat, 50) as median, pct(lat, 90) as p90, pct(lat, 95) as p95, pct(lat, 99) as p99, max(lat) as max, count_distinct(visitor) as visitors"
             )
         );
@@ -385,7 +388,7 @@ mod tests {
 | parse request_line /^(?<nm>[^ ]+) (?<nu>.+) HTTP\\/[^ ]*$/\n\
 | fields coalesce(m, nm, \"-\") as gm, coalesce(u, nu, \"-\") as gurl\n\
 | parse gurl /^(?<gu>[^?]*)/\n\
-| fields coalesce(d, pq + pt + pr, pt) as lat, if(st >= 400 and st <= 499, 1, 0) as e4, if(st >= 500 and st <= 599, 1, 0) as e5, if(tst >= 500 and tst <= 599, 1, 0) as t5, concat(cip, \" \", agent) as visitor, if(st >= 500 and st <= 599 and tst >= 500 and tst <= 599, 1, 0) as e55\n\
+| fields coalesce(d, dur_req + dur_tgt + dur_rsp, dur_tgt) as lat, if(st >= 400 and st <= 499, 1, 0) as e4, if(st >= 500 and st <= 599, 1, 0) as e5, if(tgt_st >= 500 and tgt_st <= 599, 1, 0) as t5, concat(cip, \" \", agent) as visitor, if(st >= 500 and st <= 599 and tgt_st >= 500 and tgt_st <= 599, 1, 0) as e55\n\
 | stats count(*) as count, sum(e4) as client_errors, sum(e5) as server_errors, sum(t5) as target_server_errors, sum(e55) as both_server_errors, count(lat) as timed, avg(lat) as mean, min(lat) as min, pct(lat, 50) as p50, pct(lat, 90) as p90, pct(lat, 95) as p95, pct(lat, 99) as p99, max(lat) as max by gm, gu\n\
 | sort count desc"
             )

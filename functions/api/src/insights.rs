@@ -346,6 +346,25 @@ pub fn whole_parts(carried: Vec<Part>, n: usize, start_s: i64, end_s: i64) -> Op
         .then_some(carried)
 }
 
+/// The whole-range read of an aggregate endpoint (`/v1/stats`, `/v1/mail/stats`): `queries`
+/// over `[c.from, c.to)` of `group`, each from its part of `carried` (a cursor's, or fresh
+/// ones when empty), until they complete or `deadline` comes. Carried parts of another read
+/// are the 400 of a foreign cursor.
+pub async fn run_over_request(
+    client: &aws_sdk_cloudwatchlogs::Client,
+    group: &str,
+    queries: &[String],
+    carried: Vec<Part>,
+    c: &crate::params::Common,
+    deadline: Instant,
+) -> Result<Whole, crate::error::ApiError> {
+    let (start_s, end_s) = c.seconds();
+    let parts = whole_parts(carried, queries.len(), start_s, end_s)
+        .ok_or_else(crate::params::bad_cursor)?;
+    let split = Split::until(deadline).within(c.from_ms(), c.to_ms());
+    Ok(run_whole(client, &[group.to_owned()], queries, parts, split).await?)
+}
+
 /// Runs each of `queries` over its part of `parts` (see [`whole_parts`]), all at once, until
 /// they complete or the deadline of `split` comes.
 pub async fn run_whole(

@@ -209,12 +209,16 @@ async fn by_insights(
         offset_s: read.opts.utc_offset_seconds,
     };
     let queries = insights::mail::queries(bins);
-    let (start_s, end_s) = c.seconds();
-    let parts = insights::whole_parts(read.parts, queries.len(), start_s, end_s)
-        .ok_or_else(params::bad_cursor)?;
-    let split = insights::Split::until(st.limits().deadline).within(c.from_ms(), c.to_ms());
-    let groups = vec![st.config.mail_group.clone()];
-    let rows = match insights::run_whole(client, &groups, &queries, parts, split).await? {
+    let deadline = st.limits().deadline;
+    let ran = insights::run_over_request(
+        client,
+        &st.config.mail_group,
+        &queries,
+        read.parts,
+        c,
+        deadline,
+    );
+    let rows = match ran.await? {
         insights::Whole::Complete(rows) => rows,
         insights::Whole::Pending(parts) => {
             let next =

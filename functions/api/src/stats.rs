@@ -182,13 +182,10 @@ fn take_top(p: &mut Params) -> Result<usize, ApiError> {
     }
 }
 
-/// The queries of `/v1/stats` through Logs Insights, in the order a cursor carries their
-/// parts: totals, series, one per [`insights::Breakdown`] (status, User-Agent, referrer), then
-/// the URL groups.
-const QUERIES: usize = 6;
-
 /// The queries of Logs Insights, when it can answer (`source=lb` and filters it can
-/// express); `Err(Some(_))` names a value it cannot quote.
+/// express), in the order a cursor carries their parts: totals, series, one per
+/// [`insights::Breakdown`] (status, User-Agent, referrer), then the URL groups.
+/// `Err(Some(_))` names a value it cannot quote.
 fn insights_queries(
     source: Source,
     filter: &RequestFilter,
@@ -397,7 +394,7 @@ struct InsightsStats<'a> {
     interval: &'a str,
     /// The series query's buckets.
     bins: insights::Bins,
-    /// The [`QUERIES`] queries: totals, series, breakdowns.
+    /// The [`insights_queries`]: totals, series, breakdowns, URL groups.
     queries: &'a [String],
     /// From a cursor: the parts of the queries, in the same order, over the range.
     parts: Vec<Part>,
@@ -422,12 +419,17 @@ async fn stats_by_insights(
     read: InsightsStats<'_>,
     opts: &StatsOptions<'_>,
 ) -> Result<Response, ApiError> {
-    let groups = vec![st.config.lb_group.clone()];
-    let (start_s, end_s) = c.seconds();
-    let parts = insights::whole_parts(read.parts.clone(), QUERIES, start_s, end_s)
-        .ok_or_else(params::bad_cursor)?;
-    let split = insights::Split::until(st.limits().deadline).within(c.from_ms(), c.to_ms());
-    let rows = match insights::run_whole(client, &groups, read.queries, parts, split).await? {
+    let carried = read.parts.clone();
+    let deadline = st.limits().deadline;
+    let ran = insights::run_over_request(
+        client,
+        &st.config.lb_group,
+        read.queries,
+        carried,
+        c,
+        deadline,
+    );
+    let rows = match ran.await? {
         insights::Whole::Complete(rows) => rows,
         insights::Whole::Pending(parts) => return Ok(insights_pending(c, &read, parts, opts)),
     };
@@ -470,7 +472,7 @@ fn insights_pending(
     )
 }
 
-/// The rows of the [`QUERIES`] Logs Insights queries as the stats answer's buckets and JSON.
+/// The rows of the [`insights_queries`] as the stats answer's buckets and JSON.
 /// Rows that are not what the queries produce are an error (a 502), never zeros.
 fn read_insights_stats(
     rows: &[Vec<insights::Row>],
@@ -500,7 +502,6 @@ fn read_insights_stats(
         insights::Shares::read(referrers, insights::Breakdown::Referrer)?,
     ];
     let count = totals.count;
-    let paths_capped = paths.len() >= insights::MAX_ROWS;
     let groups = match opts.url_groups {
         Some(grouper) => groups::from_rows(
             &insights::PathRow::read_all(paths)?,
@@ -511,10 +512,7 @@ fn read_insights_stats(
         // Not asked for (as the local engine, which then counts no group).
         None => groups::Groups::default(),
     };
-    let mut breakdowns = breakdowns::from_insights(&totals, shares);
-    if let (true, Some(list)) = (paths_capped, breakdowns["approximate"].as_array_mut()) {
-        list.push("groups".into());
-    }
+    let breakdowns = breakdowns::from_insights(&totals, shares, paths.len() >= insights::MAX_ROWS);
     let rate = |n: u64| (count > 0).then(|| n as f64 / count as f64);
     let stats = serde_json::json!({
         "count": count,

@@ -16,8 +16,13 @@ use crate::insights::{Shares, Totals};
 const TOP: usize = 10;
 
 /// The breakdowns JSON (the local engine's shape, plus `approximate`) from the totals and the
-/// status, User-Agent and referrer counts, in that order.
-pub(super) fn from_insights(totals: &Totals, shares: [Shares; 3]) -> serde_json::Value {
+/// status, User-Agent and referrer counts, in that order; `groups_capped` when the per-URL
+/// query of the URL groups answered its 10,000 rows (`groups` is then approximate too).
+pub(super) fn from_insights(
+    totals: &Totals,
+    shares: [Shares; 3],
+    groups_capped: bool,
+) -> serde_json::Value {
     let [status, agents, referrers] = shares;
     let mut acc = BreakdownAccumulator::new();
     for (v, n) in &status.rows {
@@ -43,6 +48,9 @@ pub(super) fn from_insights(totals: &Totals, shares: [Shares; 3]) -> serde_json:
     }
     if referrers.capped {
         approximate.push("referrer");
+    }
+    if groups_capped {
+        approximate.push("groups");
     }
     let mut v = serde_json::to_value(b).unwrap_or_default();
     v["approximate"] = approximate.into();
@@ -93,6 +101,7 @@ mod tests {
                     false,
                 ),
             ],
+            false,
         );
         assert_eq!(v["unique_visitors"], 3);
         assert_eq!(
